@@ -1,0 +1,195 @@
+"""Per-client configuration: one TOML file per client under `config/clients/`.
+
+`load_clients` reads a whole directory and reports every problem at once, each as
+``file › field.path: message``. Secrets never appear in the files: fields ending in `_env` name
+an environment variable, resolved here into values that never print.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from syncd.connectors.config import ConnectorConfig, Secrets
+from syncd.errors import ConfigError
+
+PLAN_SUFFIXES = {".toml", ".csv", ".xml", ".xer", ".mpp"}
+
+
+class PlanRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str
+    baseline: int | None = Field(default=None, ge=0, le=10, description="MS Project baseline no.")
+    format: str | None = None
+
+
+class ClientConfig(BaseModel):
+    """One client's file, validated strictly: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    timezone: str = "UTC"
+    poll_minutes: int = Field(default=15, ge=1, le=1440)
+    cron: str | None = None
+    dashboard_url: str | None = None
+    connectors: list[ConnectorConfig] = Field(min_length=1)
+    plan: PlanRef | None = None
+    mapping: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+@dataclass(frozen=True)
+class Client:
+    """A loaded client: its id (the file name), config, resolved secrets and plan path."""
+
+    id: str
+    path: Path
+    config: ClientConfig
+    secrets: dict[str, Secrets] = field(default_factory=dict, repr=False)
+
+    @property
+    def plan_path(self) -> Path | None:
+        if self.config.plan is None:
+            return None
+        return (self.path.parent / self.config.plan.file).resolve()
+
+    def connector(self, connector_id: str) -> ConnectorConfig:
+        for conn in self.config.connectors:
+            if conn.id == connector_id:
+                return conn
+        raise ConfigError(f"{self.path.name} › connectors: no connector {connector_id!r}")
+
+
+MAPPING_SECTIONS = ("statuses", "progress", "links", "thresholds", "calendar")
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
+
+
+def _pydantic_problems(exc: ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = tuple(p for p in err["loc"] if p not in ("jira", "trello"))
+        problems.append(f"{_loc(loc)}: {err['msg']}")
+    return problems
+
+
+def _resolve_secrets(
+    config: ClientConfig, env: Mapping[str, str]
+) -> tuple[dict[str, Secrets], list[str]]:
+    secrets: dict[str, Secrets] = {}
+    problems: list[str] = []
+    for index, conn in enumerate(config.connectors):
+        values: dict[str, SecretStr] = {}
+        for name in ("token", "key", "webhook_secret", "secret"):
+            var = getattr(conn, f"{name}_env", None)
+            if var is None:
+                continue
+            if not env.get(var):
+                problems.append(
+                    f"connectors[{index}].{name}_env: environment variable {var} is not set"
+                )
+                continue
+            values["webhook_secret" if name == "secret" else name] = SecretStr(env[var])
+        secrets[conn.id] = Secrets(**values)
+    return secrets, problems
+
+
+def _semantic_problems(config: ClientConfig, path: Path) -> list[str]:
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for index, conn in enumerate(config.connectors):
+        if conn.id in seen:
+            problems.append(
+                f"connectors[{index}].id: duplicate connector id {conn.id!r}"
+                f" (also connectors[{seen[conn.id]}])"
+            )
+        seen.setdefault(conn.id, index)
+        if conn.kind == "jira" and conn.deployment == "cloud" and not conn.email:
+            problems.append(f"connectors[{index}].email: required for Jira Cloud (basic auth)")
+    if config.plan is not None:
+        plan = path.parent / config.plan.file
+        if not plan.is_file():
+            problems.append(f"plan.file: {config.plan.file} not found next to {path.name}")
+        elif plan.suffix.lower() not in PLAN_SUFFIXES and config.plan.format is None:
+            problems.append(f"plan.file: unknown plan format {plan.suffix!r}")
+    return problems
+
+
+def _mapping_problems(raw: dict[str, Any]) -> list[str]:
+    if not raw:
+        return []
+    from syncd.mapping.config import MappingConfig
+
+    try:
+        MappingConfig.model_validate(raw)
+    except ValidationError as exc:
+        return _pydantic_problems(exc)
+    return []
+
+
+def parse_client(path: Path, env: Mapping[str, str]) -> tuple[Client | None, list[str]]:
+    """Parse one client file; return the client (or None) and every problem found."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return None, [f"(toml): {exc}"]
+    mapping = {k: raw.pop(k) for k in MAPPING_SECTIONS if k in raw}
+    problems = _mapping_problems(mapping)
+    try:
+        config = ClientConfig.model_validate({**raw, "mapping": mapping})
+    except ValidationError as exc:
+        return None, problems + _pydantic_problems(exc)
+    secrets, secret_problems = _resolve_secrets(config, env)
+    problems += _semantic_problems(config, path) + secret_problems
+    client = Client(id=path.stem, path=path, config=config, secrets=secrets)
+    return (None if problems else client), problems
+
+
+def load_clients(
+    directory: Path, env: Mapping[str, str] | None = None
+) -> tuple[list[Client], list[str]]:
+    """Every client in `directory`, and every problem as ``file › field.path: message``."""
+    env = os.environ if env is None else env
+    if not directory.is_dir():
+        return [], [f"{directory} › (dir): no such directory"]
+    clients: list[Client] = []
+    problems: list[str] = []
+    for path in sorted(directory.glob("*.toml")):
+        client, found = parse_client(path, env)
+        problems += [f"{path.name} › {p}" for p in found]
+        if client is not None:
+            clients.append(client)
+    return clients, problems
+
+
+def load_client(directory: Path, client_id: str, env: Mapping[str, str] | None = None) -> Client:
+    """One client by id (its file name); ConfigError with every problem when it is invalid."""
+    path = directory / f"{client_id}.toml"
+    if not path.is_file():
+        raise ConfigError(f"{path.name} › (file): no client {client_id!r} in {directory}")
+    client, problems = parse_client(path, os.environ if env is None else env)
+    if client is None:
+        raise ConfigError([f"{path.name} › {p}" for p in problems])
+    return client

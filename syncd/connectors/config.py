@@ -1,0 +1,97 @@
+"""Config models of the connectors, as they appear in `[[connectors]]` of a client file.
+
+Fields ending in `_env` name an environment variable; `clients.load_client` resolves them into
+`SecretStr` values on `secrets`, which never print.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JiraPush(Strict):
+    """Where and how a Jira connector shows the consolidated status."""
+
+    issues: list[str] = Field(default_factory=list, description="status issues, e.g. ACME-1")
+    epics: bool = False  # also comment on every epic linked to a plan task
+    property: bool = True  # issue property `syncd.status`
+    labels: bool = False  # syncd-rag-red / -amber / -green
+    rag_field: str | None = None  # name of a custom field to set to Red/Amber/Green
+    transitions: bool = False  # move status issues by category when the client asks
+
+
+class TrelloPush(Strict):
+    """Where and how a Trello connector shows the consolidated status."""
+
+    list: str | None = None  # name of the list holding the status card; None: no card
+    card_title: str = "Project status (syncd)"
+    comment: bool = True
+    labels: bool = True
+    custom_fields: bool = True
+
+
+class JiraConfig(Strict):
+    kind: Literal["jira"]
+    id: str = Field(pattern=ID_PATTERN)
+    url: str
+    deployment: Literal["cloud", "datacenter"] = "cloud"
+    email: str | None = None
+    token_env: str
+    jql: str
+    story_points_field: str = "Story Points"
+    webhook_secret_env: str | None = None
+    page_size: int = Field(default=100, ge=1, le=5000)
+    concurrency: int = Field(default=6, ge=1, le=32)
+    census_every: int = Field(default=24, ge=1, description="pulls between id censuses")
+    push: JiraPush = Field(default_factory=JiraPush)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local sandbox)")
+        return value.rstrip("/")
+
+
+class TrelloConfig(Strict):
+    kind: Literal["trello"]
+    id: str = Field(pattern=ID_PATTERN)
+    url: str = "https://api.trello.com/1"
+    board: str = Field(min_length=1)
+    key_env: str
+    token_env: str
+    secret_env: str | None = None  # the app secret that signs webhooks
+    census_every: int = Field(default=24, ge=1)
+    push: TrelloPush = Field(default_factory=TrelloPush)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local sandbox)")
+        return value.rstrip("/")
+
+
+ConnectorConfig = Annotated[JiraConfig | TrelloConfig, Field(discriminator="kind")]
+
+
+class Secrets(BaseModel):
+    """Resolved secret values of one connector; repr and str show only asterisks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token: SecretStr | None = None
+    key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+
+    def value(self, name: str) -> str:
+        secret = getattr(self, name)
+        return secret.get_secret_value() if secret is not None else ""

@@ -1,0 +1,247 @@
+"""The tables of syncd's store (SQLAlchemy 2.x, typed) and the engine that reaches them.
+
+The schema is owned by Alembic migrations in `syncd/migrations`; `upgrade` brings any database,
+SQLite or PostgreSQL, to the newest revision.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps no zone; we store UTC and re-attach)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, date: Date}
+
+
+class Item(Base):
+    """One normalized WorkItem: the full value in `data`, the queried fields in columns."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("client", "source", "external_id", name="uq_items_ident"),
+        Index("ix_items_client_task", "client", "plan_task"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(16))
+    updated: Mapped[datetime | None]
+    plan_task: Mapped[str | None] = mapped_column(String(128))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]]
+    stored_at: Mapped[datetime]
+
+
+class StatusHistory(Base):
+    __tablename__ = "status_history"
+    __table_args__ = (
+        UniqueConstraint("client", "source", "external_id", "at", "to_status", name="uq_history"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+    from_status: Mapped[str | None] = mapped_column(String(128))
+    to_status: Mapped[str] = mapped_column(String(128))
+    to_category: Mapped[str | None] = mapped_column(String(16))
+
+
+class Cursor(Base):
+    """Where the next incremental pull of one connector starts, and when a census last ran."""
+
+    __tablename__ = "cursors"
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[datetime | None]
+    pulls: Mapped[int] = mapped_column(Integer, default=0)
+    census_at: Mapped[datetime | None]
+    last_success: Mapped[datetime | None]
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    started: Mapped[datetime]
+    finished: Mapped[datetime | None]
+    ok: Mapped[bool | None]
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncError(Base):
+    """A problem worth showing: a quarantined payload, a failed pull or push, a warning."""
+
+    __tablename__ = "sync_errors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # quarantine | pull | push | warning
+    message: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BaselineRow(Base):
+    __tablename__ = "baselines"
+    __table_args__ = (UniqueConstraint("client", "version", name="uq_baseline_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200))
+    source_file: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class Snapshot(Base):
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("client", "as_of", name="uq_snapshot_day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[date]
+    baseline_version: Mapped[int] = mapped_column(Integer)
+    created: Mapped[datetime]
+    status_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]]
+
+
+class Job(Base):
+    """A unit of work committed before its message is sent: pull, reconcile, push, webhook.
+
+    state: pending → leased → done | dead. A sweeper re-sends rows whose lease ran out.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("dedupe", name="uq_jobs_dedupe"),
+        Index("ix_jobs_state_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    client: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(200))
+    dedupe: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    due_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime]
+    updated: Mapped[datetime]
+
+
+class PushState(Base):
+    """What syncd last wrote to one target, and the remote ids it wrote to (comment, card)."""
+
+    __tablename__ = "push_state"
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    target: Mapped[str] = mapped_column(String(200), primary_key=True)
+    remote: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    pushed_at: Mapped[datetime | None]
+
+
+class Schedule(Base):
+    """When each client's next pull is due; `owner`/`lease_until` elect the one scheduler."""
+
+    __tablename__ = "schedule"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime | None]
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    client: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created: Mapped[datetime]
+
+
+class Webhook(Base):
+    __tablename__ = "webhooks"
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    remote_id: Mapped[str] = mapped_column(String(128))
+    callback: Mapped[str] = mapped_column(Text)
+    expires: Mapped[datetime | None]
+
+
+metadata = Base.metadata
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get WAL mode and a busy timeout, their folder is made."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine

@@ -1,0 +1,72 @@
+"""The one exception tree of syncd.
+
+    SyncdError
+    ├── ConfigError            bad settings or client configuration; fix the file, then retry
+    ├── MappingError           an item or plan row that cannot be understood; quarantined, skipped
+    ├── PlanError              a plan file that cannot be imported; nothing of it is stored
+    └── RemoteError            something a remote service answered (or failed to answer)
+        ├── TransientError     worth retrying: 5xx, dropped connection, timeout
+        │   └── RateLimitedError  429 (or 503 with Retry-After); carries retry_after seconds
+        └── PermanentError     retrying will not help: 4xx other than 429
+            ├── AuthError      401/403: credentials are wrong or lack permission
+            └── NotFoundError  404: the target does not exist (or is not visible)
+
+Foreign exceptions (httpx, SQLAlchemy, tomllib) are turned into these in exactly one place each.
+"""
+
+from __future__ import annotations
+
+
+class SyncdError(Exception):
+    """Base class of every error syncd raises on purpose."""
+
+
+class ConfigError(SyncdError):
+    """Settings or client configuration are invalid."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class MappingError(SyncdError):
+    """A payload could not be turned into the normalized model."""
+
+
+class PlanError(SyncdError):
+    """A plan file could not be imported; the message names the file, row or task."""
+
+
+class RemoteError(SyncdError):
+    """A remote service failed a request."""
+
+    def __init__(self, message: str, *, status: int | None = None, service: str = "") -> None:
+        self.status = status
+        self.service = service
+        super().__init__(message)
+
+
+class TransientError(RemoteError):
+    """A failure that may pass: retry with backoff."""
+
+
+class RateLimitedError(TransientError):
+    """The remote asked us to slow down; wait `retry_after` seconds before the next try."""
+
+    def __init__(
+        self, message: str, *, retry_after: float, status: int | None = 429, service: str = ""
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status=status, service=service)
+
+
+class PermanentError(RemoteError):
+    """A failure that repeats on retry: record it, do not retry."""
+
+
+class AuthError(PermanentError):
+    """Credentials were refused or lack a permission."""
+
+
+class NotFoundError(PermanentError):
+    """The addressed object does not exist or is not visible."""

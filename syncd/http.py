@@ -1,0 +1,326 @@
+"""The one place that talks HTTP: clients with timeouts, response classification, retries, pacing.
+
+* `classify` turns a response or an httpx exception into syncd's error tree.
+* `Remote.request` retries transient errors with tenacity: Retry-After is honoured, otherwise
+  jittered exponential backoff, a bounded number of attempts.
+* `Pacer` keeps every rolling window of a service's budget (e.g. Trello's 100 requests / 10 s per
+  token) under its limit, shared by every client in the process that uses the same credential.
+* `AdaptiveLimit` narrows concurrency when a remote answers 429 and widens it again on success.
+
+Nothing here logs a query string or a header: Trello carries its key and token in the query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
+
+from syncd.errors import (
+    AuthError,
+    NotFoundError,
+    PermanentError,
+    RateLimitedError,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class RedactQuery(logging.Filter):
+    """Strip query strings from httpx's request log lines (Trello's key and token are there)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(
+                v.copy_with(query=None) if isinstance(v, httpx.URL) and v.query else v
+                for v in record.args
+            )
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(RedactQuery())
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_INLINE_WAIT = 120.0  # seconds a request may wait for Retry-After before the job is re-queued
+TRANSIENT_STATUS = {408, 425, 500, 502, 503, 504}
+
+
+def credential_key(service: str, secret: str) -> str:
+    """A name for a credential's budget that does not reveal the credential."""
+    return f"{service}:{hashlib.sha256(secret.encode()).hexdigest()[:16]}"
+
+
+@dataclass
+class Window:
+    """A rolling window: at most `limit` events in any `seconds`-long span."""
+
+    limit: int
+    seconds: float
+    events: deque[float] = field(default_factory=deque)
+
+    def wait_time(self, now: float) -> float:
+        while self.events and self.events[0] <= now - self.seconds:
+            self.events.popleft()
+        if len(self.events) < self.limit:
+            return 0.0
+        return self.events[0] + self.seconds - now
+
+
+class Pacer:
+    """Request budgets keyed by credential, shared across threads and event loops."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._windows: dict[str, Window] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def configure(self, key: str, *, limit: int, seconds: float) -> None:
+        with self._lock:
+            current = self._windows.get(key)
+            if current is None or (current.limit, current.seconds) != (limit, seconds):
+                self._windows[key] = Window(limit=limit, seconds=seconds)
+
+    def try_acquire(self, keys: tuple[str, ...]) -> float:
+        """Take one slot in every window of `keys`, or return how long to wait first."""
+        with self._lock:
+            now = self._clock()
+            windows = [self._windows[k] for k in keys if k in self._windows]
+            wait = max((w.wait_time(now) for w in windows), default=0.0)
+            if wait > 0:
+                return wait
+            for window in windows:
+                window.events.append(now)
+            return 0.0
+
+    async def acquire(self, keys: tuple[str, ...]) -> None:
+        while (wait := self.try_acquire(keys)) > 0:
+            await asyncio.sleep(wait + 0.001)
+
+
+PACER = Pacer()
+
+
+class AdaptiveLimit:
+    """A concurrency limit that halves on 429 and grows by one after `grow_after` successes."""
+
+    def __init__(self, limit: int, *, floor: int = 1, grow_after: int = 8) -> None:
+        self.ceiling = limit
+        self.limit = limit
+        self.floor = floor
+        self.grow_after = grow_after
+        self._active = 0
+        self._ok = 0
+        self._cond = asyncio.Condition()
+
+    async def __aenter__(self) -> AdaptiveLimit:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self._active < self.limit)
+            self._active += 1
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        async with self._cond:
+            self._active -= 1
+            if isinstance(exc, RateLimitedError):
+                self.limit = max(self.floor, self.limit // 2)
+                self._ok = 0
+            elif exc is None:
+                self._ok += 1
+                if self._ok >= self.grow_after and self.limit < self.ceiling:
+                    self.limit += 1
+                    self._ok = 0
+            self._cond.notify_all()
+
+    def throttled(self) -> None:
+        """Note a 429 that was retried inside a request: narrow the window now."""
+        self.limit = max(self.floor, self.limit // 2)
+        self._ok = 0
+
+
+def parse_retry_after(headers: Mapping[str, str], default: float = 5.0) -> float:
+    """Seconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (ISO 8601)."""
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(value) if value else None
+            if parsed is not None:
+                return max(0.0, (parsed - datetime.now(UTC)).total_seconds())
+    reset = headers.get("x-ratelimit-reset")
+    if reset:
+        try:
+            at = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+            return max(0.0, (at - datetime.now(UTC)).total_seconds())
+        except ValueError:
+            pass
+    return default
+
+
+def _where(request: httpx.Request) -> str:
+    return f"{request.method} {request.url.path}"
+
+
+def classify(response: httpx.Response, *, service: str = "") -> httpx.Response:
+    """Return a successful response; raise the matching syncd error for any other."""
+    status = response.status_code
+    if status < 400:
+        return response
+    where = _where(response.request)
+    if status == 429 or (status == 503 and "retry-after" in response.headers):
+        wait = parse_retry_after(response.headers)
+        raise RateLimitedError(
+            f"{where}: rate limited ({status}), retry after {wait:.1f}s",
+            retry_after=wait,
+            status=status,
+            service=service,
+        )
+    if status in TRANSIENT_STATUS or status >= 500:
+        raise TransientError(f"{where}: server error {status}", status=status, service=service)
+    if status in (401, 403):
+        raise AuthError(f"{where}: not authorized ({status})", status=status, service=service)
+    if status == 404:
+        raise NotFoundError(f"{where}: not found", status=status, service=service)
+    detail = response.text[:300].replace("\n", " ")
+    raise PermanentError(f"{where}: {status} {detail}", status=status, service=service)
+
+
+def _wait(state: RetryCallState, base: float, cap: float) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, RateLimitedError):
+        return exc.retry_after + random.uniform(0, 0.25)  # noqa: S311 -- jitter, not secrecy
+    backoff = min(cap, base * 2 ** (state.attempt_number - 1))
+    return random.uniform(backoff / 2, backoff)  # noqa: S311
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    bytes_in: int = 0
+    retries: int = 0
+    throttled: int = 0
+
+
+class Remote:
+    """One service's client: pacing, classification, retries and counters around httpx."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        service: str,
+        budgets: tuple[str, ...] = (),
+        attempts: int = 6,
+        backoff: float = 0.5,
+        max_backoff: float = 20.0,
+        pacer: Pacer = PACER,
+        on_throttle: Callable[[], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.service = service
+        self.budgets = budgets
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.pacer = pacer
+        self.on_throttle = on_throttle
+        self.counters = Counters()
+
+    async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        await self.pacer.acquire(self.budgets)
+        self.counters.requests += 1
+        try:
+            response = await self.client.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"{method} {httpx.URL(url).path}: {type(exc).__name__}", service=self.service
+            ) from exc
+        self.counters.bytes_in += len(response.content)
+        try:
+            return classify(response, service=self.service)
+        except RateLimitedError as exc:
+            self.counters.throttled += 1
+            if self.on_throttle is not None:
+                self.on_throttle()
+            if exc.retry_after > MAX_INLINE_WAIT:
+                raise PermanentRateLimit(exc) from exc
+            raise
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request; retried while transient, raised as syncd's error otherwise."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=lambda s: _wait(s, self.backoff, self.max_backoff),
+            retry=retry_if_exception_type(TransientError),
+            reraise=True,
+            before_sleep=self._before_sleep,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._once(method, url, **kwargs)
+        except PermanentRateLimit as wrapped:
+            raise wrapped.error from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self.counters.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        log.info("%s: retry %d after %s", self.service, state.attempt_number, exc)
+
+    async def json(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = await self.request(method, url, **kwargs)
+        if not response.content:
+            return None
+        return response.json()
+
+
+class PermanentRateLimit(Exception):
+    """Carries a RateLimitedError whose wait is too long to sit out inside one request."""
+
+    def __init__(self, error: RateLimitedError) -> None:
+        self.error = error
+        super().__init__(str(error))
+
+
+def make_client(
+    base_url: str,
+    *,
+    auth: httpx.Auth | None = None,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    connections: int = 10,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """An AsyncClient with timeouts, a connection pool sized for `connections`, and no redirects."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(
+        base_url=base_url,
+        auth=auth,
+        headers={"Accept": "application/json", "User-Agent": "syncd", **(headers or {})},
+        params=dict(params or {}),
+        timeout=timeout,
+        limits=limits,
+        transport=transport,
+        follow_redirects=False,
+    )

@@ -1,0 +1,177 @@
+"""The normalized model: one shape for a Jira issue and a Trello card, and the plan they answer to.
+
+Everything here is a frozen value. Datetimes are timezone-aware UTC; hours are floats in hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class StatusCategory(StrEnum):
+    """Where an item stands, whatever the tool calls its status."""
+
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One transition in an item's history, as the tool recorded it."""
+
+    at: datetime
+    from_status: str | None
+    to_status: str
+    to_category: StatusCategory | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One Jira issue or one Trello card, seen the same way.
+
+    `source` is the configured connector id (e.g. ``acme-jira``); (source, external_id) is the key.
+    """
+
+    source: str
+    external_id: str
+    key: str
+    title: str
+    url: str = ""
+    type: str = ""
+    status: str = ""
+    category: StatusCategory = StatusCategory.TODO
+    assignee: str | None = None
+    created: datetime | None = None
+    updated: datetime | None = None
+    start: datetime | None = None
+    due: datetime | None = None
+    resolved: datetime | None = None
+    estimate_hours: float | None = None
+    remaining_hours: float | None = None
+    spent_hours: float | None = None
+    story_points: float | None = None
+    checklist_done: int = 0
+    checklist_total: int = 0
+    subitems_done: int = 0
+    subitems_total: int = 0
+    parent: str | None = None
+    labels: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    container: str | None = None  # Trello list name, Jira project key
+    fields: tuple[tuple[str, str], ...] = ()  # selected custom fields, name -> text
+    plan_task: str | None = None
+    deleted: bool = False
+    archived: bool = False
+    history: tuple[StatusChange, ...] = ()
+    content_hash: str = ""
+
+    def with_hash(self) -> WorkItem:
+        """Return a copy whose `content_hash` covers every pulled field."""
+        from dataclasses import replace
+
+        return replace(self, content_hash=content_hash(self))
+
+    @property
+    def ident(self) -> tuple[str, str]:
+        return (self.source, self.external_id)
+
+    @property
+    def actual_start(self) -> datetime | None:
+        """First time the item left todo, from history; else the start the tool reported."""
+        for change in self.history:
+            if change.to_category in (StatusCategory.IN_PROGRESS, StatusCategory.DONE):
+                return change.at
+        return self.start
+
+    @property
+    def actual_finish(self) -> datetime | None:
+        """Last time the item entered done, when it is done now."""
+        if self.category is not StatusCategory.DONE:
+            return None
+        done_at = [c.at for c in self.history if c.to_category is StatusCategory.DONE]
+        return done_at[-1] if done_at else self.resolved
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def item_to_dict(item: WorkItem) -> dict[str, Any]:
+    """A JSON-ready dict of every field (datetimes as ISO-8601 UTC)."""
+    data: dict[str, Any] = _jsonable(asdict(item))
+    return data
+
+
+def content_hash(item: WorkItem) -> str:
+    """A stable digest of what was pulled (everything but the link and the hash itself)."""
+    data = item_to_dict(item)
+    for skip in ("content_hash", "plan_task"):
+        data.pop(skip, None)
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def utcnow() -> datetime:
+    """Now, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A raw payload that could not be normalized, kept with its error."""
+
+    source: str
+    external_id: str
+    error: str
+    payload: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    """What one pull produced: items, quarantined payloads, and the cursor they justify."""
+
+    items: list[WorkItem] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    cursor: datetime | None = None
+    requests: int = 0
+    census: frozenset[str] | None = None  # every external id visible, when a census ran
+
+
+_DT_FIELDS = ("created", "updated", "start", "due", "resolved")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+
+
+def item_from_dict(data: dict[str, Any]) -> WorkItem:
+    """The inverse of `item_to_dict`."""
+    values = dict(data)
+    for name in _DT_FIELDS:
+        values[name] = _dt(values.get(name))
+    values["category"] = StatusCategory(values.get("category", "todo"))
+    values["labels"] = tuple(values.get("labels", ()))
+    values["components"] = tuple(values.get("components", ()))
+    values["fields"] = tuple(tuple(pair) for pair in values.get("fields", ()))
+    values["history"] = tuple(
+        StatusChange(
+            at=datetime.fromisoformat(h["at"]).astimezone(UTC),
+            from_status=h.get("from_status"),
+            to_status=h["to_status"],
+            to_category=StatusCategory(h["to_category"]) if h.get("to_category") else None,
+        )
+        for h in values.get("history", ())
+    )
+    return WorkItem(**values)

@@ -1,0 +1,86 @@
+"""Process settings: environment variables `SYNCD_*`, then an optional `config/syncd.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from syncd.errors import ConfigError
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads `<config_dir>/syncd.toml` when it exists; environment variables win over it."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if not self.path.is_file():
+            return {}
+        try:
+            return tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{self.path} › {exc}") from exc
+
+
+class Settings(BaseSettings):
+    """Where syncd keeps its data, which broker it uses, where it listens."""
+
+    model_config = SettingsConfigDict(env_prefix="SYNCD_", extra="forbid")
+
+    config_dir: Path = Path("config")
+    data_dir: Path = Path(".data")
+    database_url: str = ""
+    broker_url: str = "embedded"
+    bind: str = "127.0.0.1:8080"
+    log_level: str = "INFO"
+    public_url: str = Field(default="", description="URL the dashboard is reached at, for links")
+    webhook_base_url: str = Field(default="", description="URL trackers can reach webhooks at")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        import os
+
+        config_dir = Path(os.environ.get("SYNCD_CONFIG_DIR", "config"))
+        toml = _TomlSource(settings_cls, config_dir / "syncd.toml")
+        return (init_settings, env_settings, toml)
+
+    @property
+    def db_url(self) -> str:
+        """The database URL; a SQLite file under the data directory unless one is set."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'syncd.db').resolve()}"
+
+    @property
+    def clients_dir(self) -> Path:
+        return self.config_dir / "clients"
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.bind.rpartition(":")
+        return (host or "127.0.0.1").strip("[]"), int(port)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and syncd.toml; a readable ConfigError when they are wrong."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"settings › {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(lines) from exc

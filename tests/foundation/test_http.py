@@ -1,0 +1,180 @@
+"""The HTTP layer: classification, retries, Retry-After, pacing under a shared budget."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+import pytest
+import respx
+
+from syncd import http
+from syncd.errors import AuthError, NotFoundError, PermanentError, RateLimitedError
+
+
+def remote(**kwargs: object) -> http.Remote:
+    client = http.make_client("https://acme.example")
+    return http.Remote(client, service="test", backoff=0.01, max_backoff=0.02, **kwargs)  # type: ignore[arg-type]
+
+
+@respx.mock
+def test_429_with_retry_after_waits_that_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 429 with Retry-After: 2 sleeps about two seconds, then the retry succeeds."""
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    route = respx.get("https://acme.example/x").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            httpx.Response(200, json={}),
+        ]
+    )
+    response = asyncio.run(remote().request("GET", "/x"))
+    assert response.status_code == 200 and route.call_count == 2
+    assert len(slept) == 1 and 2.0 <= slept[0] <= 2.3
+
+
+@respx.mock
+def test_503_then_200_succeeds() -> None:
+    """A transient 503 is retried and the request succeeds."""
+    route = respx.get("https://acme.example/x").mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json={"ok": True})]
+    )
+    r = remote()
+    assert asyncio.run(r.json("GET", "/x")) == {"ok": True}
+    assert route.call_count == 2 and r.counters.retries == 1
+
+
+@respx.mock
+def test_dropped_connection_is_retried() -> None:
+    """A connection dropped mid-response is transient: retried."""
+    route = respx.get("https://acme.example/x").mock(
+        side_effect=[httpx.RemoteProtocolError("closed"), httpx.Response(200, json=[])]
+    )
+    assert asyncio.run(remote().json("GET", "/x")) == []
+    assert route.call_count == 2
+
+
+@respx.mock
+def test_401_is_auth_error_and_not_retried() -> None:
+    """401 raises AuthError after exactly one request."""
+    route = respx.get("https://acme.example/x").mock(return_value=httpx.Response(401))
+    with pytest.raises(AuthError):
+        asyncio.run(remote().request("GET", "/x"))
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_404_and_400_are_permanent() -> None:
+    """404 is NotFoundError, 400 a PermanentError; neither is retried."""
+    respx.get("https://acme.example/a").mock(return_value=httpx.Response(404))
+    respx.get("https://acme.example/b").mock(return_value=httpx.Response(400, text="bad jql"))
+    with pytest.raises(NotFoundError):
+        asyncio.run(remote().request("GET", "/a"))
+    with pytest.raises(PermanentError, match="bad jql"):
+        asyncio.run(remote().request("GET", "/b"))
+
+
+@respx.mock
+def test_attempts_are_bounded() -> None:
+    """A service that keeps failing gets a bounded number of tries, then the error surfaces."""
+    route = respx.get("https://acme.example/x").mock(return_value=httpx.Response(502))
+    with pytest.raises(http.TransientError):
+        asyncio.run(remote(attempts=3).request("GET", "/x"))
+    assert route.call_count == 3
+
+
+@respx.mock
+def test_long_retry_after_is_raised_for_the_queue_to_delay() -> None:
+    """A Retry-After longer than a request may wait surfaces as RateLimitedError, not a sleep."""
+    respx.get("https://acme.example/x").mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "3600"})
+    )
+    with pytest.raises(RateLimitedError) as info:
+        asyncio.run(remote().request("GET", "/x"))
+    assert info.value.retry_after == 3600
+
+
+@respx.mock
+def test_errors_and_logs_never_carry_query_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    """Trello's key and token ride in the query; no error message or log line shows them."""
+    caplog.set_level(logging.DEBUG)
+    respx.get("https://acme.example/1/boards/b").mock(
+        side_effect=[httpx.Response(500), httpx.Response(403)]
+    )
+    client = http.make_client("https://acme.example", params={"key": "K3Y", "token": "T0K3N"})
+    r = http.Remote(client, service="trello", backoff=0.01)
+    with pytest.raises(AuthError) as info:
+        asyncio.run(r.request("GET", "/1/boards/b"))
+    assert "T0K3N" not in str(info.value) and "K3Y" not in str(info.value)
+    assert "T0K3N" not in caplog.text and "K3Y" not in caplog.text
+
+
+def test_pacing_keeps_every_window_under_budget() -> None:
+    """With a budget of 5 per 1 s, no rolling 1-second window holds more than 5 requests."""
+    pacer = http.Pacer()
+    key = http.credential_key("trello", "token")
+    pacer.configure(key, limit=5, seconds=1.0)
+    stamps: list[float] = []
+    loop_time = asyncio.new_event_loop()
+
+    async def one() -> None:
+        await pacer.acquire((key,))
+        stamps.append(loop_time.time())
+
+    async def main() -> None:
+        await asyncio.gather(*(one() for _ in range(17)))
+
+    loop_time.run_until_complete(main())
+    loop_time.close()
+    stamps.sort()
+    assert len(stamps) == 17
+    for i, start in enumerate(stamps):
+        in_window = [s for s in stamps[i:] if s < start + 1.0 - 1e-3]
+        assert len(in_window) <= 5
+    assert stamps[-1] - stamps[0] >= 3.0  # 17 requests at 5/s need at least three refills
+
+
+def test_budget_is_shared_by_every_remote_of_one_credential() -> None:
+    """Two clients with the same credential draw from one window; another credential does not."""
+    pacer = http.Pacer(clock=lambda: 100.0)
+    shared = http.credential_key("trello", "same-token")
+    other = http.credential_key("trello", "other-token")
+    for key in (shared, other):
+        pacer.configure(key, limit=2, seconds=10)
+    assert pacer.try_acquire((shared,)) == 0 and pacer.try_acquire((shared,)) == 0
+    assert pacer.try_acquire((shared,)) > 0
+    assert pacer.try_acquire((other,)) == 0
+
+
+def test_retry_after_parses_seconds_dates_and_reset_header() -> None:
+    """Retry-After in seconds or as an HTTP date, or X-RateLimit-Reset, gives a wait."""
+    assert http.parse_retry_after({"retry-after": "7"}) == 7.0
+    assert http.parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert http.parse_retry_after({}, default=3.0) == 3.0
+    assert http.parse_retry_after({"x-ratelimit-reset": "2015-10-21T07:28Z"}) == 0.0
+
+
+def test_adaptive_limit_halves_on_429_and_grows_back() -> None:
+    """Concurrency halves on a rate-limit error and grows by one after enough successes."""
+
+    async def scenario() -> list[int]:
+        limit = http.AdaptiveLimit(8, grow_after=2)
+        seen = []
+        with pytest.raises(RateLimitedError):
+            async with limit:
+                raise RateLimitedError("slow down", retry_after=0)
+        seen.append(limit.limit)
+        for _ in range(2):
+            async with limit:
+                pass
+        seen.append(limit.limit)
+        return seen
+
+    assert asyncio.run(scenario()) == [4, 5]

@@ -1,0 +1,137 @@
+"""The store on SQLite and PostgreSQL: migrations, upsert by identity, newer versions only."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from syncd import store
+from syncd.db import metadata
+from syncd.model import PullResult, Quarantined, StatusCategory, StatusChange, WorkItem
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def item(ext: str = "10001", *, updated: datetime = T0, title: str = "Build API") -> WorkItem:
+    return WorkItem(
+        source="acme-jira",
+        external_id=ext,
+        key=f"ACME-{ext}",
+        title=title,
+        category=StatusCategory.IN_PROGRESS,
+        updated=updated,
+        history=(
+            StatusChange(
+                at=T0,
+                from_status="To Do",
+                to_status="In Progress",
+                to_category=StatusCategory.IN_PROGRESS,
+            ),
+        ),
+    ).with_hash()
+
+
+def test_migrations_apply_to_empty_database_and_match_the_models(engine: Engine) -> None:
+    """Alembic creates every table, and the models have no change the migrations lack."""
+    names = set(sa.inspect(engine).get_table_names())
+    assert {"items", "cursors", "jobs", "snapshots", "baselines", "alembic_version"} <= names
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_upsert_twice_is_one_row(engine: Engine) -> None:
+    """Upserting the same item twice leaves one row."""
+    for _ in range(2):
+        with store.sessions(engine).begin() as session:
+            store.upsert_items(session, "acme", [item()])
+    assert store.count_items(engine, "acme") == 1
+
+
+def test_older_version_never_overwrites_newer(engine: Engine) -> None:
+    """An item with an older `updated` does not replace the stored newer one."""
+    newer = item(updated=T0 + timedelta(hours=1), title="new title")
+    older = item(updated=T0, title="old title")
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [newer])
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [older])
+    [stored] = store.load_items(engine, "acme")
+    assert stored.title == "new title"
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [item(updated=T0 + timedelta(hours=2), title="newest")])
+    [stored] = store.load_items(engine, "acme")
+    assert stored.title == "newest"
+
+
+def test_duplicates_in_one_batch_keep_the_newest(engine: Engine) -> None:
+    """A page that repeats an item (Jira's overlap) stores it once, newest version."""
+    batch = [item(updated=T0 + timedelta(minutes=5), title="b"), item(updated=T0, title="a")]
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", batch)
+    [stored] = store.load_items(engine, "acme")
+    assert stored.title == "b"
+
+
+def test_items_round_trip_with_aware_datetimes_and_history(engine: Engine) -> None:
+    """What goes in comes out equal, datetimes aware UTC, history included."""
+    original = item()
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [original])
+    [stored] = store.load_items(engine, "acme")
+    assert stored == original
+    assert stored.updated is not None and stored.updated.tzinfo is not None
+
+
+def test_commit_pull_moves_cursor_with_items_and_keeps_quarantine(engine: Engine) -> None:
+    """A pull's items, quarantined payloads and cursor land together; the cursor never goes back."""
+    result = PullResult(
+        items=[item("1"), item("2")],
+        quarantined=[Quarantined(source="acme-jira", external_id="3", error="bad date")],
+        cursor=T0,
+    )
+    store.commit_pull(engine, "acme", "acme-jira", result)
+    store.commit_pull(engine, "acme", "acme-jira", PullResult(cursor=T0 - timedelta(days=1)))
+    cursor = store.get_cursor(engine, "acme", "acme-jira")
+    assert cursor is not None and cursor.cursor == T0 and cursor.pulls == 2
+    assert store.count_items(engine, "acme") == 2
+    with store.sessions(engine)() as session:
+        kinds = session.execute(sa.text("select kind, external_id from sync_errors")).all()
+    assert [tuple(k) for k in kinds] == [("quarantine", "3")]
+
+
+def test_census_marks_missing_items_deleted_only_when_complete(engine: Engine) -> None:
+    """Items absent from a completed census are flagged deleted; a pull without one deletes none."""
+    store.commit_pull(engine, "acme", "acme-jira", PullResult(items=[item("1"), item("2")]))
+    store.commit_pull(engine, "acme", "acme-jira", PullResult(items=[]))
+    assert len(store.load_items(engine, "acme")) == 2
+    store.commit_pull(engine, "acme", "acme-jira", PullResult(census=frozenset({"1"})))
+    assert [i.external_id for i in store.load_items(engine, "acme")] == ["1"]
+    gone = [i for i in store.load_items(engine, "acme", include_deleted=True) if i.deleted]
+    assert [i.external_id for i in gone] == ["2"]
+
+
+def test_baseline_versions_are_kept_and_identical_reimport_is_noop(engine: Engine) -> None:
+    """Re-baselining adds a version; importing the same plan again does not."""
+    v1, created1 = store.save_baseline(engine, "acme", {"tasks": [1]}, label="v1", source_file="a")
+    v1b, created1b = store.save_baseline(
+        engine, "acme", {"tasks": [1]}, label="v1", source_file="a"
+    )
+    v2, created2 = store.save_baseline(engine, "acme", {"tasks": [2]}, label="v2", source_file="a")
+    assert (v1, created1, v1b, created1b, v2, created2) == (1, True, 1, False, 2, True)
+    assert [b.version for b in store.list_baselines(engine, "acme")] == [1, 2]
+    latest = store.load_baseline(engine, "acme")
+    assert latest is not None and latest.data == {"tasks": [2]}
+
+
+def test_clients_are_isolated_by_key(engine: Engine) -> None:
+    """The same connector id and external id under two clients are two rows."""
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [item()])
+        store.upsert_items(session, "beta", [replace(item(), title="other").with_hash()])
+    assert store.count_items(engine, "acme") == 1 and store.count_items(engine, "beta") == 1
