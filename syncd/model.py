@@ -175,3 +175,33 @@ def item_from_dict(data: dict[str, Any]) -> WorkItem:
         for h in values.get("history", ())
     )
     return WorkItem(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPush:
+    """The consolidated status of one client, rendered for every target kind.
+
+    Built by `syncd.reports`; connectors only write it. `digest` identifies the content: a target
+    whose stored digest equals it is left alone.
+    """
+
+    client: str
+    rag: str  # "red" | "amber" | "green"
+    headline: str  # one line, e.g. "Amber: SPI 0.91, Go-live +3 working days"
+    markdown: str  # Trello card description and comment
+    adf: dict[str, Any]  # Jira Cloud comment body (Atlassian Document Format)
+    wiki: str  # Jira Data Center comment body (wiki markup)
+    machine: dict[str, Any]  # the machine-readable status (Jira issue property `syncd.status`)
+    fields: tuple[tuple[str, str], ...] = ()  # e.g. (("RAG", "Amber"), ("SPI", "0.91"))
+    dashboard_url: str = ""
+    digest: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PushOutcome:
+    """What a push did: the remote ids to remember, whether anything changed, warnings."""
+
+    remote: dict[str, Any]
+    changed: bool
+    writes: int = 0
+    warnings: tuple[str, ...] = ()

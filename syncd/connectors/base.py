@@ -1,0 +1,49 @@
+"""The contract every connector keeps, and the one conformance suite checks.
+
+A connector is built from its config model, its resolved secrets and an httpx transport (tests
+inject respx or the sandbox); it knows `http`, `model` and `errors`, never the store.
+
+* `pull(since)` yields pages (`PullResult`): items and quarantined payloads of that page. The
+  last page carries `cursor` (the newest `updated` seen, or None when nothing was seen) and, when
+  a census ran, `census` (every external id still visible). `sync` commits each page as it
+  comes and moves the cursor only after the last one.
+* `push(status, target, known)` writes one consolidated status to one target and returns the
+  remote ids to remember. `known` holds what the previous push returned (possibly nothing, after
+  a lost response): the connector finds its own comment or card again through a marker, compares
+  before it writes, and never creates a second one.
+* `is_own_write` recognises syncd's own writes coming back through a pull or a webhook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from syncd.model import PullResult, PushOutcome, StatusPush
+
+MARKER = "syncd:status"  # the comment property key / hidden text that marks syncd's own writes
+OVERLAP = timedelta(minutes=2)  # re-read this much before the cursor (minute precision, zones)
+
+
+class Connector(Protocol):
+    id: str
+    kind: str
+
+    def pull(self, since: datetime | None, *, census: bool = False) -> AsyncIterator[PullResult]:
+        """Items updated at or after `since - OVERLAP` (everything when None), page by page."""
+        ...
+
+    async def push(self, status: StatusPush, *, target: str, known: dict[str, Any]) -> PushOutcome:
+        """Write `status` to `target` (an issue key, or the board's status card) idempotently."""
+        ...
+
+    def targets(self) -> list[str]:
+        """The push targets configured for this connector (status issues, the status card)."""
+        ...
+
+    def is_own_write(self, event: dict[str, Any]) -> bool:
+        """Whether a webhook body describes a change syncd itself made."""
+        ...
+
+    async def aclose(self) -> None: ...
