@@ -1,0 +1,134 @@
+"""The client-config sections that say how tracker items meet the plan.
+
+These models are embedded in each client's TOML as ``[statuses]``, ``[progress]``,
+``[[links]]``, ``[thresholds]`` and ``[calendar]``; every one has defaults, so an empty
+config works. Unknown keys are refused (``extra="forbid"``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Category = Literal["todo", "in_progress", "done"]
+Technique = Literal[
+    "0/100",
+    "50/50",
+    "20/80",
+    "subitems",
+    "story_points",
+    "checklist",
+    "time_tracking",
+    "level_of_effort",
+    "status",
+]
+LinkBy = Literal[
+    "epic",
+    "parent",
+    "label",
+    "component",
+    "field",
+    "trello_label",
+    "trello_list",
+    "wbs_in_title",
+    "table",
+]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WBS_IN_TITLE = r"^\s*[\[(]?(?P<task>\d+(?:\.\d+)*)(?=[\s\]):.\-]|$)"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProgressConfig(_Strict):
+    """How % complete is measured: a default technique and per-task overrides (task key/WBS)."""
+
+    default: Technique = "story_points"
+    tasks: dict[str, Technique] = Field(default_factory=dict)
+    in_progress_cap: float = Field(0.95, ge=0.0, le=1.0)
+    hourly_rate: float | None = Field(None, gt=0.0)  # money per tracked hour, for money plans
+
+
+class LinkRule(_Strict):
+    """One linking rule; rules are tried in order and the first match wins."""
+
+    by: LinkBy
+    source: str | None = None  # only items from this connector id
+    map: dict[str, str] = Field(default_factory=dict)  # value -> task key or WBS code
+    pattern: str | None = None  # regex; group "task" (or group 1) is the value
+    field: str | None = None  # custom field name, for by = "field"
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"pattern does not compile: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> LinkRule:
+        if self.by == "field" and not self.field:
+            raise ValueError("by = 'field' needs field = '<custom field name>'")
+        if self.by == "table" and not self.map:
+            raise ValueError("by = 'table' needs map = { 'ITEM-KEY' = 'task' }")
+        return self
+
+
+class Thresholds(_Strict):
+    """Red/amber/green limits: an index below amber is amber, below red is red."""
+
+    spi_amber: float = 0.95
+    spi_red: float = 0.85
+    cpi_amber: float = 0.95
+    cpi_red: float = 0.85
+    spi_t_amber: float = 0.95
+    spi_t_red: float = 0.85
+    slip_days_amber: float = 1.0  # milestone/task forecast slip, working days
+    slip_days_red: float = 5.0
+    scope_growth_amber: float = 0.05  # unplanned items / planned items
+    scope_growth_red: float = 0.15
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        for name in ("spi", "cpi", "spi_t"):
+            if getattr(self, f"{name}_red") > getattr(self, f"{name}_amber"):
+                raise ValueError(f"{name}_red must not exceed {name}_amber")
+        for name in ("slip_days", "scope_growth"):
+            if getattr(self, f"{name}_red") < getattr(self, f"{name}_amber"):
+                raise ValueError(f"{name}_red must not be below {name}_amber")
+        return self
+
+
+class CalendarConfig(_Strict):
+    """Working days: weekday names that are never worked, and holiday dates."""
+
+    weekends: list[str] = Field(default_factory=lambda: ["sat", "sun"])
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("weekends")
+    @classmethod
+    def _weekday_names(cls, value: list[str]) -> list[str]:
+        names = [v.strip().lower()[:3] for v in value]
+        unknown = [v for v, n in zip(value, names, strict=True) if n not in WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown weekdays {unknown} (use mon..sun)")
+        if len(set(names)) >= 7:
+            raise ValueError("every weekday is a weekend")
+        return names
+
+
+class MappingConfig(_Strict):
+    """Everything a client's config says about statuses, progress, links, RAG and calendar."""
+
+    statuses: dict[str, Category | dict[str, Category]] = Field(default_factory=dict)
+    progress: ProgressConfig = Field(default_factory=ProgressConfig)
+    links: list[LinkRule] = Field(default_factory=list)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)

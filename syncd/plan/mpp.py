@@ -1,0 +1,13 @@
+"""Placeholder: the mpp importer lands in the next commit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from syncd.errors import PlanError
+from syncd.plan.baseline import Baseline
+
+
+def load_mpp(path: Path, *, baseline_number: int | None = None) -> Baseline:
+    """Not yet implemented."""
+    raise PlanError(f"{path.name}: mpp import is not implemented yet")
