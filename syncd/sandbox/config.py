@@ -1,0 +1,72 @@
+"""What a sandbox run looks like: data size, seed, faults, and the credentials it accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from syncd.sandbox.clock import DEFAULT_START
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Injected trouble; everything off by default. Never applied to `/_admin`.
+
+    error_rate: share of requests answered 500/502/503 (503 carries Retry-After).
+    drop_rate: share of requests whose connection is closed without a response.
+    jira_429_every: every Nth Jira request gets 429 with `Retry-After: retry_after_s` (0 = off).
+    jira_limit / jira_window_s: a budget of Jira requests per window; beyond it 429 (0 = off).
+    slow_ms / slow_rate: extra delay added to that share of requests.
+    seed: seeds the fault dice, so a sequential run sees the same faults each time.
+    """
+
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    jira_429_every: int = 0
+    retry_after_s: int = 1
+    slow_ms: int = 0
+    slow_rate: float = 1.0
+    jira_limit: int = 0
+    jira_window_s: float = 10.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Creds:
+    """The credentials the sandbox accepts (and signs webhooks with)."""
+
+    jira_email: str = "bot@example.com"
+    jira_token: str = "sandbox-jira-token"  # noqa: S105 - a fixed sandbox credential
+    jira_pat: str = "sandbox-pat"
+    trello_key: str = "sandbox-key"
+    trello_token: str = "sandbox-trello-token"  # noqa: S105 - a fixed sandbox credential
+    trello_secret: str = "sandbox-trello-secret"  # noqa: S105 - a fixed sandbox credential
+    jira_webhook_secret: str = "sandbox-jira-webhook-secret"  # noqa: S105 - fixed sandbox value
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How big the simulated world is and how it behaves.
+
+    `trello_limits` turns on Trello's real budgets (100 requests per 10 s per token, 300 per
+    key); `trello_window_s` shortens the window for tests. `demo` replaces the random data
+    with the small ACME scenario whose epics and labels carry WBS codes.
+    """
+
+    seed: int = 1
+    jira_issues: int = 200
+    trello_cards: int = 100
+    projects: tuple[str, ...] = ("ACME", "BETA")
+    boards: int = 1
+    latency_ms: int = 0
+    faults: Faults = field(default_factory=Faults)
+    trello_limits: bool = False
+    trello_token_limit: int = 100
+    trello_key_limit: int = 300
+    trello_window_s: float = 10.0
+    demo: bool = False
+    jira_timezone: str = "Europe/Berlin"
+    start: datetime = DEFAULT_START
+    creds: Creds = field(default_factory=Creds)
+    host: str = "127.0.0.1"
+    port: int = 0

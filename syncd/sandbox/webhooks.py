@@ -1,0 +1,138 @@
+"""Webhook deliveries: Jira admin webhooks (HMAC-SHA256 `X-Hub-Signature` when a secret is set)
+and Trello webhooks (`X-Trello-Webhook`: base64 HMAC-SHA1 over body + callbackURL).
+
+Deliveries go out from one background thread over httpx; failures (connection errors, 408,
+409, 425, 429, 5xx) are retried a few times with `X-Atlassian-Webhook-Retry` on Jira retries.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+RETRY_STATUSES = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
+
+
+@dataclass
+class Delivery:
+    """One webhook POST to make, and how it went."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    kind: str
+    attempts: int = 0
+    status: int | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def trello_signature(secret: str, body: bytes, callback_url: str) -> str:
+    """Trello's `X-Trello-Webhook` header value."""
+    digest = hmac.new(secret.encode(), body + callback_url.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def jira_signature(secret: str, body: bytes) -> str:
+    """Jira admin webhooks' `X-Hub-Signature` value."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class Dispatcher:
+    """Sends deliveries in a background thread; `flush()` waits until all are done."""
+
+    def __init__(self, *, attempts: int = 3, backoff_s: float = 0.2) -> None:
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+        self.deliveries: list[Delivery] = []
+        self._queue: queue.Queue[Delivery | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the sending thread (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Finish queued deliveries and stop."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every queued delivery has been attempted; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self._queue.unfinished_tasks
+
+    def send_jira(self, url: str, payload: dict[str, Any], secret: str | None) -> None:
+        """Queue a Jira webhook delivery."""
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Atlassian-Webhook-Identifier": str(uuid.uuid4()),
+        }
+        if secret:
+            headers["X-Hub-Signature"] = jira_signature(secret, body)
+        self._put(Delivery(url, body, headers, "jira"))
+
+    def send_trello(self, url: str, payload: dict[str, Any], secret: str) -> None:
+        """Queue a Trello webhook delivery."""
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Trello-Webhook": trello_signature(secret, body, url),
+        }
+        self._put(Delivery(url, body, headers, "trello"))
+
+    def _put(self, delivery: Delivery) -> None:
+        with self._lock:
+            self.deliveries.append(delivery)
+        self.start()
+        self._queue.put(delivery)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=5.0) as client:
+            while True:
+                delivery = self._queue.get()
+                try:
+                    if delivery is None:
+                        return
+                    self._deliver(client, delivery)
+                finally:
+                    self._queue.task_done()
+
+    def _deliver(self, client: httpx.Client, delivery: Delivery) -> None:
+        for attempt in range(self.attempts):
+            headers = dict(delivery.headers)
+            if attempt and delivery.kind == "jira":
+                headers["X-Atlassian-Webhook-Retry"] = str(attempt)
+            delivery.attempts = attempt + 1
+            try:
+                response = client.post(delivery.url, content=delivery.body, headers=headers)
+            except httpx.HTTPError as exc:
+                delivery.error = type(exc).__name__
+                delivery.status = None
+            else:
+                delivery.status = response.status_code
+                delivery.error = None
+                if response.status_code not in RETRY_STATUSES:
+                    return
+            time.sleep(self.backoff_s * (attempt + 1))
+        log.warning("%s webhook delivery gave up after %d attempts", delivery.kind, self.attempts)
