@@ -178,7 +178,7 @@ def record_status_change(
     old = issue.status
     issue.status_id = status_id
     new = issue.status
-    items = [
+    items: list[dict[str, str | None]] = [
         {
             "field": "status",
             "fieldtype": "jira",

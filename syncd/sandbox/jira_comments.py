@@ -30,7 +30,7 @@ def wants_properties(call: Call) -> bool:
 
 
 def list_comments(call: Call) -> Response:
-    """`GET /issue/{key}/comment`: startAt/maxResults paged, oldest first (orderBy=-created flips)."""
+    """`GET /issue/{key}/comment`: offset-paged, oldest first (`orderBy=-created` flips)."""
     issue = find_issue(call)
     assert call.flavour is not None
     start = max(0, call.int_arg("startAt", 0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from syncd.sandbox.jira_render import (
 )
 from syncd.sandbox.state import Issue, State
 
+EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 FieldRenderer = Callable[[State, Issue, Flavour, ZoneInfo], Any]
 
 
@@ -124,7 +125,7 @@ def issue_json(
     flavour: Flavour,
     *,
     fields: list[str],
-    expand: set[str] = frozenset(),  # type: ignore[assignment]
+    expand: Collection[str] = (),
     properties: list[str] | None = None,
     id_only: bool = False,
 ) -> JsonDict:
@@ -133,7 +134,7 @@ def issue_json(
         return {"id": str(issue.id)}
     tz = ZoneInfo(state.jira_timezone)
     out: JsonDict = {
-        "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+        "expand": EXPAND,
         "id": str(issue.id),
         "self": f"{flavour.api}/issue/{issue.id}",
         "key": issue.key,
@@ -152,7 +153,12 @@ def issue_json(
 
 
 def add_expansions(
-    state: State, issue: Issue, flavour: Flavour, out: JsonDict, expand: set[str], fields: list[str]
+    state: State,
+    issue: Issue,
+    flavour: Flavour,
+    out: JsonDict,
+    expand: Collection[str],
+    fields: list[str],
 ) -> None:
     """`changelog`, `names`, `schema`, `renderedFields` where asked."""
     if "changelog" in expand:

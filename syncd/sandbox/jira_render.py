@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncd.sandbox.clock import jira_date, jira_datetime
+from syncd.sandbox.clock import jira_datetime
 from syncd.sandbox.state import CATEGORIES, ISSUE_TYPES, Comment, History, Issue, State, Status
 
 JsonDict = dict[str, Any]

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from syncd.sandbox import jql
 from syncd.sandbox.context import Context
 from syncd.sandbox.jira_fields import issue_json
-from syncd.sandbox.jira_render import Flavour, JsonDict, history_json, select_fields
+from syncd.sandbox.jira_render import JsonDict, history_json, select_fields
 from syncd.sandbox.routing import ApiError, Call, json_response
 from syncd.sandbox.state import Issue
 
@@ -258,7 +258,9 @@ def changelog_bulkfetch(call: Call) -> Response:
     entries: list[tuple[Issue, Any]] = []
     for key in wanted:
         issue = call.ctx.state.issue(key)
-        for history in issue.changelog if issue else []:
+        if issue is None:
+            continue
+        for history in issue.changelog:
             if not field_ids or any(i.get("fieldId") in field_ids for i in history.items):
                 entries.append((issue, history))
     assert call.flavour is not None

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,7 +64,7 @@ class Query:
         found = [i for i in issues if where is None or where(i)]
         found.sort(key=lambda i: i.id)
         for name, descending in reversed(self.order or (("key", True),)):
-            found.sort(key=lambda i, n=name: sort_value(i, n), reverse=descending)  # type: ignore[misc]
+            found.sort(key=partial(sort_value, name=name), reverse=descending)
         return found
 
 

@@ -94,15 +94,32 @@ def trello_error(error: ApiError) -> Response:
 
 def route(
     path: str,
-    handler: Handler | AsyncHandler,
+    handler: Handler,
     *,
     ctx: Context,
     methods: list[str],
     label: str,
     flavour: Flavour | None = None,
-    is_async: bool = False,
 ) -> Route:
     """A Starlette route that runs `handler` under the state lock and records `label`."""
+
+    async def run(call: Call) -> Response:
+        with ctx.state.lock:
+            return handler(call)
+
+    return async_route(path, run, ctx=ctx, methods=methods, label=label, flavour=flavour)
+
+
+def async_route(
+    path: str,
+    handler: AsyncHandler,
+    *,
+    ctx: Context,
+    methods: list[str],
+    label: str,
+    flavour: Flavour | None = None,
+) -> Route:
+    """Like `route`, for a handler that awaits (it takes the state lock itself)."""
     render_error = trello_error if flavour is None else jira_error
 
     async def endpoint(request: Request) -> Response:
@@ -116,10 +133,7 @@ def route(
             await request.body(),
         )
         try:
-            if is_async:
-                return await handler(call)  # type: ignore[misc]
-            with ctx.state.lock:
-                return handler(call)  # type: ignore[return-value]
+            return await handler(call)
         except ApiError as error:
             return render_error(error)
 

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 from syncd.sandbox import trello_cards as writes
 from syncd.sandbox.clock import parse_trello_datetime
 from syncd.sandbox.context import Context
-from syncd.sandbox.routing import ApiError, Call, Handler, json_response, route
+from syncd.sandbox.routing import ApiError, Call, Handler, async_route, json_response, route
 from syncd.sandbox.state import Action, Board, Card
 from syncd.sandbox.trello_auth import TrelloAuth
 from syncd.sandbox.trello_render import (
@@ -275,13 +275,6 @@ def trello_app(ctx: Context) -> ASGIApp:
         routes.append(route(path, handler, ctx=ctx, methods=methods, label="/trello/1" + path))
     for methods, path, async_handler in writes.ASYNC_WRITES:
         routes.append(
-            route(
-                path,
-                async_handler,
-                ctx=ctx,
-                methods=methods,
-                label="/trello/1" + path,
-                is_async=True,
-            )
+            async_route(path, async_handler, ctx=ctx, methods=methods, label="/trello/1" + path)
         )
     return TrelloAuth(Router(routes), ctx)

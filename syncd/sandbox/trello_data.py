@@ -248,7 +248,7 @@ def record_action(
     data: dict[str, Any],
     member: str | None,
 ) -> Action:
-    """Append an action to the board's history (callers append in time order; see `sort_actions`)."""
+    """Append an action to the board's history (in time order, or see `sort_actions`)."""
     action = Action(state.trello_id(when), board.id, kind, when, member or board.members[0], data)
     state.actions[action.id] = action
     board.actions.append(action.id)
