@@ -106,3 +106,13 @@ class WorkCalendar:
 def calendar_from(weekends: Iterable[str], holidays: Iterable[date]) -> WorkCalendar:
     """Build a calendar from weekday names and holiday dates."""
     return WorkCalendar(weekday_numbers(weekends), frozenset(holidays))
+
+
+def span(
+    cal: WorkCalendar, origin: date, start: date, finish: date, *, milestone: bool = False
+) -> tuple[int, int]:
+    """Start and finish positions of a task; a milestone sits at the end of its finish day."""
+    end = cal.finish_position(origin, finish)
+    if milestone:
+        return end, end
+    return min(cal.start_position(origin, start), end), end

@@ -1,0 +1,165 @@
+"""Critical path: forward and backward passes over FS/SS/FF/SF links with lags (§3.6).
+
+Positions are working days from the plan origin (floats: remaining work may end mid-day).
+Done activities keep their actual dates; in-progress ones run their remaining work from the
+data date; not-started ones may not start before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from syncd.plan.baseline import LinkType
+from syncd.plan.graph import topological_order
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One schedulable task. Set `actual_finish` when done, `actual_start` when started."""
+
+    key: str
+    duration: float
+    not_before: float = 0.0
+    actual_start: float | None = None
+    actual_finish: float | None = None
+    remaining: float | None = None  # in progress: work left from `not_before`
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """`succ` depends on `pred` by `type` with `lag` working days."""
+
+    pred: str
+    succ: str
+    type: LinkType = LinkType.FS
+    lag: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """Early and late dates, total float, and the predecessor whose link set the early dates."""
+
+    key: str
+    early_start: float
+    early_finish: float
+    late_start: float
+    late_finish: float
+    total_float: float
+    driver: str | None
+    fixed: bool  # done: dates are actuals
+
+    @property
+    def critical(self) -> bool:
+        return not self.fixed and self.total_float <= _EPS
+
+
+def _start_bound(link: Link, pred_start: float, pred_finish: float, duration: float) -> float:
+    """The earliest start of the successor that `link` allows."""
+    if link.type is LinkType.FS:
+        return pred_finish + link.lag
+    if link.type is LinkType.SS:
+        return pred_start + link.lag
+    if link.type is LinkType.FF:
+        return pred_finish + link.lag - duration
+    return pred_start + link.lag - duration  # SF
+
+
+def _finish_bound(link: Link, succ_start: float, succ_finish: float, duration: float) -> float:
+    """The latest finish of the predecessor that `link` allows."""
+    if link.type is LinkType.FS:
+        return succ_start - link.lag
+    if link.type is LinkType.SS:
+        return succ_start - link.lag + duration
+    if link.type is LinkType.FF:
+        return succ_finish - link.lag
+    return succ_finish - link.lag + duration  # SF
+
+
+def schedule(activities: Sequence[Activity], links: Sequence[Link]) -> dict[str, Scheduled]:
+    """Both passes; a PlanError names any dependency loop."""
+    acts = {a.key: a for a in activities}
+    incoming: dict[str, list[Link]] = {k: [] for k in acts}
+    outgoing: dict[str, list[Link]] = {k: [] for k in acts}
+    for link in links:
+        incoming[link.succ].append(link)
+        outgoing[link.pred].append(link)
+    order = topological_order(list(acts), [(lk.pred, lk.succ) for lk in links])
+    early: dict[str, tuple[float, float, str | None]] = {}
+    for key in order:
+        early[key] = _forward(acts[key], incoming[key], early)
+    finish = max((ef for _, ef, _ in early.values()), default=0.0)
+    late: dict[str, tuple[float, float]] = {}
+    for key in reversed(order):
+        late[key] = _backward(key, outgoing[key], early, late, finish)
+    return {
+        key: Scheduled(
+            key=key,
+            early_start=early[key][0],
+            early_finish=early[key][1],
+            late_start=late[key][0],
+            late_finish=late[key][1],
+            total_float=late[key][1] - early[key][1],
+            driver=early[key][2],
+            fixed=acts[key].actual_finish is not None,
+        )
+        for key in acts
+    }
+
+
+def _forward(
+    act: Activity, links: list[Link], early: dict[str, tuple[float, float, str | None]]
+) -> tuple[float, float, str | None]:
+    if act.actual_finish is not None:
+        start = act.actual_start if act.actual_start is not None else act.actual_finish
+        return min(start, act.actual_finish), act.actual_finish, None
+    bound, driver = act.not_before, None
+    for link in links:
+        pred_start, pred_finish, _ = early[link.pred]
+        candidate = _start_bound(link, pred_start, pred_finish, act.duration)
+        if candidate > bound + _EPS or (driver is None and candidate >= bound - _EPS):
+            bound, driver = max(bound, candidate), link.pred
+    if act.actual_start is not None:
+        remaining = act.duration if act.remaining is None else act.remaining
+        finish = max(act.not_before, act.actual_start) + remaining
+        return act.actual_start, max(finish, act.actual_start), None
+    return bound, bound + act.duration, driver
+
+
+def _backward(
+    key: str,
+    links: list[Link],
+    early: dict[str, tuple[float, float, str | None]],
+    late: dict[str, tuple[float, float]],
+    project_finish: float,
+) -> tuple[float, float]:
+    start, finish, _ = early[key]
+    duration = finish - start
+    latest = project_finish
+    for link in links:
+        succ_start, succ_finish = late[link.succ]
+        latest = min(latest, _finish_bound(link, succ_start, succ_finish, duration))
+    return latest - duration, latest
+
+
+def driving_path(scheduled: dict[str, Scheduled], key: str) -> list[str]:
+    """The chain of driving predecessors that ends at `key` (earliest first, `key` excluded)."""
+    path: list[str] = []
+    seen = {key}
+    driver = scheduled[key].driver
+    while driver is not None and driver not in seen:
+        path.append(driver)
+        seen.add(driver)
+        driver = scheduled[driver].driver
+    return path[::-1]
+
+
+def critical_path(scheduled: dict[str, Scheduled]) -> list[str]:
+    """The longest path: the driving chain into the latest-finishing open activity."""
+    open_ = [s for s in scheduled.values() if not s.fixed]
+    if not open_:
+        return []
+    last = max(open_, key=lambda s: (s.early_finish, s.early_start, -s.total_float))
+    return [k for k in driving_path(scheduled, last.key) if not scheduled[k].fixed] + [last.key]

@@ -1,0 +1,181 @@
+"""Reconcile a baseline with tracker items on a status date: the top of the plan package.
+
+Pure: a Baseline, WorkItems and a client's MappingConfig in, a Reconciliation out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from syncd.mapping.config import LinkRule, MappingConfig, Technique
+from syncd.mapping.linking import LinkResult, link_items
+from syncd.mapping.progress import measure_task
+from syncd.mapping.status import apply_all
+from syncd.model import StatusCategory, WorkItem
+from syncd.plan.baseline import Baseline, PlanTask
+from syncd.plan.calendar import WorkCalendar, span, weekday_numbers
+from syncd.plan.evm import measure, planned_fraction
+from syncd.plan.forecast import Actuals, Forecast, forecast
+from syncd.plan.result import BaselineRef, Reconciliation
+from syncd.plan.rollup import Leaf, milestones, project_rag, rollup, schedule_forecast, unplanned
+from syncd.plan.schedule import earned_schedule, pv_curve
+
+
+def calendar_for(baseline: Baseline, config: MappingConfig) -> WorkCalendar:
+    """The client's weekends, and the holidays of both the client and the plan."""
+    holidays = frozenset(config.calendar.holidays) | frozenset(baseline.holidays)
+    return WorkCalendar(weekday_numbers(config.calendar.weekends), holidays)
+
+
+def reconcile(
+    baseline: Baseline,
+    items: Iterable[WorkItem],
+    *,
+    as_of: date,
+    config: MappingConfig | None = None,
+) -> Reconciliation:
+    """EVM, earned schedule, CPM forecast, milestones, unplanned work and RAG at `as_of`."""
+    config = config or MappingConfig()
+    cal = calendar_for(baseline, config)
+    warnings: list[str] = []
+    live = [i for i in apply_all(items, config) if not i.deleted]
+    links = link_items(live, link_rules(baseline, config), task_codes(baseline))
+    grouped = _group(live, links, baseline, warnings)
+    at = float(max(cal.finish_position(baseline.start, as_of), 0))
+    leaves = {
+        t.key: _leaf(t, grouped.get(t.key, []), cal, baseline, at, config, warnings)
+        for t in baseline.leaves
+    }
+    cpm = forecast(baseline, _actuals(leaves), cal=cal, as_of=as_of)
+    statuses, project = rollup(baseline, leaves, cpm, config.thresholds)
+    periods = int(cpm.baseline_finish_position)
+    curve = pv_curve([_span3(t, cal, baseline) for t in baseline.leaves], periods)
+    es = earned_schedule(curve, project.ev, at)
+    stones = milestones(baseline, cpm, cal, config.thresholds)
+    extra = unplanned(live, links, project, _rate(baseline, config))
+    return Reconciliation(
+        as_of=as_of,
+        baseline=_ref(baseline),
+        project=project,
+        earned_schedule=es,
+        forecast=schedule_forecast(baseline, cpm, es, cal),
+        tasks=tuple(statuses[t.key] for t in baseline.tasks),
+        critical_path=cpm.critical_path,
+        milestones=stones,
+        unplanned=extra,
+        links=tuple(links.values()),
+        rag=project_rag(project, es, cpm, stones, extra, config.thresholds),
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
+
+
+def link_rules(baseline: Baseline, config: MappingConfig) -> list[LinkRule]:
+    """The plan's own tracker refs (an explicit table, tried first), then the client's rules."""
+    table = {ref: t.key for t in baseline.tasks for ref in t.tracker_refs}
+    first = [LinkRule(by="table", map=table)] if table else []
+    return first + list(config.links)
+
+
+def task_codes(baseline: Baseline) -> dict[str, str]:
+    """Every task key and WBS code, pointing at the task key (keys win over codes)."""
+    codes = {t.wbs: t.key for t in baseline.tasks if t.wbs}
+    return codes | {t.key: t.key for t in baseline.tasks}
+
+
+def technique_for(task: PlanTask, config: MappingConfig) -> Technique:
+    """The per-task override (by key, then WBS code), else the client's default."""
+    overrides = config.progress.tasks
+    return overrides.get(task.key) or overrides.get(task.wbs) or config.progress.default
+
+
+def _group(
+    items: Sequence[WorkItem],
+    links: dict[tuple[str, str], LinkResult],
+    baseline: Baseline,
+    warnings: list[str],
+) -> dict[str, list[WorkItem]]:
+    summaries = {t.key for t in baseline.tasks if t.summary}
+    grouped: dict[str, list[WorkItem]] = defaultdict(list)
+    for item in items:
+        task = links[item.ident].task
+        if task in summaries:
+            warnings.append(f"items linked to summary task {task} are not measured; link leaves")
+        elif task is not None:
+            grouped[task].append(item)
+    return grouped
+
+
+def _leaf(
+    task: PlanTask,
+    items: list[WorkItem],
+    cal: WorkCalendar,
+    baseline: Baseline,
+    at: float,
+    config: MappingConfig,
+    warnings: list[str],
+) -> Leaf:
+    progress = measure_task(items, technique_for(task, config), cap=config.progress.in_progress_cap)
+    start, finish = span(cal, baseline.start, task.start, task.finish, milestone=task.milestone)
+    pv = task.budget * planned_fraction(start, finish, at)
+    ev = pv if progress.percent is None else task.budget * progress.percent
+    ac = _in_unit(progress.spent_hours, baseline, config, warnings)
+    remaining = _in_unit(progress.remaining_hours, baseline, config, warnings)
+    return Leaf(task, progress, measure(task.budget, pv, ev, ac, remaining=remaining))
+
+
+def _rate(baseline: Baseline, config: MappingConfig) -> float | None:
+    return 1.0 if baseline.unit == "hours" else config.progress.hourly_rate
+
+
+def _in_unit(
+    hours: float | None, baseline: Baseline, config: MappingConfig, warnings: list[str]
+) -> float | None:
+    """Tracked hours in the plan's unit: as is for hours, × hourly_rate for money."""
+    if hours is None or baseline.unit == "hours":
+        return hours
+    if config.progress.hourly_rate is None:
+        warnings.append("time is tracked but the plan is in money and no hourly_rate is set")
+        return None
+    return hours * config.progress.hourly_rate
+
+
+def _actuals(leaves: dict[str, Leaf]) -> dict[str, Actuals]:
+    found: dict[str, Actuals] = {}
+    for key, leaf in leaves.items():
+        p = leaf.progress
+        if p.status is StatusCategory.TODO and p.actual_start is None:
+            continue
+        done = p.status is StatusCategory.DONE
+        finish = p.actual_finish.date() if done and p.actual_finish else None
+        start = p.actual_start.date() if p.actual_start else finish
+        if done and finish is None:
+            finish = start or leaf.task.finish
+        found[key] = Actuals(
+            percent=leaf.performance.percent_complete or 0.0,
+            actual_start=start,
+            actual_finish=finish,
+        )
+    return found
+
+
+def _span3(task: PlanTask, cal: WorkCalendar, baseline: Baseline) -> tuple[int, int, float]:
+    start, finish = span(cal, baseline.start, task.start, task.finish, milestone=task.milestone)
+    return start, finish, task.budget
+
+
+def _ref(b: Baseline) -> BaselineRef:
+    return BaselineRef(
+        name=b.name,
+        version=b.version,
+        label=b.label,
+        digest=b.digest(),
+        source=b.source,
+        baseline_number=b.baseline_number,
+        unit=b.unit,
+        currency=b.currency,
+    )
+
+
+__all__ = ["Forecast", "reconcile"]
