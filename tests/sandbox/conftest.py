@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -39,3 +41,45 @@ def trello(sandbox: Sandbox) -> Iterator[httpx.Client]:
     params = {"key": sandbox.creds.trello_key, "token": sandbox.creds.trello_token}
     with httpx.Client(base_url=sandbox.trello_url, params=params) as client:
         yield client
+
+
+class Receiver:
+    """A real HTTP server on loopback that records webhook deliveries."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.fail_first = fail_first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                self.send_response(200 if self.path != "/missing" else 404)
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.received.append((self.path, dict(self.headers), body))
+                failing = len(receiver.received) <= receiver.fail_first
+                self.send_response(503 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver that answers 200."""
+    r = Receiver()
+    yield r
+    r.close()
