@@ -1,0 +1,329 @@
+"""syncd's status on a Trello board: one card, one comment on it, one RAG label, custom fields.
+
+Every part is read before it is written and written only when it differs, so a second identical
+push writes nothing. The card and the comment carry a hidden Markdown marker line; when the ids
+of the last push are lost (or its answer was), the marker finds them again. Creates are never
+retried blindly: after a failed POST the writer looks for what it tried to create first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncd.connectors.base import MARKER
+from syncd.connectors.config import TrelloConfig
+from syncd.connectors.trello_normalize import MARKER_LINE, RAG_LABELS, JsonDict, is_own_label
+from syncd.errors import (
+    ConfigError,
+    NotFoundError,
+    PermanentError,
+    RateLimitedError,
+    TransientError,
+)
+from syncd.http import Remote
+from syncd.model import PushOutcome, StatusPush
+
+TEXT_LIMIT = 16_384  # Trello's limit for a description and for a comment
+CREATE_ATTEMPTS = 5
+CARD_READ = {"fields": "name,desc,idList,idLabels,closed", "customFieldItems": "true"}
+
+Finder = Callable[[], Awaitable[JsonDict | None]]
+
+
+@dataclass
+class Run:
+    """What one push did so far."""
+
+    writes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def marked(markdown: str) -> str:
+    """Text syncd owns: the status, then the hidden marker line."""
+    room = TEXT_LIMIT - len(MARKER_LINE) - 3
+    body = markdown if len(markdown) <= room else markdown[: room - 1] + "…"
+    return f"{body.rstrip()}\n\n{MARKER_LINE}"
+
+
+def same_text(a: str | None, b: str) -> bool:
+    return (a or "").strip() == b.strip()
+
+
+class StatusWriter:
+    """Writes one `StatusPush` onto the board of a `TrelloConfig`."""
+
+    def __init__(self, remote: Remote, config: TrelloConfig) -> None:
+        self.remote = remote
+        self.config = config
+        self.board = config.board
+        self.own_ids: set[str] = set()
+        self.once = Remote(
+            remote.client,
+            service=remote.service,
+            budgets=remote.budgets,
+            attempts=1,
+            pacer=remote.pacer,
+            on_throttle=remote.on_throttle,
+        )
+
+    async def get(self, path: str, **params: str) -> Any:
+        return await self.remote.json("GET", path, params=params)
+
+    async def push(self, status: StatusPush, *, known: dict[str, Any]) -> PushOutcome:
+        """The card in the configured list, then its comment, RAG label and custom fields."""
+        options = self.config.push
+        if options.list is None:
+            raise ConfigError(f"connector {self.config.id}: push.list is not set")
+        run = Run()
+        board = await self.get(
+            f"/boards/{self.board}", fields="name", lists="open", labels="all",
+            labels_limit="1000", customFields="true",
+        )  # fmt: skip
+        list_id = await self.ensure_list(board, options.list, run)
+        card = await self.ensure_card(list_id, status, known, run)
+        remote: dict[str, Any] = {"list_id": list_id, "card_id": card["id"]}
+        if options.comment:
+            remote["comment_id"] = await self.ensure_comment(card["id"], status, known, run)
+        if options.labels:
+            await self.ensure_label(card, board, status.rag, run)
+        if options.custom_fields:
+            await self.ensure_fields(card, board, status.fields, run)
+        self.own_ids.update(str(v) for v in remote.values())
+        return PushOutcome(
+            remote=remote, changed=run.writes > 0, writes=run.writes, warnings=tuple(run.warnings)
+        )
+
+    async def create(self, path: str, params: dict[str, str], find: Finder) -> JsonDict:
+        """POST once at a time; after a lost answer, look before posting again."""
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                created: JsonDict = await self.once.json("POST", path, params=params)
+            except RateLimitedError as exc:
+                await asyncio.sleep(exc.retry_after)
+            except TransientError:
+                found = await find()
+                if found is not None:
+                    return found
+                await asyncio.sleep(min(8.0, 0.25 * 2**attempt))
+            else:
+                return created
+        raise TransientError(
+            f"POST {path}: no answer after {CREATE_ATTEMPTS} attempts", service="trello"
+        )
+
+    # -- the list and the card ---------------------------------------------------------------
+
+    async def ensure_list(self, board: JsonDict, name: str, run: Run) -> str:
+        """The id of the open list called `name` (any case), created at the left when missing."""
+
+        async def find() -> JsonDict | None:
+            lists = await self.get(f"/boards/{self.board}/lists", filter="open")
+            return by_name(lists, name)
+
+        found = by_name(board.get("lists") or [], name)
+        if found is None:
+            found = await self.create(
+                "/lists", {"name": name, "idBoard": self.board, "pos": "top"}, find
+            )
+            run.writes += 1
+        return str(found["id"])
+
+    async def find_card(self) -> JsonDict | None:
+        """The card whose description carries the marker (open ones first)."""
+        cards = await self.get(f"/boards/{self.board}/cards/all", fields="desc,closed")
+        mine = sorted(
+            (c for c in cards if MARKER in str(c.get("desc") or "")),
+            key=lambda c: bool(c.get("closed")),
+        )
+        if not mine:
+            return None
+        card: JsonDict = await self.get(f"/cards/{mine[0]['id']}", **CARD_READ)
+        return card
+
+    async def known_card(self, known: dict[str, Any]) -> JsonDict | None:
+        """The card of the last push, if it still exists and is still ours."""
+        if not known.get("card_id"):
+            return None
+        try:
+            card: JsonDict = await self.get(f"/cards/{known['card_id']}", **CARD_READ)
+        except NotFoundError:
+            return None
+        return card if MARKER in str(card.get("desc") or "") else None
+
+    async def ensure_card(
+        self, list_id: str, status: StatusPush, known: dict[str, Any], run: Run
+    ) -> JsonDict:
+        """The status card: found by id or marker, created once, updated only where it differs."""
+        desc, title = marked(status.markdown), self.config.push.card_title
+        card = await self.known_card(known) or await self.find_card()
+        if card is None:
+            params = {"idList": list_id, "name": title, "desc": desc, "pos": "top"}
+            card = await self.create("/cards", params, self.find_card)
+            run.writes += 1
+            self.own_ids.add(str(card["id"]))
+            return card
+        self.own_ids.add(str(card["id"]))
+        changes: dict[str, str] = {}
+        if not same_text(card.get("desc"), desc):
+            changes["desc"] = desc
+        if card.get("name") != title:
+            changes["name"] = title
+        if card.get("idList") != list_id:
+            changes["idList"] = list_id
+        if card.get("closed"):
+            changes["closed"] = "false"
+        if changes:
+            updated = await self.remote.json("PUT", f"/cards/{card['id']}", params=changes)
+            card = {**card, **updated} if isinstance(updated, dict) else card
+            run.writes += 1
+        return card
+
+    # -- the comment ------------------------------------------------------------------------
+
+    async def ensure_comment(
+        self, card_id: str, status: StatusPush, known: dict[str, Any], run: Run
+    ) -> str:
+        """syncd's one comment on the card, edited in place when the status changed."""
+        text = marked(status.markdown)
+
+        async def find() -> JsonDict | None:
+            comments = await self.get(f"/cards/{card_id}/actions", filter="commentCard")
+            ours = [c for c in comments if MARKER in str((c.get("data") or {}).get("text") or "")]
+            by_id = [c for c in ours if c.get("id") == known.get("comment_id")]
+            return (by_id or sorted(ours, key=lambda c: str(c.get("date"))))[0] if ours else None
+
+        comment = await find()
+        if comment is None:
+            comment = await self.create(f"/cards/{card_id}/actions/comments", {"text": text}, find)
+            run.writes += 1
+        elif not same_text((comment.get("data") or {}).get("text"), text):
+            await self.remote.json("PUT", f"/actions/{comment['id']}", params={"text": text})
+            run.writes += 1
+        return str(comment["id"])
+
+    # -- the RAG label and custom fields -----------------------------------------------------
+
+    async def ensure_label(self, card: JsonDict, board: JsonDict, rag: str, run: Run) -> None:
+        """Exactly the label of `rag` among syncd's RAG labels on the card."""
+        if rag not in RAG_LABELS:
+            run.warnings.append(f"no RAG label for {rag!r}")
+            return
+        labels = board.get("labels") or []
+        name, color = RAG_LABELS[rag]
+        wanted = by_name(labels, name)
+        if wanted is None:
+            wanted = await self.create_label(name, color, run)
+            if wanted is None:
+                return
+        on_card = set(card.get("idLabels") or [])
+        stale = [str(lb["id"]) for lb in labels if is_own_label(str(lb.get("name") or ""))]
+        for label_id in sorted(on_card & (set(stale) - {wanted["id"]})):
+            await self.remote.request("DELETE", f"/cards/{card['id']}/idLabels/{label_id}")
+            run.writes += 1
+        if wanted["id"] not in on_card:
+            await self.remote.request(
+                "POST", f"/cards/{card['id']}/idLabels", params={"value": wanted["id"]}
+            )
+            run.writes += 1
+
+    async def create_label(self, name: str, color: str, run: Run) -> JsonDict | None:
+        """A board label for syncd's RAG; None (with a warning) when the board refuses one."""
+
+        async def find() -> JsonDict | None:
+            return by_name(await self.get(f"/boards/{self.board}/labels"), name)
+
+        params = {"name": name, "color": color, "idBoard": self.board}
+        try:
+            label = await self.create("/labels", params, find)
+        except PermanentError as exc:
+            run.warnings.append(f"could not create label {name!r}: {exc}")
+            return None
+        run.writes += 1
+        return label
+
+    async def ensure_fields(
+        self, card: JsonDict, board: JsonDict, values: tuple[tuple[str, str], ...], run: Run
+    ) -> None:
+        """Set each status field the board defines (by name, any case) where its value differs."""
+        definitions = {str(d.get("name", "")).lower(): d for d in board.get("customFields") or []}
+        current = {str(i.get("idCustomField")): i for i in card.get("customFieldItems") or []}
+        for name, value in values:
+            definition = definitions.get(name.lower())
+            if definition is None:
+                continue
+            body = field_body(definition, value)
+            if body is None:
+                run.warnings.append(f"custom field {name!r} cannot hold {value!r}")
+                continue
+            if same_item(current.get(str(definition["id"])), body):
+                continue
+            path = f"/cards/{card['id']}/customField/{definition['id']}/item"
+            await self.remote.json("PUT", path, json=body)
+            run.writes += 1
+
+
+def by_name(rows: list[JsonDict], name: str) -> JsonDict | None:
+    """The first row whose `name` equals `name`, ignoring case and outer spaces."""
+    wanted = name.strip().lower()
+    return next((r for r in rows if str(r.get("name") or "").strip().lower() == wanted), None)
+
+
+def field_body(definition: JsonDict, value: str) -> dict[str, Any] | None:
+    """The request body setting a custom field of the definition's type to `value`."""
+    kind = definition.get("type")
+    if kind == "list":
+        option = next(
+            (o for o in definition.get("options") or []
+             if str((o.get("value") or {}).get("text", "")).lower() == value.lower()),
+            None,
+        )  # fmt: skip
+        return None if option is None else {"idValue": option["id"]}
+    if kind == "number":
+        try:
+            return {"value": {"number": float(value)}}
+        except ValueError:
+            return None
+    if kind == "checkbox":
+        return {"value": {"checked": value.strip().lower() in ("true", "yes", "1")}}
+    if kind == "date":
+        return {"value": {"date": value}}
+    return {"value": {"text": value}}
+
+
+def same_item(item: JsonDict | None, body: dict[str, Any]) -> bool:
+    """Whether a card's custom field item already holds what `body` would write."""
+    if item is None:
+        return False
+    if "idValue" in body:
+        return bool(item.get("idValue") == body["idValue"])
+    ((kind, wanted),) = body["value"].items()
+    have = (item.get("value") or {}).get(kind)
+    if have is None:
+        return False
+    if kind == "number":
+        try:
+            return float(have) == float(wanted)
+        except ValueError:
+            return False
+    if kind == "checked":
+        return str(have).lower() == str(wanted).lower()
+    return str(have) == str(wanted)
+
+
+def is_own_action(action: JsonDict, own_ids: set[str], *, title: str = "") -> bool:
+    """Whether an action (a webhook's `action`) is syncd writing its own card, comment or label."""
+    data = action.get("data") or {}
+    card: JsonDict = data["card"] if isinstance(data.get("card"), dict) else {}
+    if {str(card.get("id")), str(action.get("id"))} & own_ids:
+        return True
+    texts = [data.get("text"), (data.get("action") or {}).get("text"), card.get("desc"),
+             (data.get("old") or {}).get("desc")]  # fmt: skip
+    if any(MARKER in str(t) for t in texts if t):
+        return True
+    label: JsonDict = data["label"] if isinstance(data.get("label"), dict) else {}
+    if is_own_label(str(label.get("name") or "")):
+        return True
+    return bool(title) and card.get("name") == title
