@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from syncd.errors import ConfigError, SyncdError
 from syncd.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from syncd.plan.result import Reconciliation
+    from syncd.runtime import Runtime
 
 app = typer.Typer(
     help="syncd: sync Jira and Trello with a client's baseline plan.",
@@ -59,6 +64,288 @@ def db_upgrade() -> None:
     engine = make_engine(cfg.db_url)
     upgrade(engine)
     out.print(f"database at revision head ({engine.url.render_as_string(hide_password=True)})")
+
+
+plan_app = typer.Typer(
+    help="Baseline plans: import a new version, show what is stored.", no_args_is_help=True
+)
+app.add_typer(plan_app, name="plan")
+dlq_app = typer.Typer(help="Dead letters: jobs that failed for good.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+def _runtime(config_dir: Path | None = None, *, strict: bool = False) -> Runtime:
+    from syncd.migrate import upgrade
+    from syncd.runtime import install, load
+
+    rt = install(load(settings(config_dir), strict=strict))
+    upgrade(rt.engine)
+    return rt
+
+
+@plan_app.command("import")
+def plan_import(
+    client: Annotated[str, typer.Argument(help="client id (its file name)")],
+    file: Annotated[
+        Path | None, typer.Argument(help="plan file; default: the client's [plan]")
+    ] = None,
+    baseline: Annotated[int | None, typer.Option(help="MS Project baseline number 0-10")] = None,
+    config_dir: ConfigDirOpt = None,
+) -> None:
+    """Import a plan as a new baseline version (an identical plan adds none)."""
+    from syncd.pipeline import import_plan
+
+    rt = _runtime(config_dir)
+    version, created, plan = import_plan(rt.engine, rt.client(client), file, baseline=baseline)
+    state = "new baseline" if created else "unchanged; still baseline"
+    out.print(
+        f"{client}: {state} v{version} · {len(plan.tasks)} tasks · BAC {plan.bac:,.1f} {plan.unit}"
+    )
+    for note in plan.notes:
+        out.print(f"  note: {note}", markup=False)
+
+
+@plan_app.command("show")
+def plan_show(
+    client: Annotated[str, typer.Argument(help="client id")],
+    version: Annotated[int | None, typer.Option(help="baseline version; default newest")] = None,
+    config_dir: ConfigDirOpt = None,
+) -> None:
+    """Print the stored baseline versions and the tasks of one."""
+    from rich.table import Table
+
+    from syncd import store
+    from syncd.plan import Baseline
+
+    rt = _runtime(config_dir)
+    rows = store.list_baselines(rt.engine, client)
+    if not rows:
+        raise ConfigError(f"{client} › plan: no baseline stored; run `syncd plan import {client}`")
+    for row in rows:
+        out.print(
+            f"v{row.version}  {row.created:%Y-%m-%d %H:%M}  {row.label}  ({row.source_file})",
+            markup=False,
+        )
+    chosen = next((r for r in rows if r.version == version), rows[-1])
+    plan = Baseline.from_dict(chosen.data)
+    table = Table(title=f"{client} baseline v{chosen.version}")
+    for col in ("WBS", "task", "start", "finish", f"budget ({plan.unit})", "milestone"):
+        table.add_column(col)
+    for task in plan.tasks:
+        table.add_row(
+            task.wbs,
+            task.name,
+            str(task.start),
+            str(task.finish),
+            f"{task.budget:,.1f}",
+            "◆" if task.milestone else "",
+        )
+    out.print(table)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    client: Annotated[str | None, typer.Option(help="only this client")] = None,
+    config_dir: ConfigDirOpt = None,
+) -> None:
+    """List dead letters, newest first."""
+    from syncd import jobs
+
+    rt = _runtime(config_dir)
+    dead = jobs.list_dead(rt.engine, client)
+    for job in dead:
+        out.print(
+            f"{job.id}\t{job.kind}\t{job.client}\t{job.target or ''}\t"
+            f"{job.attempts} attempt(s)\t{job.last_error or ''}",
+            markup=False,
+        )
+    out.print(f"{len(dead)} dead letter(s)")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    job_id: Annotated[int | None, typer.Argument(help="dead letter id")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="replay every dead letter")] = False,
+    config_dir: ConfigDirOpt = None,
+) -> None:
+    """Make dead letters pending again; the daemon picks them up."""
+    from syncd import jobs
+
+    if (job_id is None) == (not all_):
+        raise ConfigError("dlq replay › arguments: give a job id or --all, not both")
+    rt = _runtime(config_dir)
+    if all_:
+        out.print(f"{jobs.replay_all(rt.engine)} dead letter(s) replayed")
+        return
+    assert job_id is not None
+    if not jobs.replay(rt.engine, job_id):
+        raise ConfigError(f"dlq replay › {job_id}: no dead letter with that id")
+    out.print(f"dead letter {job_id} replayed")
+
+
+@app.command()
+def run(
+    config_dir: ConfigDirOpt = None,
+    threads: Annotated[int, typer.Option(help="worker threads in this process")] = 4,
+) -> None:
+    """Run the daemon: scheduler, web server and workers, until SIGTERM or SIGINT."""
+    from syncd import daemon
+
+    cfg = settings(config_dir)
+    daemon.run(cfg, threads=threads, on_ready=lambda url: out.print(f"syncd running at {url}"))
+
+
+@app.command()
+def worker(
+    config_dir: ConfigDirOpt = None,
+    threads: Annotated[int, typer.Option(help="worker threads")] = 4,
+) -> None:
+    """Run extra workers on the shared broker (SYNCD_BROKER_URL redis:// or amqp://)."""
+    from syncd import daemon
+
+    daemon.work(settings(config_dir), threads=threads)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def sandbox(ctx: typer.Context) -> None:
+    """Start the local Jira + Trello sandbox (see `syncd sandbox --help`)."""
+    from syncd.sandbox.__main__ import main as sandbox_main
+
+    raise typer.Exit(sandbox_main(list(ctx.args)))
+
+
+ClientArg = Annotated[str, typer.Argument(help="client id (its file name)")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="status date YYYY-MM-DD; default today")
+]
+
+
+def _as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--as-of › {value!r}: not a date (YYYY-MM-DD)") from None
+
+
+@app.command()
+def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
+    """Pull every connector of a client now (with progress), then reconcile it."""
+    import asyncio
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from syncd import sync as syncmod
+    from syncd.pipeline import reconcile_and_queue
+
+    rt = _runtime(config_dir)
+    target = rt.client(client)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err) as bar:
+        for conn in target.config.connectors:
+            task = bar.add_task(f"{conn.id}: pulling", total=None)
+
+            def show(stats: syncmod.PullStats, task: Any = task) -> None:
+                bar.update(task, description=f"{stats.source}: {stats.items} items")
+
+            stats = asyncio.run(syncmod.pull(rt.engine, target, conn.id, on_page=show))
+            bar.update(
+                task,
+                description=f"{conn.id}: {stats.items} items, "
+                f"{stats.quarantined} quarantined, {stats.seconds:.1f}s",
+            )
+    queued = reconcile_and_queue(rt.engine, target) if target.config.plan else []
+    out.print(f"{client}: synced; {len(queued)} push(es) queued")
+
+
+@app.command()
+def reconcile(client: ClientArg, as_of: AsOfOpt = None, config_dir: ConfigDirOpt = None) -> None:
+    """Reconcile stored items with the baseline and print the summary (stores the snapshot)."""
+    from syncd.pipeline import reconcile_and_queue, reconcile_client
+
+    rt = _runtime(config_dir)
+    target = rt.client(client)
+    day = _as_of(as_of)
+    rec, _, _ = reconcile_client(rt.engine, target, as_of=day)
+    queued = reconcile_and_queue(rt.engine, target, as_of=day)
+    _print_reconciliation(client, rec)
+    out.print(f"{len(queued)} push(es) queued")
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _print_reconciliation(client: str, rec: Reconciliation) -> None:
+    p, es, fc = rec.project, rec.earned_schedule, rec.forecast
+    out.print(
+        f"{client} as of {rec.as_of} · baseline v{rec.baseline.version} "
+        f"{rec.baseline.label}".rstrip(),
+        markup=False,
+    )
+    out.print(
+        f"RAG {rec.rag.level.value.upper()}: " + ("; ".join(rec.rag.reasons) or "on plan"),
+        markup=False,
+    )
+    unit = rec.baseline.unit
+    out.print(
+        f"BAC {_fmt(p.bac, 1)} {unit} · PV {_fmt(p.pv, 1)} · EV {_fmt(p.ev, 1)} · "
+        f"AC {_fmt(p.ac, 1)} · SV {_fmt(p.sv, 1)} · SPI {_fmt(p.spi)} · CPI {_fmt(p.cpi)}"
+    )
+    out.print(
+        f"ES {_fmt(es.es, 1)} d · AT {_fmt(es.at, 1)} d · SV(t) {_fmt(es.sv_t, 1)} d · "
+        f"SPI(t) {_fmt(es.spi_t)} · TSPI(t) {_fmt(es.tspi_t)}"
+    )
+    out.print(
+        f"Baseline finish {fc.baseline_finish} · {fc.cpm_label}: {fc.cpm_finish} "
+        f"({fc.cpm_slip_days:+.0f} wd) · {fc.es_label}: {fc.es_finish or 'n/a'}",
+        markup=False,
+    )
+    for stone in rec.milestones:
+        flag = "AT RISK" if stone.at_risk else "on track"
+        path = " → ".join(stone.driving_path)
+        out.print(
+            f"  ◆ {stone.name}: baseline {stone.baseline_finish}, forecast "
+            f"{stone.forecast_finish} ({stone.slip_days:+.0f} wd) {flag}; path {path}",
+            markup=False,
+        )
+    u = rec.unplanned
+    out.print(f"Unplanned work: {u.items} item(s), {_fmt(u.points, 1)} points")
+
+
+@app.command()
+def push(
+    client: ClientArg,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would be written")] = False,
+    config_dir: ConfigDirOpt = None,
+) -> None:
+    """Reconcile, then push the consolidated status to every configured target now."""
+    import dramatiq
+
+    from syncd import actors, jobs
+    from syncd.pipeline import reconcile_and_queue, reconcile_client, status_push, targets
+
+    rt = _runtime(config_dir)
+    target = rt.client(client)
+    if dry_run:
+        _, snapshot, items = reconcile_client(rt.engine, target)
+        status = status_push(rt.engine, target, snapshot, items)
+        for source, where in targets(target, items):
+            out.print(f"--- {source} → {where}", markup=False)
+        out.print(status.markdown, markup=False)
+        return
+    queued = reconcile_and_queue(rt.engine, target)
+    with_rows = [job_id for kind, job_id in queued if kind == "push"]
+    pending = [j.id for j in jobs.pending(rt.engine, client, kind="push")]
+    for job_id in dict.fromkeys(with_rows + pending):
+        try:
+            actors.execute("push", job_id)
+        except dramatiq.Retry as retry:
+            err.print(f"push {job_id} failed for now, retried later: {retry}", markup=False)
+    out.print(f"{client}: {len(set(with_rows + pending))} target(s) pushed")
 
 
 def main() -> None:

@@ -12,13 +12,16 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from syncd.connectors.config import ConnectorConfig, Secrets
 from syncd.errors import ConfigError
+
+if TYPE_CHECKING:
+    from syncd.mapping.config import MappingConfig
 
 PLAN_SUFFIXES = {".toml", ".csv", ".xml", ".xer", ".mpp"}
 
@@ -69,6 +72,13 @@ class Client:
         if self.config.plan is None:
             return None
         return (self.path.parent / self.config.plan.file).resolve()
+
+    @property
+    def mapping(self) -> MappingConfig:
+        """Statuses, progress techniques, link rules, RAG thresholds and calendar."""
+        from syncd.mapping.config import MappingConfig
+
+        return MappingConfig.model_validate(self.config.mapping)
 
     def connector(self, connector_id: str) -> ConnectorConfig:
         for conn in self.config.connectors:
@@ -138,8 +148,6 @@ def _semantic_problems(config: ClientConfig, path: Path) -> list[str]:
 
 
 def _mapping_problems(raw: dict[str, Any]) -> list[str]:
-    if not raw:
-        return []
     from syncd.mapping.config import MappingConfig
 
     try:

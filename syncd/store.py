@@ -123,11 +123,19 @@ def quarantine(session: Session, client: str, bad: Sequence[Quarantined]) -> Non
         )
 
 
-def commit_pull(engine: Engine, client: str, source: str, result: PullResult) -> None:
-    """Store a pull's items and quarantined payloads, then move the cursor, in one transaction."""
+def commit_pull(
+    engine: Engine, client: str, source: str, result: PullResult, *, final: bool = True
+) -> None:
+    """Store a page's items and quarantined payloads; on the final page also move the cursor.
+
+    The cursor only moves forward, and only in the transaction that commits the last page, so
+    every item it covers is stored first.
+    """
     with sessions(engine).begin() as session:
         upsert_items(session, client, result.items)
         quarantine(session, client, result.quarantined)
+        if not final:
+            return
         cursor = session.get(Cursor, (client, source), with_for_update=True)
         if cursor is None:
             cursor = Cursor(client=client, source=source, pulls=0, state={})

@@ -1,0 +1,118 @@
+"""`syncd run` and `syncd worker`: the processes that run syncd unattended.
+
+`run` is scheduler + web + workers in one process (on the embedded default, the only worker);
+`worker` is extra workers for a shared broker (Redis or RabbitMQ) on any host.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+import uvicorn
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+
+from syncd import queue, runtime, store
+from syncd.db import Job
+from syncd.errors import ConfigError
+from syncd.migrate import upgrade
+from syncd.scheduler import Scheduler
+from syncd.settings import Settings
+from syncd.sync import dispatch
+from syncd.web.webhooks import Receiver
+
+log = logging.getLogger(__name__)
+
+
+def release_leases(engine: Engine) -> int:
+    """Embedded broker, sole worker: leases held before a restart belong to a dead process."""
+    with store.sessions(engine).begin() as session:
+        result = session.execute(
+            update(Job).where(Job.state.in_(("leased", "pending"))).values(lease_until=None)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def run(
+    settings: Settings,
+    *,
+    threads: int = 4,
+    tick: float = 1.0,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run scheduler, web server and workers until SIGTERM or SIGINT, then stop cleanly."""
+    rt = runtime.install(runtime.load(settings))
+    upgrade(rt.engine)
+    broker = queue.setup(settings.broker_url)
+    if settings.broker_url in ("", "embedded"):
+        released = release_leases(rt.engine)
+        log.info("embedded broker: %d unfinished job(s) will be sent again", released)
+    worker = queue.start_worker(broker, threads=threads)
+    scheduler = Scheduler(rt.engine, list(rt.clients.values()), queue.send, tick=tick)
+    scheduler.start()
+    host, port = settings.host_port
+    base_url = settings.webhook_base_url or f"http://{host}:{port}"
+    receiver = Receiver(rt.engine, rt.clients, dispatch, base_url=base_url)
+    from syncd.web.app import create_app
+
+    app = create_app(
+        engine=rt.engine,
+        settings=settings,
+        extra_routes=receiver.routes(),
+        broker_check=lambda: queue.ping(broker),
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    )
+    _announce(server, settings, on_ready)
+    try:
+        server.run()
+    finally:
+        scheduler.stop()
+        worker.stop()
+        scheduler.join(timeout=5)
+        rt.engine.dispose()
+        log.info("syncd stopped")
+
+
+def _announce(
+    server: uvicorn.Server, settings: Settings, on_ready: Callable[[str], None] | None
+) -> None:
+    def wait() -> None:
+        while not server.started and not server.should_exit:
+            threading.Event().wait(0.05)
+        if server.started and on_ready is not None:
+            sockets = [s for srv in server.servers for s in srv.sockets]
+            host, port = sockets[0].getsockname()[:2] if sockets else settings.host_port
+            on_ready(f"http://{host}:{port}")
+
+    threading.Thread(target=wait, name="syncd-ready", daemon=True).start()
+
+
+def work(settings: Settings, *, threads: int = 4) -> None:
+    """Run workers on the configured shared broker until SIGTERM or SIGINT."""
+    if settings.broker_url in ("", "embedded"):
+        raise ConfigError(
+            "settings › broker_url: `syncd worker` needs a shared broker (redis:// or amqp://);"
+            " the embedded broker lives inside `syncd run`"
+        )
+    rt = runtime.install(runtime.load(settings))
+    upgrade(rt.engine)
+    broker = queue.setup(settings.broker_url)
+    worker = queue.start_worker(broker, threads=threads)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("worker running on %s", settings.broker_url.split("@")[-1])
+    stop.wait()
+    worker.stop()
+    broker.close()
+    rt.engine.dispose()

@@ -1,0 +1,241 @@
+"""Durable jobs: every queued message is the shadow of a row committed first.
+
+A row is `pending` until a worker claims it (`leased`, with a lease), then `done` or `dead`.
+`lease_until` on a pending row is how long its in-flight message is trusted; the sweeper
+re-sends pending rows that are due and no longer covered, and leased rows whose lease ran out
+(a crashed worker). A row that fails permanently, or too often, becomes a dead letter, which
+`replay` makes pending again. `dedupe` keeps one live row per key (one pending pull per
+connector); it is released when the row ends.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from syncd.db import Job
+from syncd.model import utcnow
+from syncd.store import sessions
+
+SEND_COVER = timedelta(seconds=60)  # a sent message is trusted this long before a re-send
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 300.0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A job a worker holds: what to do and for whom."""
+
+    id: int
+    kind: str
+    client: str
+    target: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    client: str,
+    *,
+    target: str | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe: str | None = None,
+    delay: float = 0.0,
+    max_attempts: int = 5,
+) -> Job | None:
+    """Add a job in the caller's transaction; with `dedupe`, only if no live row holds that key.
+
+    Returns the new row, or None when a live row with the same key already exists (a pending
+    push is then refreshed with the newer payload, so the latest status wins).
+    """
+    now = utcnow()
+    if dedupe is not None:
+        live = session.execute(select(Job).where(Job.dedupe == dedupe)).scalars().first()
+        if live is not None:
+            if payload is not None and live.state == "pending":
+                live.payload, live.updated = payload, now
+            return None
+    job = Job(
+        kind=kind,
+        client=client,
+        target=target,
+        dedupe=dedupe,
+        payload=payload or {},
+        state="pending",
+        attempts=0,
+        max_attempts=max_attempts,
+        due_at=now + timedelta(seconds=delay),
+        created=now,
+        updated=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:  # a concurrent writer took the key first
+        return None
+    return job
+
+
+def claim(engine: Engine, job_id: int, *, lease: timedelta) -> Claimed | None:
+    """Take a due job for `lease`; None if it is done, dead, not due or held by a live lease."""
+    now = utcnow()
+    with sessions(engine).begin() as session:
+        result = session.execute(
+            update(Job)
+            .where(
+                Job.id == job_id,
+                Job.due_at <= now,
+                or_(Job.state == "pending", (Job.state == "leased") & (Job.lease_until < now)),
+            )
+            .values(state="leased", lease_until=now + lease, attempts=Job.attempts + 1, updated=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        job = session.get(Job, job_id)
+        assert job is not None
+        return Claimed(job.id, job.kind, job.client, job.target, dict(job.payload), job.attempts)
+
+
+def complete(engine: Engine, job_id: int) -> None:
+    with sessions(engine).begin() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(
+                state="done",
+                dedupe=_released(),
+                lease_until=None,
+                last_error=None,
+                updated=utcnow(),
+            )
+        )
+
+
+def _released() -> Any:
+    """The dedupe key after a row ends: freed, except a webhook delivery's, kept for good so a
+    redelivered webhook is recognised and processed once."""
+    return case((Job.kind == "webhook", Job.dedupe), else_=None)
+
+
+def backoff(attempts: int) -> float:
+    """Jittered exponential backoff in seconds for the given attempt number."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 -- jitter, not secrecy
+
+
+def fail(
+    engine: Engine, job_id: int, error: str, *, permanent: bool, retry_after: float | None = None
+) -> float | None:
+    """Record a failure. Returns the delay before the retry, or None if the job is now dead."""
+    now = utcnow()
+    with sessions(engine).begin() as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None:
+            return None
+        job.last_error, job.updated = error[:2000], now
+        if permanent or job.attempts >= job.max_attempts:
+            job.state, job.lease_until = "dead", None
+            job.dedupe = job.dedupe if job.kind == "webhook" else None
+            return None
+        delay = retry_after if retry_after is not None else backoff(job.attempts)
+        job.state = "pending"
+        job.due_at = now + timedelta(seconds=delay)
+        job.lease_until = job.due_at + SEND_COVER
+        return delay
+
+
+def sendable(engine: Engine, *, limit: int = 500) -> list[int]:
+    """Rows to (re-)send now: due pending rows no message covers, and leases that ran out."""
+    now = utcnow()
+    with sessions(engine).begin() as session:
+        rows = (
+            session.execute(
+                select(Job.id)
+                .where(
+                    Job.due_at <= now,
+                    or_(Job.state == "pending", Job.state == "leased"),
+                    or_(Job.lease_until.is_(None), Job.lease_until < now),
+                )
+                .order_by(Job.due_at)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        ids = list(rows)
+        if ids:
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(ids))
+                .values(state="pending", lease_until=now + SEND_COVER)
+            )
+        return ids
+
+
+def mark_sent(engine: Engine, ids: Sequence[int]) -> None:
+    """Note that messages for `ids` are in flight, so the sweeper leaves them alone a while."""
+    if not ids:
+        return
+    with sessions(engine).begin() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(list(ids)), Job.state == "pending")
+            .values(lease_until=utcnow() + SEND_COVER)
+        )
+
+
+def list_dead(engine: Engine, client: str | None = None) -> list[Job]:
+    with sessions(engine)() as session:
+        query = select(Job).where(Job.state == "dead").order_by(Job.updated.desc())
+        if client is not None:
+            query = query.where(Job.client == client)
+        return list(session.execute(query).scalars())
+
+
+def replay(engine: Engine, job_id: int) -> bool:
+    """Make a dead letter pending again with fresh attempts; False if it is not dead."""
+    now = utcnow()
+    with sessions(engine).begin() as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None or job.state != "dead":
+            return False
+        job.state, job.attempts, job.due_at, job.lease_until, job.updated = (
+            "pending",
+            0,
+            now,
+            None,
+            now,
+        )
+        return True
+
+
+def replay_all(engine: Engine, client: str | None = None) -> int:
+    return sum(replay(engine, job.id) for job in list_dead(engine, client))
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    """Jobs per state, for /metrics and the dashboard."""
+    from sqlalchemy import func
+
+    with sessions(engine)() as session:
+        rows = session.execute(select(Job.state, func.count()).group_by(Job.state)).all()
+        return {state: int(n) for state, n in rows}
+
+
+def pending(engine: Engine, client: str, *, kind: str | None = None) -> list[Job]:
+    """A client's pending rows (of one kind), oldest first."""
+    with sessions(engine)() as session:
+        query = select(Job).where(Job.client == client, Job.state == "pending")
+        if kind is not None:
+            query = query.where(Job.kind == kind)
+        return list(session.execute(query.order_by(Job.id)).scalars())

@@ -1,0 +1,172 @@
+"""Where store, plan, mapping and reports meet: import a plan, reconcile a client into a
+snapshot and its outbox, push one queued status to one target.
+
+The snapshot and the push rows it decides are written in one transaction, so a crash leaves
+either both or neither. A target whose last pushed digest equals the new one gets no row.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from syncd import jobs, store
+from syncd.clients import Client
+from syncd.db import PushState
+from syncd.errors import ConfigError
+from syncd.model import StatusPush, WorkItem, utcnow
+from syncd.plan import Baseline, load_plan
+from syncd.plan.reconcile import reconcile
+from syncd.plan.result import Reconciliation
+
+log = logging.getLogger(__name__)
+
+STATUS_CARD = "status-card"
+
+
+def import_plan(
+    engine: Engine, client: Client, file: Path | None = None, *, baseline: int | None = None
+) -> tuple[int, bool, Baseline]:
+    """Read a plan file (default: the client's `[plan]`) and store it as a baseline version."""
+    path = file or client.plan_path
+    if path is None:
+        raise ConfigError(f"{client.path.name} › plan.file: no plan configured; give a file")
+    number = (
+        baseline if baseline is not None else (client.config.plan and client.config.plan.baseline)
+    )
+    fmt = client.config.plan.format if client.config.plan and file is None else None
+    plan = load_plan(path, baseline_number=number, fmt=fmt)
+    label = plan.label or f"{Path(path).name} ({plan.format or Path(path).suffix})"
+    version, created = store.save_baseline(
+        engine, client.id, plan.to_dict(), label=label, source_file=str(path)
+    )
+    return version, created, plan
+
+
+def current_baseline(engine: Engine, client: Client) -> tuple[int, Baseline]:
+    """The newest stored baseline; the client's plan file is imported when none is stored."""
+    row = store.load_baseline(engine, client.id)
+    if row is None:
+        version, _, plan = import_plan(engine, client)
+        return version, plan
+    return row.version, Baseline.from_dict(row.data)
+
+
+def today(client: Client) -> date:
+    return datetime.now(ZoneInfo(client.config.timezone)).date()
+
+
+def reconcile_client(
+    engine: Engine, client: Client, *, as_of: date | None = None
+) -> tuple[Reconciliation, dict[str, Any], list[WorkItem]]:
+    """Reconcile the stored items against the current baseline; nothing is written."""
+    version, plan = current_baseline(engine, client)
+    items = store.load_items(engine, client.id)
+    rec = reconcile(plan, items, as_of=as_of or today(client), config=client.mapping)
+    label = plan.label or plan.name
+    snapshot = {"reconciliation": rec.to_dict(), "baseline": {"version": version, "label": label}}
+    return rec, snapshot, items
+
+
+def status_push(
+    engine: Engine, client: Client, snapshot: dict[str, Any], items: list[WorkItem]
+) -> StatusPush:
+    """The consolidated status for the tools, built by the same report model as the dashboard."""
+    from syncd.reports.build import build_status, client_info
+    from syncd.reports.load import health, snapshots
+    from syncd.reports.push import push_bodies
+
+    as_of = date.fromisoformat(snapshot["reconciliation"]["as_of"])
+    history = [s for s in snapshots(engine, client.id) if s["reconciliation"]["as_of"] < str(as_of)]
+    previous = history[-1] if history else None
+    info = client_info(client)
+    status = build_status(
+        info, snapshot, previous, items, health(engine, client.id), history=history
+    )
+    return push_bodies(status, dashboard_url=info.dashboard_url)
+
+
+def targets(client: Client, items: list[WorkItem]) -> list[tuple[str, str]]:
+    """(connector id, target) pairs: status issues, linked epics when asked, status cards."""
+    pairs: list[tuple[str, str]] = []
+    for conn in client.config.connectors:
+        if conn.kind == "jira":
+            pairs += [(conn.id, key) for key in conn.push.issues]
+            if conn.push.epics:
+                epics = {
+                    i.key for i in items if i.source == conn.id and i.type == "Epic" and i.plan_task
+                }
+                pairs += [(conn.id, key) for key in sorted(epics - set(conn.push.issues))]
+        elif conn.kind == "trello" and conn.push.list:
+            pairs.append((conn.id, STATUS_CARD))
+    return pairs
+
+
+def reconcile_and_queue(
+    engine: Engine, client: Client, *, as_of: date | None = None
+) -> list[tuple[str, int]]:
+    """Store today's snapshot and, in the same transaction, a push row per changed target."""
+    rec, snapshot, items = reconcile_client(engine, client, as_of=as_of)
+    push = status_push(engine, client, snapshot, items)
+    queued: list[tuple[str, int]] = []
+    with store.sessions(engine).begin() as session:
+        store.save_snapshot(
+            session,
+            client.id,
+            rec.as_of,
+            baseline_version=snapshot["baseline"]["version"],
+            data=snapshot,
+        )
+        for source, target in targets(client, items):
+            state = session.get(PushState, (client.id, source, target))
+            if state is not None and state.body_hash == push.digest:
+                continue
+            job = jobs.enqueue(
+                session,
+                "push",
+                client.id,
+                target=f"{source}:{target}",
+                payload={"source": source, "target": target, "status": asdict(push)},
+                dedupe=f"push:{client.id}:{source}:{target}",
+            )
+            if job is not None:
+                session.flush()
+                queued.append(("push", job.id))
+    return queued
+
+
+def status_from_payload(data: dict[str, Any]) -> StatusPush:
+    values = dict(data)
+    values["fields"] = tuple(tuple(pair) for pair in values.get("fields", ()))
+    return StatusPush(**values)
+
+
+async def push_target(engine: Engine, client: Client, payload: dict[str, Any]) -> None:
+    """Write one queued status to one target and remember what was written where."""
+    from syncd.sync import build_connector
+
+    source, target = payload["source"], payload["target"]
+    status = status_from_payload(payload["status"])
+    with store.sessions(engine)() as session:
+        state = session.get(PushState, (client.id, source, target))
+        known = dict(state.remote) if state is not None else {}
+    connector = build_connector(client, source)
+    try:
+        outcome = await connector.push(status, target=target, known=known)
+    finally:
+        await connector.aclose()
+    with store.sessions(engine).begin() as session:
+        state = session.get(PushState, (client.id, source, target))
+        if state is None:
+            state = PushState(client=client.id, source=source, target=target)
+            session.add(state)
+        state.remote, state.body_hash, state.pushed_at = outcome.remote, status.digest, utcnow()
+    for warning in outcome.warnings:
+        store.record_error(engine, client.id, kind="warning", message=warning, source=source)
+    log.info("pushed %s to %s/%s: %d write(s)", client.id, source, target, outcome.writes)

@@ -1,0 +1,55 @@
+"""What a syncd process holds: settings, the engine, the loaded clients."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from syncd.clients import Client, load_clients
+from syncd.db import make_engine
+from syncd.errors import ConfigError
+from syncd.settings import Settings, load_settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    clients: dict[str, Client] = field(default_factory=dict)
+
+    def client(self, client_id: str) -> Client:
+        client = self.clients.get(client_id)
+        if client is None:
+            raise ConfigError(f"{client_id}.toml › (file): no such client is loaded")
+        return client
+
+
+_current: Runtime | None = None
+_lock = threading.Lock()
+
+
+def load(settings: Settings | None = None, *, strict: bool = True) -> Runtime:
+    """Build the runtime from settings; with `strict`, any invalid client file is an error."""
+    settings = settings or load_settings()
+    clients, problems = load_clients(settings.clients_dir)
+    if problems and strict:
+        raise ConfigError(problems)
+    return Runtime(settings, make_engine(settings.db_url), {c.id: c for c in clients})
+
+
+def install(runtime: Runtime) -> Runtime:
+    global _current
+    with _lock:
+        _current = runtime
+    return runtime
+
+
+def current() -> Runtime:
+    """The process's runtime, loaded from the environment on first use (a bare worker)."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = load()
+        return _current

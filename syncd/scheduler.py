@@ -1,0 +1,126 @@
+"""Enqueues due pulls per client and re-sends jobs no message covers; nothing more.
+
+Due times live in the `schedule` table. One process schedules at a time: the holder of the
+`scheduler` row's lease; others wait for it to lapse.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+
+from syncd import jobs, store
+from syncd.clients import Client
+from syncd.db import Schedule
+from syncd.model import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)
+Sender = Callable[[str, int], None]
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def hold_lease(engine: Engine, owner: str, *, name: str = "scheduler") -> bool:
+    """Take or renew the scheduler lease; True while this owner holds it."""
+    now = utcnow()
+    with store.sessions(engine).begin() as session:
+        if session.get(Schedule, name) is None:
+            session.add(Schedule(name=name, owner=None, lease_until=None, due_at=None))
+            session.flush()
+        result = session.execute(
+            update(Schedule)
+            .where(
+                Schedule.name == name,
+                or_(
+                    Schedule.owner == owner,
+                    Schedule.lease_until.is_(None),
+                    Schedule.lease_until < now,
+                ),
+            )
+            .values(owner=owner, lease_until=now + LEASE)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def due_pulls(engine: Engine, clients: list[Client]) -> list[tuple[str, int]]:
+    """Queue a pull for every connector of every client whose poll time has come."""
+    now = utcnow()
+    queued: list[tuple[str, int]] = []
+    with store.sessions(engine).begin() as session:
+        for client in clients:
+            name = f"client:{client.id}"
+            row = session.get(Schedule, name)
+            if row is None:
+                row = Schedule(name=name, due_at=None, owner=None, lease_until=None)
+                session.add(row)
+            if row.due_at is not None and row.due_at > now:
+                continue
+            row.due_at = now + timedelta(minutes=client.config.poll_minutes)
+            for conn in client.config.connectors:
+                job = jobs.enqueue(
+                    session, "pull", client.id, target=conn.id, dedupe=f"pull:{client.id}:{conn.id}"
+                )
+                if job is not None:
+                    session.flush()
+                    queued.append(("pull", job.id))
+    return queued
+
+
+def sweep(engine: Engine, send: Sender) -> int:
+    """Send every job row that is due and covered by no message (lost, crashed, new)."""
+    from syncd.db import Job
+
+    ids = jobs.sendable(engine)
+    if not ids:
+        return 0
+    with store.sessions(engine)() as session:
+        kinds = dict(
+            session.query(Job.id, Job.kind).filter(Job.id.in_(ids)).all()
+        )
+    for job_id in ids:
+        try:
+            send(kinds[job_id], job_id)
+        except Exception:
+            log.warning("sweeper could not send job %d", job_id, exc_info=True)
+    return len(ids)
+
+
+class Scheduler(threading.Thread):
+    """The scheduling loop: hold the lease, queue due pulls, sweep; every `tick` seconds."""
+
+    def __init__(
+        self, engine: Engine, clients: list[Client], send: Sender, *, tick: float = 1.0
+    ) -> None:
+        super().__init__(name="syncd-scheduler", daemon=True)
+        self.engine, self.clients, self.send, self.tick = engine, clients, send, tick
+        self.owner = owner_id()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.step()
+            except Exception:
+                log.exception("scheduler step failed")
+            self.stopping.wait(self.tick)
+
+    def step(self) -> None:
+        if not hold_lease(self.engine, self.owner):
+            return
+        for kind, job_id in due_pulls(self.engine, self.clients):
+            self.send(kind, job_id)
+        sweep(self.engine, self.send)
+
+    def stop(self) -> None:
+        self.stopping.set()

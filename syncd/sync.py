@@ -1,0 +1,173 @@
+"""One connector's or one client's run: pull → store → reconcile → outbox → push.
+
+The CLI and the queue's actors both call these functions, so the inline path and the daemon
+path are one. Each function can run twice without harm.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from syncd import jobs, store
+from syncd.clients import Client
+from syncd.connectors.base import Connector
+from syncd.model import PullResult
+
+if TYPE_CHECKING:
+    from syncd.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+ProgressHook = Callable[["PullStats"], None]  # called after each committed page
+
+
+@dataclass
+class PullStats:
+    """What one pull did, for logs, runs and the progress bar."""
+
+    client: str
+    source: str
+    items: int = 0
+    quarantined: int = 0
+    pages: int = 0
+    census: bool = False
+    cursor: datetime | None = None
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_connector(
+    client: Client, source: str, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Connector:
+    from syncd.connectors import build
+
+    config = client.connector(source)
+    return build(
+        config, client.secrets[source], transport=transport, timezone=client.config.timezone
+    )
+
+
+async def pull(
+    engine: Engine,
+    client: Client,
+    source: str,
+    *,
+    connector: Connector | None = None,
+    on_page: ProgressHook | None = None,
+) -> PullStats:
+    """Pull one connector incrementally (a census every `census_every` pulls) into the store.
+
+    Pages are committed as they arrive; the cursor moves only after the last page, so a failure
+    at any point repeats work from the old cursor and never skips an item.
+    """
+    started = time.monotonic()
+    own = connector is None
+    conn = connector or build_connector(client, source)
+    cursor_row = store.get_cursor(engine, client.id, source)
+    since = cursor_row.cursor if cursor_row else None
+    pulls = cursor_row.pulls if cursor_row else 0
+    census = pulls % client.connector(source).census_every == 0
+    stats = PullStats(client=client.id, source=source, census=census)
+    run_id = store.start_run(engine, client.id, source, "pull")
+    newest: datetime | None = since
+    present: frozenset[str] | None = None
+    try:
+        async for page in conn.pull(since, census=census):
+            store.commit_pull(engine, client.id, source, page, final=False)
+            stats.pages += 1
+            stats.items += len(page.items)
+            stats.quarantined += len(page.quarantined)
+            if page.cursor is not None and (newest is None or page.cursor > newest):
+                newest = page.cursor
+            if page.census is not None:
+                present = page.census
+            if on_page is not None:
+                on_page(stats)
+        store.commit_pull(engine, client.id, source, PullResult(cursor=newest, census=present))
+    except Exception as exc:
+        store.finish_run(engine, run_id, ok=False, items=stats.items, error=str(exc))
+        store.record_error(engine, client.id, kind="pull", message=str(exc), source=source)
+        raise
+    finally:
+        if own:
+            await conn.aclose()
+    stats.cursor, stats.seconds = newest, time.monotonic() - started
+    store.finish_run(engine, run_id, ok=True, items=stats.items)
+    log.info("pulled %s/%s: %d items, %d pages", client.id, source, stats.items, stats.pages)
+    return stats
+
+
+def request_pull(engine: Engine, client: str, source: str, *, delay: float = 0.0) -> int | None:
+    """Queue a pull of one connector unless one is already waiting; returns the new job id."""
+    with store.sessions(engine).begin() as session:
+        job = jobs.enqueue(
+            session, "pull", client, target=source, dedupe=f"pull:{client}:{source}", delay=delay
+        )
+        return job.id if job else None
+
+
+def dispatch(kind: str, job_id: int | None) -> None:
+    """Send the message for a committed row, when a queue runs in this process.
+
+    A failed send loses nothing: the sweeper sends every due row no message covers.
+    """
+    from syncd import queue
+
+    if job_id is None or not queue.is_ready():
+        return
+    try:
+        queue.send(kind, job_id)
+    except Exception:
+        log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
+
+
+def request_reconcile(engine: Engine, client: str) -> int | None:
+    with store.sessions(engine).begin() as session:
+        job = jobs.enqueue(session, "reconcile", client, dedupe=f"reconcile:{client}")
+        return job.id if job else None
+
+
+def run_pull_job(rt: Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, None]:
+    """The pull actor's work: pull the connector, then ask for a reconcile of its client."""
+
+    async def work() -> None:
+        client = rt.client(job.client)
+        assert job.target is not None
+        await pull(rt.engine, client, job.target)
+        dispatch("reconcile", request_reconcile(rt.engine, client.id))
+
+    return work()
+
+
+def run_reconcile_job(rt: Runtime, job: jobs.Claimed) -> None:
+    """The reconcile actor's work: snapshot the client and queue the pushes that changed."""
+    from syncd.pipeline import reconcile_and_queue
+
+    for kind, job_id in reconcile_and_queue(rt.engine, rt.client(job.client)):
+        dispatch(kind, job_id)
+
+
+def run_push_job(rt: Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, None]:
+    """The push actor's work: write the queued status to one target."""
+    from syncd.pipeline import push_target
+
+    return push_target(rt.engine, rt.client(job.client), job.payload)
+
+
+def run_webhook_job(rt: Runtime, job: jobs.Claimed) -> None:
+    """The webhook actor's work: ignore syncd's own echoes, else pull the affected connector."""
+    client = rt.client(job.client)
+    source = job.payload["source"]
+    connector = build_connector(client, source)
+    if connector.is_own_write(job.payload.get("body", {})):
+        log.info("webhook %d for %s/%s is syncd's own write: no pull", job.id, client.id, source)
+        return
+    dispatch("pull", request_pull(rt.engine, client.id, source))

@@ -1,0 +1,154 @@
+"""Webhook receivers for Jira and Trello: verify, dedupe, write the inbox row, answer at once.
+
+Jira admin webhooks sign the raw body with HMAC-SHA256 (`X-Hub-Signature: sha256=<hex>`) when
+a secret is configured. Trello signs `body + callbackURL` with HMAC-SHA1 of the app secret,
+base64-encoded, in `X-Trello-Webhook`, and checks the callback with a HEAD first. Deliveries may
+repeat: the delivery id is the inbox row's dedupe key, kept for good.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from syncd import jobs, store
+from syncd.clients import Client
+from syncd.connectors.config import JiraConfig, TrelloConfig
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000
+Dispatch = Callable[[str, int | None], None]
+
+
+def jira_signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """Constant-time check of `X-Hub-Signature: sha256=<hex>` over the raw body."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip())
+
+
+def trello_signature(secret: str, body: bytes, callback_url: str) -> str:
+    digest = hmac.new(secret.encode(), body + callback_url.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def trello_signature_ok(secret: str, body: bytes, callback_url: str, header: str | None) -> bool:
+    """Constant-time check of `X-Trello-Webhook` over body + the registered callback URL."""
+    if not header:
+        return False
+    return hmac.compare_digest(trello_signature(secret, body, callback_url), header.strip())
+
+
+def callback_path(client: str, source: str, kind: str) -> str:
+    return f"/webhooks/{kind}/{client}/{source}"
+
+
+class Receiver:
+    """The two webhook endpoints, bound to the loaded clients and the inbox."""
+
+    def __init__(
+        self, engine: Engine, clients: dict[str, Client], dispatch: Dispatch, *, base_url: str
+    ) -> None:
+        self.engine, self.clients, self.dispatch = engine, clients, dispatch
+        self.base_url = base_url.rstrip("/")
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/webhooks/jira/{client}/{source}", self.jira, methods=["POST"]),
+            Route("/webhooks/trello/{client}/{source}", self.trello, methods=["POST", "HEAD"]),
+        ]
+
+    def _connector(self, request: Request, kind: type[Any]) -> tuple[Client, Any] | None:
+        client = self.clients.get(request.path_params["client"])
+        if client is None:
+            return None
+        for conn in client.config.connectors:
+            if conn.id == request.path_params["source"] and isinstance(conn, kind):
+                return client, conn
+        return None
+
+    async def _body(self, request: Request) -> bytes | None:
+        body = await request.body()
+        return None if len(body) > MAX_BODY else body
+
+    async def jira(self, request: Request) -> Response:
+        found = self._connector(request, JiraConfig)
+        if found is None:
+            return JSONResponse({"error": "unknown webhook"}, status_code=404)
+        client, conn = found
+        body = await self._body(request)
+        if body is None:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        secret = client.secrets[conn.id].value("webhook_secret")
+        if secret and not jira_signature_ok(secret, body, request.headers.get("x-hub-signature")):
+            log.warning("jira webhook for %s/%s: bad signature, rejected", client.id, conn.id)
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        payload = _json(body)
+        if payload is None:
+            return JSONResponse({"error": "body is not a JSON object"}, status_code=400)
+        delivery = request.headers.get("x-atlassian-webhook-identifier") or _fallback_id(body)
+        return self._accept(client, conn.id, delivery, payload)
+
+    async def trello(self, request: Request) -> Response:
+        found = self._connector(request, TrelloConfig)
+        if found is None:
+            return JSONResponse({"error": "unknown webhook"}, status_code=404)
+        if request.method == "HEAD":
+            return Response(status_code=200)
+        client, conn = found
+        body = await self._body(request)
+        if body is None:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        secret = client.secrets[conn.id].value("webhook_secret")
+        callback = self.base_url + callback_path(client.id, conn.id, "trello")
+        header = request.headers.get("x-trello-webhook")
+        if secret and not trello_signature_ok(secret, body, callback, header):
+            log.warning("trello webhook for %s/%s: bad signature, rejected", client.id, conn.id)
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        payload = _json(body)
+        if payload is None:
+            return JSONResponse({"error": "body is not a JSON object"}, status_code=400)
+        action = payload.get("action")
+        delivery = str(action.get("id")) if isinstance(action, dict) and action.get("id") else ""
+        return self._accept(client, conn.id, delivery or _fallback_id(body), payload)
+
+    def _accept(self, client: Client, source: str, delivery: str, payload: Any) -> Response:
+        with store.sessions(self.engine).begin() as session:
+            job = jobs.enqueue(
+                session,
+                "webhook",
+                client.id,
+                target=source,
+                payload={"source": source, "delivery": delivery, "body": payload},
+                dedupe=f"webhook:{client.id}:{source}:{delivery}"[:200],
+                max_attempts=3,
+            )
+            job_id = job.id if job else None
+        if job_id is None:
+            return JSONResponse({"status": "duplicate"}, status_code=200)
+        self.dispatch("webhook", job_id)
+        return JSONResponse({"status": "accepted"}, status_code=202)
+
+
+def _json(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _fallback_id(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()[:40]
