@@ -50,7 +50,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
 def execute(kind: str, job_id: int) -> None:
     """Claim row `job_id`, run it, and record done, a delayed retry or a dead letter."""
     rt = runtime.current()
-    claimed = jobs.claim(rt.engine, job_id, lease=LEASES[kind])
+    override = rt.settings.job_lease_seconds
+    lease = timedelta(seconds=override) if override else LEASES[kind]
+    claimed = jobs.claim(rt.engine, job_id, lease=lease)
     if claimed is None:
         return  # done, dead, not yet due, or held by another worker: nothing to do
     try:

@@ -68,7 +68,16 @@ def run(
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     )
-    _announce(server, settings, on_ready)
+
+    def ready(url: str) -> None:
+        if settings.webhook_base_url:
+            threading.Thread(
+                target=register_webhooks, args=(rt, base_url), name="syncd-webhooks", daemon=True
+            ).start()
+        if on_ready is not None:
+            on_ready(url)
+
+    _announce(server, settings, ready)
     try:
         server.run()
     finally:
@@ -77,6 +86,28 @@ def run(
         scheduler.join(timeout=5)
         rt.engine.dispose()
         log.info("syncd stopped")
+
+
+def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
+    """Register webhooks for every connector that can have one (run once the web server is up)."""
+    import asyncio
+
+    from syncd.connectors.config import JiraConfig, TrelloConfig
+    from syncd.connectors.webhooks import register_jira, register_trello
+    from syncd.web.webhooks import callback_path
+
+    for client in rt.clients.values():
+        for conn in client.config.connectors:
+            secrets = client.secrets[conn.id]
+            try:
+                if isinstance(conn, TrelloConfig) and secrets.value("webhook_secret"):
+                    url = base_url + callback_path(client.id, conn.id, "trello")
+                    asyncio.run(register_trello(conn, secrets, url))
+                elif isinstance(conn, JiraConfig):
+                    url = base_url + callback_path(client.id, conn.id, "jira")
+                    asyncio.run(register_jira(conn, secrets, url))
+            except Exception:
+                log.warning("webhook for %s/%s not registered", client.id, conn.id, exc_info=True)
 
 
 def _announce(

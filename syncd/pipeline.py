@@ -27,8 +27,6 @@ from syncd.plan.result import Reconciliation
 
 log = logging.getLogger(__name__)
 
-STATUS_CARD = "status-card"
-
 
 def import_plan(
     engine: Engine, client: Client, file: Path | None = None, *, baseline: int | None = None
@@ -104,7 +102,7 @@ def targets(client: Client, items: list[WorkItem]) -> list[tuple[str, str]]:
                 }
                 pairs += [(conn.id, key) for key in sorted(epics - set(conn.push.issues))]
         elif conn.kind == "trello" and conn.push.list:
-            pairs.append((conn.id, STATUS_CARD))
+            pairs.append((conn.id, conn.board))  # the board's status card
     return pairs
 
 

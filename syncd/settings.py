@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     public_url: str = Field(default="", description="URL the dashboard is reached at, for links")
     webhook_base_url: str = Field(default="", description="URL trackers can reach webhooks at")
+    job_lease_seconds: float = Field(
+        default=0.0, ge=0.0, description="override every job lease (0: per-kind defaults)"
+    )
+    worker_threads: int = Field(default=4, ge=1, le=64)
 
     @classmethod
     def settings_customise_sources(
