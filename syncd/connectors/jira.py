@@ -1,0 +1,169 @@
+"""The Jira connector: Cloud (REST v3, email + API token) and Data Center (REST v2, bearer PAT).
+
+    connector = JiraConnector(config, secrets)          # transport= for respx or the sandbox
+    async for page in connector.pull(since): ...         # see jira_pull
+    await connector.push(status, target="ACME-1", known={})   # see jira_push
+
+What a connector instance learns once (the field catalogue, the account's time zone) it keeps,
+so a pull with nothing new costs one request from the second pull on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from syncd.connectors import jira_pull, jira_push
+from syncd.connectors.base import MARKER
+from syncd.connectors.config import JiraConfig, Secrets
+from syncd.connectors.jira_normalize import OWN_LABEL_PREFIX
+from syncd.connectors.jira_push import PROPERTY_KEY
+from syncd.errors import ConfigError
+from syncd.http import AdaptiveLimit, Remote, make_client
+from syncd.model import PullResult, PushOutcome, StatusPush
+
+log = logging.getLogger(__name__)
+EPIC_LINK = "epic link"
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What a connector learns once from `/field` and `/myself`."""
+
+    points_field: str | None
+    epic_field: str | None
+    rag_field: str | None
+    rag_field_type: str
+    account_tz: ZoneInfo
+    account: str  # accountId (Cloud) or user name (Data Center)
+
+    @classmethod
+    def read(cls, config: JiraConfig, fields: Any, me: Any) -> Meta:
+        by_name = {str(f.get("name", "")).lower(): f for f in fields or [] if isinstance(f, dict)}
+        points = by_name.get(config.story_points_field.lower())
+        epic = by_name.get(EPIC_LINK)
+        rag = by_name.get(config.push.rag_field.lower()) if config.push.rag_field else None
+        if config.push.rag_field and rag is None:
+            log.warning(
+                "%s: no Jira field named %r; RAG field not set", config.id, config.push.rag_field
+            )
+        try:
+            tz = ZoneInfo(str((me or {}).get("timeZone") or "UTC"))
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = ZoneInfo("UTC")
+        return cls(
+            points_field=str(points["id"]) if points else None,
+            epic_field=str(epic["id"]) if epic else None,
+            rag_field=str(rag["id"]) if rag else None,
+            rag_field_type=str(((rag or {}).get("schema") or {}).get("type") or "string"),
+            account_tz=tz,
+            account=str((me or {}).get("accountId") or (me or {}).get("name") or ""),
+        )
+
+
+class JiraConnector:
+    """One configured Jira site: pulls issues matching the client's JQL, pushes the status."""
+
+    kind = "jira"
+
+    def __init__(
+        self,
+        config: JiraConfig,
+        secrets: Secrets,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timezone: str = "UTC",
+    ) -> None:
+        self.config = config
+        self.id = config.id
+        self.cloud = config.deployment == "cloud"
+        self.api = "/rest/api/3" if self.cloud else "/rest/api/2"
+        self.timezone = ZoneInfo(timezone)
+        token = secrets.value("token")
+        if not token:
+            raise ConfigError(f"{config.id}: no Jira token (set {config.token_env})")
+        auth: httpx.Auth | None = None
+        headers: dict[str, str] = {}
+        if self.cloud:
+            if not config.email:
+                raise ConfigError(f"{config.id}: Jira Cloud needs `email` beside the API token")
+            auth = httpx.BasicAuth(config.email, token)
+        else:
+            headers["Authorization"] = f"Bearer {token}"
+        self.client = make_client(
+            config.url,
+            auth=auth,
+            headers=headers,
+            connections=config.concurrency,
+            transport=transport,
+        )
+        self.limit = AdaptiveLimit(config.concurrency)
+        self.remote = Remote(self.client, service="jira", on_throttle=self.limit.throttled)
+        self.once = Remote(self.client, service="jira", attempts=1)  # non-idempotent writes
+        self.meta: Meta | None = None
+        self._meta_lock = asyncio.Lock()
+        self._written_comments: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"JiraConnector(id={self.id!r}, url={self.config.url!r})"
+
+    async def load_meta(self) -> Meta:
+        """The field catalogue and the account's time zone, read on the first call only."""
+        async with self._meta_lock:
+            if self.meta is None:
+                # /myself first: refused credentials then cost one request, not two
+                me = await self.remote.json("GET", f"{self.api}/myself")
+                fields = await self.remote.json("GET", f"{self.api}/field")
+                self.meta = Meta.read(self.config, fields, me)
+            return self.meta
+
+    def pull(self, since: datetime | None, *, census: bool = False) -> AsyncIterator[PullResult]:
+        """Pages of issues updated at or after `since - OVERLAP` (all when None)."""
+        if self.cloud:
+            return jira_pull.pull_cloud(self, since, census=census)
+        return jira_pull.pull_datacenter(self, since, census=census)
+
+    async def push(self, status: StatusPush, *, target: str, known: dict[str, Any]) -> PushOutcome:
+        """Comment, property, labels, field and transition on `target`, each only if different."""
+        return await jira_push.push(self, status, target=target, known=known)
+
+    def targets(self) -> list[str]:
+        return list(self.config.push.issues)
+
+    def remember_comment(self, comment_id: str) -> None:
+        self._written_comments.add(comment_id)
+
+    def is_own_write(self, event: dict[str, Any]) -> bool:
+        """A webhook about our status comment, our `syncd.status` property or our RAG labels."""
+        kind = str(event.get("webhookEvent") or "")
+        if kind.startswith("comment_"):
+            comment = event.get("comment") or {}
+            return str(comment.get("id")) in self._written_comments or MARKER in str(
+                comment.get("body") or ""
+            )
+        if kind.startswith("issue_property_"):
+            return str((event.get("property") or {}).get("key") or event.get("propertyKey")) == (
+                PROPERTY_KEY
+            )
+        items = (event.get("changelog") or {}).get("items") or []
+        return bool(items) and all(self._own_change(entry) for entry in items)
+
+    def _own_change(self, entry: dict[str, Any]) -> bool:
+        field = str(entry.get("fieldId") or entry.get("field") or "")
+        if field == "labels":
+            before = set(str(entry.get("fromString") or "").split())
+            after = set(str(entry.get("toString") or "").split())
+            return all(label.startswith(OWN_LABEL_PREFIX) for label in before ^ after)
+        meta = self.meta
+        rag = meta.rag_field if meta else None
+        return rag is not None and field == rag
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

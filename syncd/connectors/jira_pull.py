@@ -1,0 +1,370 @@
+"""Pulling issues from Jira: Cloud's token-paged search with bulk fetch, Data Center's offsets.
+
+Cloud asks for one page with every needed field first: a pull with nothing new ends there, in
+one request. When more pages follow, it lists the remaining ids (`fields=id`, 5,000 a page) and
+fetches details with `POST /issue/bulkfetch`, 100 at a time over several connections. Data Center
+reads the effective page size and `total` from the first page and fetches the rest at once.
+Changelogs cut short by the server are completed through `POST /changelog/bulkfetch` (Cloud) or
+the issue's changelog (Data Center), so actual start and finish dates come from real history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from syncd.connectors.base import OVERLAP
+from syncd.connectors.jira_normalize import normalize_issue
+from syncd.errors import MappingError, TransientError
+from syncd.model import PullResult, Quarantined, StatusCategory, WorkItem
+
+if TYPE_CHECKING:
+    from syncd.connectors.jira import JiraConnector, Meta
+
+ID_PAGE = 5000  # ids per listing page (Cloud answers up to 5,000 when only ids are asked)
+BULK = 100  # issues per bulkfetch (the API's maximum)
+CHANGELOG_BULK = 1000  # issues per changelog bulkfetch (the API's maximum)
+FIELDS = (
+    "summary", "status", "issuetype", "project", "assignee", "created", "updated", "duedate",
+    "resolutiondate", "resolution", "labels", "components", "timetracking", "subtasks", "parent",
+)  # fmt: skip
+ORDER_BY = re.compile(r"\s+order\s+by\s+.*$", re.IGNORECASE | re.DOTALL)
+CATEGORIES: dict[str, StatusCategory] = {}  # per-client overrides would go here
+
+
+def build_jql(client_jql: str, since: datetime | None, tz: ZoneInfo, *, order: str) -> str:
+    """`(<client jql>) AND updated >= "yyyy-MM-dd HH:mm" ORDER BY ...`, in the account's zone."""
+    query = f"({ORDER_BY.sub('', client_jql.strip())})"
+    if since is not None:
+        floor = (since - OVERLAP).astimezone(tz)
+        query += f' AND updated >= "{floor:%Y-%m-%d %H:%M}"'
+    return f"{query} ORDER BY {order}"
+
+
+def wanted_fields(meta: Meta) -> list[str]:
+    extra = [f for f in (meta.points_field, meta.epic_field) if f]
+    return [*FIELDS, *extra]
+
+
+def is_truncated(raw: dict[str, Any]) -> bool:
+    """Whether the embedded changelog holds fewer histories than the issue has."""
+    changelog = raw.get("changelog")
+    if not isinstance(changelog, dict):
+        return False
+    total = changelog.get("total")
+    return isinstance(total, int) and total > len(changelog.get("histories") or [])
+
+
+def normalize_page(
+    connector: JiraConnector,
+    raws: list[dict[str, Any]],
+    meta: Meta,
+    histories: dict[str, list[Any]] | None = None,
+) -> PullResult:
+    """Normalize each issue; the ones that fail are quarantined with their payload."""
+    items: list[WorkItem] = []
+    bad: list[Quarantined] = []
+    for raw in raws:
+        ident = str(raw.get("id") or raw.get("key"))
+        try:
+            items.append(
+                normalize_issue(
+                    raw,
+                    source=connector.id,
+                    site_url=connector.config.url,
+                    points_field=meta.points_field,
+                    categories=CATEGORIES,
+                    tz=connector.timezone,
+                    epic_field=meta.epic_field,
+                    histories=(histories or {}).get(ident),
+                )
+            )
+        except MappingError as exc:
+            bad.append(Quarantined(connector.id, ident, str(exc), json.dumps(raw)[:20000]))
+    return PullResult(items=items, quarantined=bad)
+
+
+def newest(pages: list[PullResult], cursor: datetime | None) -> datetime | None:
+    for page in pages:
+        for item in page.items:
+            if item.updated is not None and (cursor is None or item.updated > cursor):
+                cursor = item.updated
+    return cursor
+
+
+class Pages:
+    """Turns raw issue pages into results, holding back issues whose changelog was cut short."""
+
+    def __init__(self, connector: JiraConnector, meta: Meta, fetch_histories: HistoryFetch) -> None:
+        self.connector = connector
+        self.meta = meta
+        self.fetch_histories = fetch_histories
+        self.held: list[dict[str, Any]] = []
+        self.cursor: datetime | None = None
+        self.seen: set[str] = set()
+
+    def page(self, raws: list[dict[str, Any]]) -> PullResult:
+        self.seen.update(str(r.get("id") or r.get("key")) for r in raws)
+        complete = [r for r in raws if not is_truncated(r)]
+        self.held.extend(r for r in raws if is_truncated(r))
+        result = normalize_page(self.connector, complete, self.meta)
+        self.cursor = newest([result], self.cursor)
+        return result
+
+    async def rest(self) -> PullResult:
+        """The held-back issues with their whole changelog."""
+        if not self.held:
+            return PullResult()
+        histories = await self.fetch_histories(self.connector, self.held)
+        result = normalize_page(self.connector, self.held, self.meta, histories)
+        self.held = []
+        self.cursor = newest([result], self.cursor)
+        return result
+
+
+HistoryFetch = Callable[["JiraConnector", list[dict[str, Any]]], Awaitable[dict[str, list[Any]]]]
+
+
+async def cloud_histories(
+    connector: JiraConnector, raws: list[dict[str, Any]]
+) -> dict[str, list[Any]]:
+    """Status histories of many issues through `POST /changelog/bulkfetch`, by issue id."""
+    out: dict[str, list[Any]] = {}
+    ids = [str(r["id"]) for r in raws]
+    for start in range(0, len(ids), CHANGELOG_BULK):
+        body: dict[str, Any] = {
+            "issueIdsOrKeys": ids[start : start + CHANGELOG_BULK],
+            "fieldIds": ["status"],
+            "maxResults": 10000,
+        }
+        while True:
+            data = await connector.remote.json(
+                "POST", f"{connector.api}/changelog/bulkfetch", json=body
+            )
+            for log in data.get("issueChangeLogs") or []:
+                out.setdefault(str(log.get("issueId")), []).extend(log.get("changeHistories") or [])
+            if not data.get("nextPageToken"):
+                break
+            body = {**body, "nextPageToken": data["nextPageToken"]}
+    return out
+
+
+async def dc_histories(
+    connector: JiraConnector, raws: list[dict[str, Any]]
+) -> dict[str, list[Any]]:
+    """Whole changelogs, issue by issue (Data Center has no bulk changelog)."""
+    out: dict[str, list[Any]] = {}
+    for raw in raws:
+        start, values = 0, list[Any]()
+        while True:
+            data = await connector.remote.json(
+                "GET",
+                f"{connector.api}/issue/{raw['key']}/changelog",
+                params={"startAt": start, "maxResults": 100},
+            )
+            values.extend(data.get("values") or [])
+            start += len(data.get("values") or [])
+            if data.get("isLast", True) or not data.get("values"):
+                break
+        out[str(raw.get("id") or raw["key"])] = values
+    return out
+
+
+async def census_ids(connector: JiraConnector) -> frozenset[str]:
+    """Every issue id the client's JQL sees now."""
+    ids: set[str] = set()
+    async for page in list_ids(
+        connector, build_jql(connector.config.jql, None, ZoneInfo("UTC"), order="key ASC")
+    ):
+        ids.update(page)
+    return frozenset(ids)
+
+
+async def list_ids(connector: JiraConnector, jql: str) -> AsyncIterator[list[str]]:
+    """Issue ids in query order, a listing page at a time (Cloud token paging)."""
+    token: str | None = None
+    while True:
+        body: dict[str, Any] = {"jql": jql, "fields": ["id"], "maxResults": ID_PAGE}
+        if token:
+            body["nextPageToken"] = token
+        data = await connector.remote.json("POST", f"{connector.api}/search/jql", json=body)
+        yield [str(issue["id"]) for issue in data.get("issues") or []]
+        token = data.get("nextPageToken")
+        if data.get("isLast", not token) or not token:
+            return
+
+
+async def pull_cloud(
+    connector: JiraConnector, since: datetime | None, *, census: bool = False
+) -> AsyncIterator[PullResult]:
+    """A Cloud pull: one full page, then ids + bulk fetch when there is more."""
+    start_count = connector.remote.counters.requests
+    meta = await connector.load_meta()
+    jql = build_jql(connector.config.jql, since, meta.account_tz, order="updated ASC, key ASC")
+    census_task = asyncio.create_task(census_ids(connector)) if census and since else None
+    pages = Pages(connector, meta, cloud_histories)
+    try:
+        batch = min(BULK, connector.config.page_size)
+        body = {
+            "jql": jql,
+            "fields": wanted_fields(meta),
+            "expand": "changelog",
+            "maxResults": batch,
+        }
+        first = await connector.remote.json("POST", f"{connector.api}/search/jql", json=body)
+        raws = list(first.get("issues") or [])
+        if first.get("nextPageToken") and not first.get("isLast", False):
+            yield pages.page(raws)
+            seen = {str(r.get("id")) for r in raws}
+            async for result in bulk_details(
+                connector, list_ids(connector, jql), seen, pages, batch
+            ):
+                yield result
+            last = await pages.rest()
+        else:
+            last = merge(pages.page(raws), await pages.rest())
+        seen_all = await census_task if census_task is not None else None
+    finally:
+        if census_task is not None and not census_task.done():
+            census_task.cancel()
+    if census and since is None:
+        seen_all = frozenset(pages.seen)
+    requests = connector.remote.counters.requests - start_count
+    yield replace(last, cursor=pages.cursor, census=seen_all, requests=requests)
+
+
+def merge(a: PullResult, b: PullResult) -> PullResult:
+    return PullResult(items=a.items + b.items, quarantined=a.quarantined + b.quarantined)
+
+
+async def bulk_details(
+    connector: JiraConnector,
+    id_pages: AsyncIterator[list[str]],
+    skip: set[str],
+    pages: Pages,
+    batch: int,
+) -> AsyncIterator[PullResult]:
+    """Fetch listed ids in bulk over several connections, yielding pages as they complete."""
+    meta_fields = wanted_fields(pages.meta)
+    slots = asyncio.Semaphore(connector.config.concurrency * 2)
+
+    async def fetch(ids: list[str]) -> list[dict[str, Any]]:
+        body = {"issueIdsOrKeys": ids, "fields": meta_fields, "expand": ["changelog"]}
+        async with connector.limit:
+            data = await connector.remote.json(
+                "POST", f"{connector.api}/issue/bulkfetch", json=body
+            )
+        return list(data.get("issues") or [])
+
+    async def produce(pending: set[asyncio.Task[list[dict[str, Any]]]]) -> None:
+        async for ids in id_pages:
+            fresh = [i for i in ids if i not in skip]
+            for start in range(0, len(fresh), batch):
+                await slots.acquire()
+                pending.add(asyncio.create_task(fetch(fresh[start : start + batch])))
+
+    async for raws in drain(produce, slots):
+        yield pages.page(raws)
+
+
+async def drain(
+    produce: Callable[[set[asyncio.Task[list[dict[str, Any]]]]], Coroutine[Any, Any, None]],
+    slots: asyncio.Semaphore,
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Results of the tasks `produce` starts, as each finishes; the first failure cancels all."""
+    pending: set[asyncio.Task[list[dict[str, Any]]]] = set()
+    producer = asyncio.create_task(produce(pending))
+    try:
+        while pending or not producer.done():
+            waiting: set[asyncio.Task[Any]] = (
+                {*pending, producer} if not producer.done() else set(pending)
+            )
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is producer:
+                    task.result()
+                    continue
+                pending.discard(task)
+                slots.release()
+                yield task.result()
+        producer.result()
+    finally:
+        for task in [*pending, producer]:
+            task.cancel()
+        await asyncio.gather(*pending, producer, return_exceptions=True)
+
+
+async def pull_datacenter(
+    connector: JiraConnector, since: datetime | None, *, census: bool = False
+) -> AsyncIterator[PullResult]:
+    """A Data Center pull: the first page gives `total` and the page size; the rest at once."""
+    start_count = connector.remote.counters.requests
+    meta = await connector.load_meta()
+    jql = build_jql(connector.config.jql, since, meta.account_tz, order="key ASC")
+    census_task = asyncio.create_task(dc_census(connector)) if census and since else None
+    pages = Pages(connector, meta, dc_histories)
+    fields = ",".join(wanted_fields(meta))
+    try:
+        async for raws in dc_search(connector, jql, fields=fields, size=connector.config.page_size):
+            yield pages.page(raws)
+        last = await pages.rest()
+        seen = await census_task if census_task else None
+    finally:
+        if census_task is not None and not census_task.done():
+            census_task.cancel()
+    if census and since is None:
+        seen = frozenset(pages.seen)
+    requests = connector.remote.counters.requests - start_count
+    yield replace(last, cursor=pages.cursor, census=seen, requests=requests)
+
+
+async def dc_search(
+    connector: JiraConnector, jql: str, *, fields: str, size: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Offset pages of a search: the first one, then every other one concurrently."""
+
+    async def page_at(start: int) -> dict[str, Any]:
+        params = {"jql": jql, "startAt": start, "maxResults": size, "fields": fields}
+        if fields != "id":
+            params["expand"] = "changelog"
+        async with connector.limit:
+            data: dict[str, Any] = await connector.remote.json(
+                "GET", f"{connector.api}/search", params=params
+            )
+        return data
+
+    first = await page_at(0)
+    yield list(first.get("issues") or [])
+    total, size = int(first.get("total") or 0), int(first.get("maxResults") or 0)
+    if size <= 0 or total <= size:
+        return
+    slots = asyncio.Semaphore(connector.config.concurrency * 2)
+
+    async def checked(offset: int) -> list[dict[str, Any]]:
+        data = await page_at(offset)
+        if int(data.get("total") or 0) < total:  # items left the result: offsets shifted
+            raise TransientError("Jira results shrank while paging; pull again", service="jira")
+        return list(data.get("issues") or [])
+
+    async def produce(pending: set[asyncio.Task[list[dict[str, Any]]]]) -> None:
+        for offset in range(size, total, size):
+            await slots.acquire()
+            pending.add(asyncio.create_task(checked(offset)))
+
+    async for raws in drain(produce, slots):
+        yield raws
+
+
+async def dc_census(connector: JiraConnector) -> frozenset[str]:
+    """Every issue id the client's JQL sees now (Data Center)."""
+    jql = build_jql(connector.config.jql, None, ZoneInfo("UTC"), order="key ASC")
+    ids: set[str] = set()
+    async for raws in dc_search(connector, jql, fields="id", size=1000):
+        ids.update(str(r["id"]) for r in raws)
+    return frozenset(ids)

@@ -1,0 +1,221 @@
+"""Writing the consolidated status to one Jira issue, idempotently.
+
+One read of the issue (labels, status, RAG field, the `syncd.status` property) tells what
+differs; only that is written. The status comment is found again through its comment property
+(`syncd` → `{"marker": "syncd:status", "client": ..., "digest": ...}`) or the id syncd stored,
+and edited in place. Creating it is the one write that is not idempotent: it is sent once, and
+when its answer is lost the issue's comments are searched for the marker before trying again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import TYPE_CHECKING, Any
+
+from syncd.connectors.base import MARKER
+from syncd.connectors.jira_normalize import OWN_LABEL_PREFIX
+from syncd.errors import NotFoundError, RateLimitedError, TransientError
+from syncd.model import PushOutcome, StatusPush
+
+if TYPE_CHECKING:
+    from syncd.connectors.jira import JiraConnector
+
+COMMENT_PROPERTY = "syncd"
+PROPERTY_KEY = "syncd.status"
+CREATE_ATTEMPTS = 5
+JIRA_CATEGORY = {"todo": "new", "in_progress": "indeterminate", "done": "done"}
+
+
+def marker(status: StatusPush) -> dict[str, Any]:
+    return {"marker": MARKER, "client": status.client, "digest": status.digest}
+
+
+def marker_of(comment: dict[str, Any], client: str) -> dict[str, Any] | None:
+    """The syncd marker of a comment written for `client`, if it is one."""
+    for prop in comment.get("properties") or []:
+        value = prop.get("value") if isinstance(prop, dict) else None
+        if (
+            prop.get("key") == COMMENT_PROPERTY
+            and isinstance(value, dict)
+            and value.get("marker") == MARKER
+            and value.get("client") == client
+        ):
+            return value
+    return None
+
+
+async def push(
+    connector: JiraConnector, status: StatusPush, *, target: str, known: dict[str, Any]
+) -> PushOutcome:
+    """Comment, property, labels, RAG field and transition: each written only when different."""
+    meta = await connector.load_meta()
+    fields = ["labels", "status", *([meta.rag_field] if meta.rag_field else [])]
+    issue = await connector.remote.json(
+        "GET",
+        f"{connector.api}/issue/{target}",
+        params={"fields": ",".join(fields), "properties": PROPERTY_KEY},
+    )
+    comment_id, writes = await status_comment(connector, status, target, known)
+    writes += await put_property(connector, status, target, issue)
+    writes += await edit_fields(connector, status, target, issue)
+    warnings: list[str] = []
+    if connector.config.push.transitions:
+        moved, warning = await transition(connector, status, target, issue)
+        writes += moved
+        warnings.extend([warning] if warning else [])
+    remote = {"comment_id": comment_id, "digest": status.digest}
+    return PushOutcome(remote=remote, changed=writes > 0, writes=writes, warnings=tuple(warnings))
+
+
+async def status_comment(
+    connector: JiraConnector, status: StatusPush, target: str, known: dict[str, Any]
+) -> tuple[str, int]:
+    """The id of our comment on `target` and how many writes it took (0 when unchanged)."""
+    comment = await known_comment(connector, target, status.client, known)
+    if comment is None:
+        comment = await find_marked(connector, target, status.client)
+    if comment is None:
+        return await create_comment(connector, status, target), 1
+    comment_id = str(comment["id"])
+    connector.remember_comment(comment_id)
+    if (marker_of(comment, status.client) or {}).get("digest") == status.digest:
+        return comment_id, 0
+    await connector.remote.request(
+        "PUT",
+        f"{connector.api}/issue/{target}/comment/{comment_id}",
+        json={"body": body_of(connector, status), "properties": [prop(status)]},
+    )
+    return comment_id, 1
+
+
+def body_of(connector: JiraConnector, status: StatusPush) -> Any:
+    return status.adf if connector.cloud else status.wiki
+
+
+def prop(status: StatusPush) -> dict[str, Any]:
+    return {"key": COMMENT_PROPERTY, "value": marker(status)}
+
+
+async def known_comment(
+    connector: JiraConnector, target: str, client: str, known: dict[str, Any]
+) -> dict[str, Any] | None:
+    comment_id = known.get("comment_id")
+    if not comment_id:
+        return None
+    try:
+        comment: dict[str, Any] = await connector.remote.json(
+            "GET",
+            f"{connector.api}/issue/{target}/comment/{comment_id}",
+            params={"expand": "properties"},
+        )
+    except NotFoundError:
+        return None
+    return comment if marker_of(comment, client) is not None else None
+
+
+async def find_marked(connector: JiraConnector, target: str, client: str) -> dict[str, Any] | None:
+    """Our comment among the issue's comments, through its property."""
+    start = 0
+    while True:
+        page = await connector.remote.json(
+            "GET",
+            f"{connector.api}/issue/{target}/comment",
+            params={"expand": "properties", "startAt": start, "maxResults": 100},
+        )
+        comments = page.get("comments") or []
+        for comment in comments:
+            if marker_of(comment, client) is not None:
+                return dict(comment)
+        start += len(comments)
+        if not comments or start >= int(page.get("total") or 0):
+            return None
+
+
+async def create_comment(connector: JiraConnector, status: StatusPush, target: str) -> str:
+    """POST once; after a lost answer, adopt the comment if the server made it, else retry."""
+    url = f"{connector.api}/issue/{target}/comment"
+    body = {"body": body_of(connector, status), "properties": [prop(status)]}
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            created = await connector.once.json("POST", url, json=body)
+        except TransientError as exc:
+            if attempt == CREATE_ATTEMPTS:
+                raise
+            wait = exc.retry_after if isinstance(exc, RateLimitedError) else 0.2 * 2**attempt
+            await asyncio.sleep(wait * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+            found = await find_marked(connector, target, status.client)
+            if found is not None:
+                connector.remember_comment(str(found["id"]))
+                return str(found["id"])
+            continue
+        connector.remember_comment(str(created["id"]))
+        return str(created["id"])
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def put_property(
+    connector: JiraConnector, status: StatusPush, target: str, issue: dict[str, Any]
+) -> int:
+    if not connector.config.push.property:
+        return 0
+    if (issue.get("properties") or {}).get(PROPERTY_KEY) == status.machine:
+        return 0
+    await connector.remote.request(
+        "PUT", f"{connector.api}/issue/{target}/properties/{PROPERTY_KEY}", json=status.machine
+    )
+    return 1
+
+
+def label_update(status: StatusPush, labels: list[str]) -> list[dict[str, str]]:
+    wanted = f"{OWN_LABEL_PREFIX}{status.rag}"
+    ops = [{"remove": lb} for lb in labels if lb.startswith(OWN_LABEL_PREFIX) and lb != wanted]
+    return ops if wanted in labels else [{"add": wanted}, *ops]
+
+
+def rag_value(kind: str, rag: str) -> Any:
+    return {"value": rag.title()} if kind == "option" else rag.title()
+
+
+async def edit_fields(
+    connector: JiraConnector, status: StatusPush, target: str, issue: dict[str, Any]
+) -> int:
+    """RAG labels and the RAG custom field, in one edit when either differs."""
+    fields = issue.get("fields") or {}
+    body: dict[str, Any] = {}
+    if connector.config.push.labels:
+        ops = label_update(status, [str(lb) for lb in fields.get("labels") or []])
+        if ops:
+            body["update"] = {"labels": ops}
+    meta = connector.meta
+    if meta is not None and meta.rag_field:
+        value = rag_value(meta.rag_field_type, status.rag)
+        current = fields.get(meta.rag_field)
+        if isinstance(current, dict) and isinstance(value, dict):
+            current = {"value": current.get("value")}
+        if current != value:
+            body["fields"] = {meta.rag_field: value}
+    if not body:
+        return 0
+    await connector.remote.request("PUT", f"{connector.api}/issue/{target}", json=body)
+    return 1
+
+
+async def transition(
+    connector: JiraConnector, status: StatusPush, target: str, issue: dict[str, Any]
+) -> tuple[int, str | None]:
+    """Move the issue to a status of the wanted category; warn when no transition leads there."""
+    wanted = JIRA_CATEGORY.get(str(status.machine.get("category") or ""))
+    current = ((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}
+    if wanted is None or current.get("key") == wanted:
+        return 0, None
+    data = await connector.remote.json("GET", f"{connector.api}/issue/{target}/transitions")
+    for option in data.get("transitions") or []:
+        if ((option.get("to") or {}).get("statusCategory") or {}).get("key") == wanted:
+            await connector.remote.request(
+                "POST",
+                f"{connector.api}/issue/{target}/transitions",
+                json={"transition": {"id": str(option["id"])}},
+            )
+            return 1, None
+    return 0, f"{target}: no transition leads to a {wanted!r} status"
