@@ -281,13 +281,15 @@ def field_body(definition: JsonDict, value: str) -> dict[str, Any] | None:
             None,
         )  # fmt: skip
         return None if option is None else {"idValue": option["id"]}
-    if kind == "number":
+    if kind == "number":  # Trello's guide sends numbers and booleans as strings
         try:
-            return {"value": {"number": float(value)}}
+            float(value)
         except ValueError:
             return None
+        return {"value": {"number": value.strip()}}
     if kind == "checkbox":
-        return {"value": {"checked": value.strip().lower() in ("true", "yes", "1")}}
+        checked = value.strip().lower() in ("true", "yes", "1")
+        return {"value": {"checked": "true" if checked else "false"}}
     if kind == "date":
         return {"value": {"date": value}}
     return {"value": {"text": value}}
