@@ -203,16 +203,21 @@ def record_status_change(
 
 
 def resolution_item(before: str | None, after: str | None) -> dict[str, str | None]:
-    """The changelog item Jira writes when the resolution is set or cleared."""
-    return {
+    """The changelog item Jira writes when the resolution is set or cleared.
+
+    Jira sends the unset side as null; the published document says those fields are not
+    nullable, so the sandbox leaves the unset side out (valid under both readings).
+    """
+    item: dict[str, str | None] = {
         "field": "resolution",
         "fieldtype": "jira",
         "fieldId": "resolution",
-        "from": "10000" if before else None,
-        "fromString": before,
-        "to": "10000" if after else None,
-        "toString": after,
     }
+    if before:
+        item.update({"from": "10000", "fromString": before})
+    if after:
+        item.update({"to": "10000", "toString": after})
+    return item
 
 
 def generate_demo_jira(state: State, rng: random.Random) -> None:

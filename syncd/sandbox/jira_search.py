@@ -219,7 +219,7 @@ def bulkfetch(call: Call) -> Response:
         "properties": body.get("properties"),
     }
     issues = render_issues(call, found, args, default="*navigable")
-    return json_response({"expand": "schema,names", "issues": issues, "issueErrors": errors})
+    return json_response({"issues": issues, "issueErrors": errors})
 
 
 def issue_changelog(call: Call) -> Response:
@@ -267,7 +267,6 @@ def changelog_bulkfetch(call: Call) -> Response:
     by_issue: dict[str, list[JsonDict]] = {}
     for issue, history in entries[offset : offset + size]:
         rendered = history_json(call.ctx.state, history, call.flavour)
-        rendered["created"] = int(history.created.timestamp() * 1000)
         by_issue.setdefault(str(issue.id), []).append(rendered)
     out: JsonDict = {
         "issueChangeLogs": [{"issueId": k, "changeHistories": v} for k, v in by_issue.items()]

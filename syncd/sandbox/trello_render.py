@@ -29,15 +29,13 @@ def board_json(state: State, board: Board) -> JsonDict:
         "id": board.id,
         "name": board.name,
         "desc": board.desc,
-        "descData": None,
         "closed": board.closed,
-        "idOrganization": None,
         "pinned": False,
         "url": f"{TRELLO}/b/{board.short_link}/{board.name.lower().replace(' ', '-')}",
         "shortUrl": f"{TRELLO}/b/{board.short_link}",
         "shortLink": board.short_link,
         "dateLastActivity": trello_datetime(last),
-        "prefs": {"permissionLevel": "private", "background": "blue"},
+        "prefs": {"permissionLevel": "org", "hideVotes": False},
         "labelNames": {
             state.labels[lid].color or "none": state.labels[lid].name for lid in board.labels
         },
@@ -68,7 +66,6 @@ def member_json(member: Member) -> JsonDict:
         "username": member.username,
         "fullName": member.full_name,
         "initials": "".join(p[0] for p in member.full_name.split()),
-        "avatarHash": None,
     }
 
 
@@ -168,7 +165,6 @@ def card_json(
         "idMembers": list(card.id_members),
         "idChecklists": list(card.checklists),
         "idMembersVoted": [],
-        "idAttachmentCover": None,
         "labels": [label_json(state.labels[lid]) for lid in card.id_labels if lid in state.labels],
         "shortLink": link,
         "shortUrl": f"{TRELLO}/c/{link}",

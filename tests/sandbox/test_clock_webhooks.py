@@ -53,6 +53,7 @@ def test_jira_webhook_is_signed_and_shaped(small: Sandbox, receiver: Receiver) -
     small.advance(hours=24)
     assert small.flush_webhooks()
     path, headers, body = receiver.received[0]
+    assert path == "/jira"
     payload = json.loads(body)
     assert payload["webhookEvent"] == "jira:issue_updated"
     assert payload["changelog"]["items"][0]["field"] == "status"
