@@ -348,6 +348,30 @@ def push(
     out.print(f"{client}: {len(set(with_rows + pending))} target(s) pushed")
 
 
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="dashboard and webhook port")] = 8080,
+    sandbox_port: Annotated[int, typer.Option(help="sandbox port (0: any free port)")] = 0,
+    tick: Annotated[float, typer.Option(help="seconds between sandbox clock steps (0: off)")] = 30,
+    advance_hours: Annotated[float, typer.Option(help="simulated hours per clock step")] = 2,
+    directory: Annotated[Path, typer.Option(help="demo data (wiped at start)")] = Path(
+        ".data/demo"
+    ),
+) -> None:
+    """Run the whole loop locally: sandbox Jira + Trello, two demo clients, daemon, dashboard."""
+    from syncd.demo import DemoOptions
+    from syncd.demo import run as run_demo
+
+    options = DemoOptions(
+        port=port,
+        sandbox_port=sandbox_port,
+        tick_seconds=tick,
+        advance_hours=advance_hours,
+        directory=directory,
+    )
+    run_demo(options, announce=lambda line: out.print(line, markup=False, soft_wrap=True))
+
+
 def main() -> None:
     """Entry point: run the app, turn syncd errors into messages and exit codes."""
     logging.basicConfig(

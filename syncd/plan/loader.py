@@ -7,6 +7,8 @@ from pathlib import Path
 from syncd.errors import PlanError
 from syncd.plan.baseline import Baseline
 
+MAX_BYTES = 50_000_000  # far beyond a 10,000-task plan; refuses hostile or broken files early
+
 FORMATS = {
     ".toml": "toml",
     ".csv": "csv",
@@ -31,6 +33,12 @@ def load_plan(
         raise PlanError(f"{path.name}: unknown plan format {path.suffix!r} (known: {known})")
     if not path.is_file():
         raise PlanError(f"{path.name}: no such file")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise PlanError(
+            f"{path.name}: {size / 1e6:.0f} MB is larger than any plan syncd reads"
+            f" ({MAX_BYTES / 1e6:.0f} MB at most)"
+        )
     if baseline_number is not None and kind not in ("mspdi", "mpp"):
         raise PlanError(f"{path.name}: baseline numbers apply to MS Project files only")
     return _load(kind, path, baseline_number)

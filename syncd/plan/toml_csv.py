@@ -43,7 +43,10 @@ def load_toml(path: Path) -> Baseline:
 
 def load_csv(path: Path) -> Baseline:
     """Read a CSV plan sheet."""
-    return parse_csv(_read_text(path), source=path.name, stem=path.stem)
+    try:
+        return parse_csv(_read_text(path), source=path.name, stem=path.stem)
+    except csv.Error as exc:  # e.g. a cell past the csv module's field limit
+        raise PlanError(f"{path.name}: not a readable CSV sheet: {exc}") from None
 
 
 def _read_text(path: Path) -> str:
