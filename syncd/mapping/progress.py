@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from math import fsum
 
 from syncd.mapping.config import Technique
 from syncd.model import StatusCategory, WorkItem
@@ -84,7 +85,7 @@ def _status(items: Sequence[WorkItem]) -> StatusCategory:
 
 def _sum(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None]
-    return float(sum(known)) if known else None
+    return fsum(known) if known else None
 
 
 def _units(items: Sequence[WorkItem], technique: Technique) -> float:
@@ -94,8 +95,8 @@ def _units(items: Sequence[WorkItem], technique: Technique) -> float:
     if technique == "story_points" and any(i.story_points is None for i in items):
         kind = "subitems" if any(i.subitems_total for i in items) else "count"
     weighted = [_item_share(i, kind) for i in items]
-    total = sum(w for w, _ in weighted)
-    return sum(w * pc for w, pc in weighted) / total if total > 0 else 0.0
+    total = fsum(w for w, _ in weighted)
+    return fsum(w * pc for w, pc in weighted) / total if total > 0 else 0.0
 
 
 def _item_share(item: WorkItem, technique: str) -> tuple[float, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from math import fsum
 
 from syncd.mapping.config import Thresholds
 from syncd.mapping.linking import LinkResult
@@ -40,15 +41,15 @@ class Leaf:
 
 def _sum(values: Sequence[float | None]) -> float | None:
     known = [v for v in values if v is not None]
-    return sum(known) if known else None
+    return fsum(known) if known else None
 
 
 def combine(parts: Sequence[Performance]) -> Performance:
     """EVM of a group: sums of BAC, PV, EV, AC and remaining work, ratios recomputed."""
     return measure(
-        sum(p.bac for p in parts),
-        sum(p.pv for p in parts),
-        sum(p.ev for p in parts),
+        fsum(p.bac for p in parts),
+        fsum(p.pv for p in parts),
+        fsum(p.ev for p in parts),
         _sum([p.ac for p in parts]),
         remaining=_sum(
             [None if p.eac_bottom_up is None else p.eac_bottom_up - (p.ac or 0) for p in parts]
@@ -159,16 +160,16 @@ def unplanned(
     """Items linked to no task, counted and pointed as scope growth (never added to BAC)."""
     extra = [i for i in items if links[i.ident].task is None]
     planned = [i for i in items if links[i.ident].task is not None]
-    points = sum(i.story_points or 0.0 for i in extra)
-    planned_points = sum(i.story_points or 0.0 for i in planned)
-    spent = sum(i.spent_hours or 0.0 for i in extra)
+    points = fsum(i.story_points or 0.0 for i in extra)
+    planned_points = fsum(i.story_points or 0.0 for i in planned)
+    spent = fsum(i.spent_hours or 0.0 for i in extra)
     with_extra = None
     if rate is not None and (project.ac is not None or spent):
         with_extra = ratio(project.ev, (project.ac or 0.0) + spent * rate)
     return Unplanned(
         items=len(extra),
         points=points,
-        estimate_hours=sum(i.estimate_hours or 0.0 for i in extra),
+        estimate_hours=fsum(i.estimate_hours or 0.0 for i in extra),
         spent_hours=spent,
         planned_items=len(planned),
         growth_items=ratio(len(extra), len(planned)),
