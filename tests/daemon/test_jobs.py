@@ -85,7 +85,7 @@ def test_retry_after_sets_the_delay(engine: Engine) -> None:
 
 
 def test_permanent_failure_is_dead_at_once_and_replay_revives_it(engine: Engine) -> None:
-    """A permanent error is not retried; replay makes the dead letter pending with fresh attempts."""
+    """A permanent error is not retried; replay makes the dead letter pending, attempts reset."""
     job_id = add(engine)
     assert job_id is not None
     jobs.claim(engine, job_id, lease=LEASE)

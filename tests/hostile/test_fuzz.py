@@ -8,6 +8,7 @@ ConfigError, or a 4xx answer). Anything else is a defect.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import string
@@ -109,7 +110,7 @@ def test_jira_normalize_survives_arbitrary_json(raw: Any) -> None:
     """Anything at all in place of an issue is a MappingError, not a crash."""
     if not isinstance(raw, dict):
         raw = {"fields": raw}
-    try:
+    with contextlib.suppress(MappingError):
         normalize_issue(
             raw,
             source="j",
@@ -118,8 +119,6 @@ def test_jira_normalize_survives_arbitrary_json(raw: Any) -> None:
             categories={},
             tz=ZoneInfo("UTC"),
         )
-    except MappingError:
-        pass
 
 
 toml_text = st.text(alphabet=string.printable, max_size=300)
@@ -264,5 +263,5 @@ def test_csv_with_an_enormous_field_is_a_plan_error(tmp_path: Path) -> None:
     """A CSV whose one cell is a megabyte long is refused with a PlanError naming the file."""
     path = tmp_path / "wide.csv"
     path.write_text("key,name,baseline_start,baseline_finish\n1," + "x" * 1_000_000 + ",a,b\n")
-    with pytest.raises(PlanError, match="wide.csv"):
+    with pytest.raises(PlanError, match=r"wide\.csv"):
         load_plan(path)
