@@ -1,0 +1,276 @@
+"""Build a client's consolidated status for a status date.
+
+`build_status` is pure: client info, the current and previous snapshot dicts, the client's items
+and its sync health in, a `Status` out. `load_status` is the thin shell that reads them from
+the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from syncd.model import StatusCategory, WorkItem
+from syncd.reports import snapshot as snap
+from syncd.reports.model import (
+    Change,
+    ClientInfo,
+    CurvePoint,
+    Figures,
+    Health,
+    ItemRef,
+    Milestone,
+    Rag,
+    Risk,
+    SourceInfo,
+    SourceProgress,
+    Status,
+    TaskRow,
+    Unplanned,
+)
+
+RISK_WORDS = frozenset({"risk", "risks"})
+ISSUE_WORDS = frozenset({"issue", "issues", "impediment", "blocker", "problem"})
+DEFAULT_WINDOW = timedelta(days=7)  # "completed since" when there is no previous report
+
+
+def build_status(
+    client: ClientInfo,
+    current: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    items: Sequence[WorkItem],
+    health: Health,
+    *,
+    history: Sequence[Mapping[str, Any]] = (),
+) -> Status:
+    """The consolidated status of `client` from its snapshot of the status date.
+
+    `previous` is the snapshot of the report before (for "completed since"); `history` is every
+    snapshot up to this one, oldest first, for the S-curve.
+    """
+    rec = snap.reconciliation(current)
+    as_of = snap.as_of(current) or health.checked_at.date()
+    version, label = snap.baseline_meta(current)
+    rows = snap.tasks(rec)
+    figures = snap.figures(rec)
+    baseline_finish = max((r.baseline_finish for r in rows), default=None)
+    forecast = snap.forecast(rec, baseline_finish)
+    milestones = snap.milestones(rec, rows)
+    zone = ZoneInfo(client.timezone)
+    live = [i for i in items if not i.deleted and not i.archived]
+    linked = snap.links(rec)
+    refs = tuple(
+        sorted(
+            (item_ref(i, zone, task=linked.get(i.ident, i.plan_task)) for i in live),
+            key=lambda r: (r.source, r.key),
+        )
+    )
+    rag = snap.rag(rec) or fallback_rag(figures, milestones)
+    return Status(
+        client=client,
+        as_of=as_of,
+        baseline_version=version,
+        baseline_label=label,
+        rag=rag,
+        headline=headline(rag, figures, milestones),
+        figures=figures,
+        forecast=forecast,
+        milestones=milestones,
+        tasks=rows,
+        critical_path=snap.critical_path(rec),
+        unplanned=unplanned(rec, refs, linked=bool(linked)),
+        sources=source_progress(client, live, health),
+        problems=health.problems,
+        risks=risks(refs, as_of),
+        change=change(previous, rows, figures, refs, as_of=as_of),
+        curve=curve(history, current),
+        items=refs,
+    )
+
+
+def client_info(client: Any) -> ClientInfo:
+    """ClientInfo of a loaded `syncd.clients.Client` (typed loosely: reports know no loader)."""
+    config = client.config
+    sources = tuple(
+        SourceInfo(id=c.id, kind=c.kind, url=_site_url(c.kind, str(c.url)))
+        for c in config.connectors
+    )
+    return ClientInfo(
+        id=client.id,
+        name=config.name,
+        timezone=config.timezone,
+        sources=sources,
+        poll_minutes=config.poll_minutes,
+        dashboard_url=config.dashboard_url or "",
+    )
+
+
+def _site_url(kind: str, url: str) -> str:
+    return "https://trello.com" if kind == "trello" and "api.trello.com" in url else url
+
+
+def safe_url(url: str) -> str:
+    """The URL when it is http(s); empty otherwise (a `javascript:` link never reaches a page)."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+def _local_day(value: datetime | None, zone: ZoneInfo) -> date | None:
+    return None if value is None else value.astimezone(zone).date()
+
+
+def item_ref(item: WorkItem, zone: ZoneInfo, *, task: str | None = None) -> ItemRef:
+    """How a report shows one tracker item."""
+    return ItemRef(
+        source=item.source,
+        key=item.key,
+        title=item.title,
+        url=safe_url(item.url),
+        type=item.type,
+        status=item.status,
+        category=item.category.value,
+        assignee=item.assignee,
+        due=_local_day(item.due, zone),
+        resolved=_local_day(item.actual_finish, zone),
+        story_points=item.story_points,
+        estimate_hours=item.estimate_hours,
+        plan_task=task,
+        labels=item.labels,
+    )
+
+
+def fallback_rag(figures: Figures, milestones: Sequence[Milestone]) -> Rag:
+    """RAG from default thresholds, for a snapshot that carries none."""
+    reasons: list[tuple[int, str]] = []
+    if figures.spi is not None and figures.spi < 0.95:
+        level = 2 if figures.spi < 0.85 else 1
+        reasons.append((level, f"SPI {figures.spi:.2f} is below {0.85 if level == 2 else 0.95}"))
+    for m in milestones:
+        if not m.done and m.slip_days >= 1:
+            level = 2 if m.slip_days >= 5 else 1
+            reasons.append((level, f"{m.name} forecast {m.slip_days:+.1f} working days"))
+    worst = max((lvl for lvl, _ in reasons), default=0)
+    colour = ("green", "amber", "red")[worst]
+    texts = tuple(t for _, t in sorted(reasons, key=lambda r: -r[0]))
+    return Rag(status=colour, reasons=texts)  # type: ignore[arg-type]
+
+
+def headline(rag: Rag, figures: Figures, milestones: Sequence[Milestone]) -> str:
+    """One line: ``Amber: SPI 0.91, Go-live +3 working days``."""
+    parts = [f"SPI {figures.spi:.2f}" if figures.spi is not None else "SPI n/a"]
+    late = [m for m in milestones if not m.done and m.slip_days > 0]
+    if late:
+        worst = max(late, key=lambda m: m.slip_days)
+        parts.append(f"{worst.name} {worst.slip_days:+g} working days")
+    elif any(not m.done for m in milestones):
+        parts.append("milestones on track")
+    return f"{rag.status.capitalize()}: {', '.join(parts)}"
+
+
+def unplanned(rec: Mapping[str, Any], refs: Sequence[ItemRef], *, linked: bool) -> Unplanned:
+    """Items reconcile linked to no plan task: scope growth, never silently dropped."""
+    keys = snap.unplanned_keys(rec)
+    if linked or not keys:
+        chosen = [r for r in refs if r.plan_task is None]
+    else:
+        chosen = [r for r in refs if r.key in keys]
+    planned = len(refs) - len(chosen)
+    return Unplanned(
+        items=tuple(chosen),
+        count=len(chosen),
+        points=sum(r.story_points or 0.0 for r in chosen),
+        hours=sum(r.estimate_hours or 0.0 for r in chosen),
+        growth=len(chosen) / planned if planned else None,
+    )
+
+
+def source_progress(
+    client: ClientInfo, items: Sequence[WorkItem], health: Health
+) -> tuple[SourceProgress, ...]:
+    """Items per connector by category, with the last successful pull and whether it is stale."""
+    kinds = {s.id: s.kind for s in client.sources}
+    pulls = dict(health.pulls)
+    names = list(dict.fromkeys([*kinds, *pulls, *sorted({i.source for i in items})]))
+    limit = timedelta(minutes=max(3 * client.poll_minutes, 60))
+    out = []
+    for name in names:
+        mine = [i for i in items if i.source == name]
+        last = pulls.get(name)
+        out.append(
+            SourceProgress(
+                source=name,
+                kind=kinds.get(name, ""),
+                total=len(mine),
+                done=sum(i.category is StatusCategory.DONE for i in mine),
+                in_progress=sum(i.category is StatusCategory.IN_PROGRESS for i in mine),
+                todo=sum(i.category is StatusCategory.TODO for i in mine),
+                last_success=last,
+                stale=last is None or health.checked_at - last > limit,
+            )
+        )
+    return tuple(out)
+
+
+def _risk_kind(ref: ItemRef) -> str:
+    words = {ref.type.strip().lower(), *(label.strip().lower() for label in ref.labels)}
+    if words & RISK_WORDS:
+        return "risk"
+    if words & ISSUE_WORDS:
+        return "issue"
+    return ""
+
+
+def risks(refs: Sequence[ItemRef], as_of: date) -> tuple[Risk, ...]:
+    """Open tracker items of a risk or issue type, soonest due first."""
+    found = []
+    for ref in refs:
+        kind = _risk_kind(ref)
+        if kind and ref.category != StatusCategory.DONE.value:
+            overdue = ref.due is not None and ref.due < as_of
+            found.append(Risk(kind=kind, item=ref, overdue=overdue))  # type: ignore[arg-type]
+    return tuple(sorted(found, key=lambda r: (r.item.due or date.max, r.item.key)))
+
+
+def change(
+    previous: Mapping[str, Any] | None,
+    rows: Sequence[TaskRow],
+    figures: Figures,
+    refs: Sequence[ItemRef],
+    *,
+    as_of: date,
+) -> Change:
+    """What was completed since the previous report, and how the figures moved."""
+    prev_as_of = snap.as_of(previous) if previous else None
+    since = prev_as_of or as_of - DEFAULT_WINDOW
+    items_done = tuple(
+        r for r in refs if r.category == "done" and r.resolved and since < r.resolved <= as_of
+    )
+    if previous is None:
+        return Change(since=since, items_completed=items_done)
+    prev_rec = snap.reconciliation(previous)
+    before = {r.key: r for r in snap.tasks(prev_rec)}
+    tasks_done = tuple(r for r in rows if r.done and not (r.key in before and before[r.key].done))
+    prev_fig = snap.figures(prev_rec)
+    prev_rag = snap.rag(prev_rec)
+    return Change(
+        since=since,
+        previous_as_of=prev_as_of,
+        tasks_completed=tasks_done,
+        items_completed=items_done,
+        ev_delta=figures.ev - prev_fig.ev,
+        pv_delta=figures.pv - prev_fig.pv,
+        spi_delta=None
+        if figures.spi is None or prev_fig.spi is None
+        else figures.spi - prev_fig.spi,
+        previous_rag=prev_rag.status if prev_rag else None,
+    )
+
+
+def curve(
+    history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]
+) -> tuple[CurvePoint, ...]:
+    """The S-curve: one point per stored status date up to the current one."""
+    points = {p.as_of: p for p in map(snap.curve_point, [*history, current]) if p is not None}
+    last = snap.as_of(current)
+    return tuple(points[d] for d in sorted(points) if last is None or d <= last)

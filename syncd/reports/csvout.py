@@ -1,0 +1,61 @@
+"""The CSV rendering: the task (variance) table, one row per leaf task.
+
+Cells that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@`` first) are prefixed
+with an apostrophe, so a plan or tracker text never runs as one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from syncd.reports.model import Status, TaskRow
+
+COLUMNS = (
+    "wbs",
+    "key",
+    "name",
+    "milestone",
+    "baseline_start",
+    "baseline_finish",
+    "forecast_start",
+    "forecast_finish",
+    "slip_days",
+    "budget",
+    "pv",
+    "ev",
+    "sv",
+    "spi",
+    "percent_complete",
+    "percent_planned",
+    "critical",
+    "behind",
+    "items",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> str | float | int:
+    """A CSV cell: numbers as they are, text defused, None empty, dates ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return round(value, 6) if isinstance(value, float) else value
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def row_cells(row: TaskRow) -> list[str | float | int]:
+    return [cell(getattr(row, name)) for name in COLUMNS]
+
+
+def render_csv(status: Status) -> str:
+    """The task table as CSV text (header first; figures in the baseline's unit)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(row_cells(r) for r in status.tasks)
+    return buffer.getvalue()

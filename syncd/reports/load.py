@@ -1,0 +1,79 @@
+"""The thin shell around `build_status`: read snapshots, items and sync health from the store."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from syncd.db import Cursor, Job, Snapshot, SyncError
+from syncd.model import utcnow
+from syncd.reports.build import build_status
+from syncd.reports.model import ClientInfo, Health, Problem, SourceInfo, Status
+from syncd.store import load_items, sessions
+
+MAX_PROBLEMS = 50
+
+
+class NoSnapshotError(LookupError):
+    """The client has no stored snapshot on or before the asked status date."""
+
+
+def snapshots(engine: Engine, client: str, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Every snapshot dict of a client up to `as_of` (all when None), oldest first."""
+    with sessions(engine)() as session:
+        query = select(Snapshot.data).where(Snapshot.client == client)
+        if as_of is not None:
+            query = query.where(Snapshot.as_of <= as_of)
+        return [dict(d) for d in session.execute(query.order_by(Snapshot.as_of)).scalars()]
+
+
+def health(engine: Engine, client: str) -> Health:
+    """Last successful pull per connector, open sync errors and dead letters, newest first."""
+    with sessions(engine)() as session:
+        pulls = session.execute(
+            select(Cursor.source, Cursor.last_success)
+            .where(Cursor.client == client)
+            .order_by(Cursor.source)
+        ).all()
+        errors = session.execute(
+            select(SyncError)
+            .where(SyncError.client == client, SyncError.resolved.is_(False))
+            .order_by(SyncError.at.desc(), SyncError.id.desc())
+            .limit(MAX_PROBLEMS)
+        ).scalars()
+        problems = [Problem(e.kind, e.source, e.message, e.at) for e in errors]
+        dead = session.execute(
+            select(Job)
+            .where(Job.client == client, Job.state == "dead")
+            .order_by(Job.updated.desc(), Job.id.desc())
+            .limit(MAX_PROBLEMS)
+        ).scalars()
+        problems += [
+            Problem("dead", j.target, j.last_error or f"{j.kind} job failed", j.updated, j.id)
+            for j in dead
+        ]
+    return Health(
+        checked_at=utcnow(),
+        pulls=tuple((source, last) for source, last in pulls),
+        problems=tuple(problems),
+    )
+
+
+def load_status(engine: Engine, client: str | ClientInfo, as_of: date | None = None) -> Status:
+    """The consolidated status of `client` on `as_of` (default: its newest snapshot)."""
+    info = client if isinstance(client, ClientInfo) else ClientInfo(id=client, name=client)
+    history = snapshots(engine, info.id, as_of)
+    if not history:
+        when = f" on or before {as_of}" if as_of else ""
+        raise NoSnapshotError(f"client {info.id!r} has no status snapshot{when}")
+    state = health(engine, info.id)
+    if not info.sources:
+        sources = tuple(SourceInfo(id=s, kind="") for s, _ in state.pulls)
+        info = replace(info, sources=sources)
+    items = load_items(engine, info.id)
+    previous = history[-2] if len(history) > 1 else None
+    return build_status(info, history[-1], previous, items, state, history=history[:-1])

@@ -1,0 +1,155 @@
+"""The Markdown rendering: the progress report a client reads, top to bottom.
+
+Everything that came from a tracker passes through `text.md`, so a title is always text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from syncd.reports import text as t
+from syncd.reports.model import ItemRef, Status
+
+MAX_ROWS = 25
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    if not rows:
+        return ["_None._", ""]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _link(ref: ItemRef) -> str:
+    label = t.md(ref.key)
+    return f"[{label}](<{ref.url}>)" if ref.url else label
+
+
+def _item(ref: ItemRef) -> str:
+    return f"{_link(ref)} {t.md(ref.title)} ({t.md(ref.source)})"
+
+
+def standing(s: Status) -> list[str]:
+    f, fc = s.figures, s.forecast
+    lines = ["## Where the project stands", ""]
+    lines += [f"- {t.md(r)}" for r in s.rag.reasons] or ["- No red or amber indicator."]
+    lines.append("")
+    rows = [
+        ["Planned value (PV)", t.amount(f.pv, f)],
+        ["Earned value (EV)", t.amount(f.ev, f)],
+        ["Schedule variance (SV)", t.signed(f.sv, f)],
+        ["SPI", t.index(f.spi)],
+        ["SPI(t), earned schedule", t.index(f.spi_t)],
+        ["SV(t), earned schedule", t.slip(f.sv_t_days)],
+        ["Complete / planned", f"{t.percent(f.percent_complete)} / {t.percent(f.percent_planned)}"],
+        ["Budget at completion", t.amount(f.bac, f)],
+    ]
+    if f.cpi is not None:
+        rows.append(["CPI", t.index(f.cpi)])
+    rows += [
+        ["Baseline finish", t.day(fc.baseline_finish)],
+        ["Forecast finish (earned schedule)", f"{t.day(fc.es_finish)} ({t.slip(fc.es_slip_days)})"],
+        ["Forecast finish (CPM)", f"{t.day(fc.cpm_finish)} ({t.slip(fc.cpm_slip_days)})"],
+    ]
+    return lines + _table(["Measure", "Value"], rows)
+
+
+def completed(s: Status) -> list[str]:
+    c = s.change
+    lines = [f"## Completed since {t.day(c.since)}", ""]
+    if c.ev_delta is not None:
+        lines += [f"Earned value {t.signed(c.ev_delta, s.figures)} since the previous report.", ""]
+    done = [f"- Task {t.md(r.label)} completed" for r in c.tasks_completed]
+    done += [f"- {_item(i)}" for i in c.items_completed[:MAX_ROWS]]
+    return lines + (done or ["_Nothing completed._"]) + [""]
+
+
+def behind(s: Status) -> list[str]:
+    f = s.figures
+    rows = [
+        [
+            t.md(r.label),
+            t.day(r.baseline_finish),
+            t.day(r.forecast_finish),
+            t.slip(r.slip_days),
+            t.signed(r.sv, f),
+            t.index(r.spi),
+        ]
+        for r in s.behind[:MAX_ROWS]
+    ]
+    head = ["Task", "Baseline finish", "Forecast finish", "Slip", "SV", "SPI"]
+    return ["## Behind plan", "", *_table(head, rows)]
+
+
+def milestones(s: Status) -> list[str]:
+    rows = [
+        [
+            t.md(m.name),
+            t.day(m.baseline),
+            t.day(m.forecast),
+            t.slip(m.slip_days),
+            "at risk" if m.at_risk else "on track",
+            t.md(" → ".join(m.driving_path)) or t.DASH,
+        ]
+        for m in s.next_milestones
+    ]
+    head = ["Milestone", "Baseline", "Forecast", "Slip", "", "Driving path"]
+    return ["## Next milestones", "", *_table(head, rows)]
+
+
+def risks(s: Status) -> list[str]:
+    rows = [
+        [
+            r.kind,
+            _item(r.item),
+            t.md(r.item.assignee or "unassigned"),
+            t.day(r.item.due) + (" (overdue)" if r.overdue else ""),
+        ]
+        for r in s.risks[:MAX_ROWS]
+    ]
+    return ["## Risks and open issues", "", *_table(["Kind", "Item", "Owner", "Due"], rows)]
+
+
+def unplanned(s: Status) -> list[str]:
+    u = s.unplanned
+    growth = f", scope growth {t.percent(u.growth)}" if u.growth is not None else ""
+    lines = [
+        "## Unplanned work",
+        "",
+        f"{u.count} item(s), {t.number(u.points)} points{growth}.",
+        "",
+    ]
+    return lines + [f"- {_item(i)}" for i in u.items[:MAX_ROWS]] + [""]
+
+
+def sources(s: Status) -> list[str]:
+    rows = [
+        [
+            t.md(p.source),
+            t.md(p.kind or t.DASH),
+            f"{p.done}/{p.total} done, {p.in_progress} in progress",
+            t.day(p.last_success) + (" (stale)" if p.stale else ""),
+        ]
+        for p in s.sources
+    ]
+    lines = ["## Progress by source and data freshness", ""]
+    lines += _table(["Source", "Tool", "Items", "Last successful pull"], rows)
+    problems = [f"- {t.md(p.kind)}: {t.md(p.message)}" for p in s.problems[:MAX_ROWS]]
+    return [*lines, "### Open sync problems", "", *(problems or ["_None._"]), ""]
+
+
+def render_markdown(status: Status) -> str:
+    """The whole report as Markdown."""
+    s = status
+    version = f"baseline v{s.baseline_version}" if s.baseline_version is not None else "baseline"
+    label = f" ({t.md(s.baseline_label)})" if s.baseline_label else ""
+    lines = [
+        f"# {t.md(s.client.name)}: status on {t.day(s.as_of)}",
+        "",
+        f"**{t.md(s.headline)}**. Measured against {version}{label}.",
+        "",
+    ]
+    for part in (standing, completed, behind, milestones, risks, unplanned, sources):
+        lines += part(s)
+    return "\n".join(lines).rstrip() + "\n"

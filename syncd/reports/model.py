@@ -1,0 +1,262 @@
+"""The consolidated status of one client on one status date, as frozen values.
+
+`build.build_status` makes a `Status`; every rendering (HTML, Markdown, JSON, CSV, push bodies,
+the dashboard) reads only these values, so they all show the same figures. Dates are status
+dates in the client's calendar; datetimes are aware UTC; money and hours are floats in `unit`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+RagColour = Literal["red", "amber", "green"]
+SOURCE_KINDS = ("jira", "trello")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """One configured connector of a client: its id, kind and the site it reads."""
+
+    id: str
+    kind: str  # "jira" | "trello" | "" (unknown: only seen in the store)
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """What a report needs to know about a client beyond its snapshot."""
+
+    id: str
+    name: str
+    timezone: str = "UTC"
+    sources: tuple[SourceInfo, ...] = ()
+    poll_minutes: int = 15
+    dashboard_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rag:
+    """Red, amber or green, and every reason that made it so (worst first)."""
+
+    status: RagColour
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Project-level earned value and earned schedule, in the baseline's unit."""
+
+    unit: str
+    currency: str
+    bac: float
+    pv: float
+    ev: float
+    ac: float | None
+    sv: float
+    spi: float | None
+    cpi: float | None
+    spi_t: float | None
+    sv_t_days: float | None
+    percent_complete: float | None  # EV / BAC, 0..1
+    percent_planned: float | None  # PV / BAC, 0..1
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """When the project finishes: the baseline, and two labelled forecasts."""
+
+    baseline_finish: date | None
+    es_finish: date | None  # earned schedule: the past pace continues
+    cpm_finish: date | None  # CPM from the status date: remaining work runs to plan
+    es_slip_days: float | None
+    cpm_slip_days: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """A plan milestone: baseline vs forecast, and the chain of tasks that drives it."""
+
+    key: str
+    name: str
+    baseline: date
+    forecast: date | None
+    deadline: date | None
+    slip_days: float
+    at_risk: bool
+    done: bool
+    driving_path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    """One leaf task of the plan with its figures: a row of the variance table."""
+
+    key: str
+    wbs: str
+    name: str
+    milestone: bool
+    baseline_start: date
+    baseline_finish: date
+    forecast_start: date | None
+    forecast_finish: date | None
+    budget: float
+    pv: float
+    ev: float
+    sv: float
+    spi: float | None
+    percent_complete: float  # 0..1
+    percent_planned: float  # 0..1
+    slip_days: float
+    critical: bool
+    status: str = ""  # todo | in_progress | done, as reconcile saw it
+    items: int = 0
+
+    @property
+    def label(self) -> str:
+        """``"1.2 Build"``: WBS code and name, as people quote a task."""
+        return f"{self.wbs} {self.name}" if self.wbs else self.name
+
+    @property
+    def behind(self) -> bool:
+        """Behind plan: less earned than planned, or forecast to finish late."""
+        return self.sv < -1e-9 or self.slip_days > 1e-9
+
+    @property
+    def done(self) -> bool:
+        return self.status == "done" or self.percent_complete >= 1.0 - 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """A tracker item as a report shows it, with a link back to Jira or Trello."""
+
+    source: str
+    key: str
+    title: str
+    url: str
+    type: str
+    status: str
+    category: str
+    assignee: str | None = None
+    due: date | None = None
+    resolved: date | None = None
+    story_points: float | None = None
+    estimate_hours: float | None = None
+    plan_task: str | None = None
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unplanned:
+    """Work in the trackers that matches no plan task: scope growth, never silently dropped."""
+
+    items: tuple[ItemRef, ...]
+    count: int
+    points: float
+    hours: float
+    growth: float | None  # unplanned items / planned items
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProgress:
+    """Items of one connector by status category, and when it was last pulled successfully."""
+
+    source: str
+    kind: str
+    total: int
+    done: int
+    in_progress: int
+    todo: int
+    last_success: datetime | None
+    stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An open sync problem: a failed pull or push, a quarantined item, a dead letter."""
+
+    kind: str
+    source: str | None
+    message: str
+    at: datetime | None
+    job_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """A risk or issue raised in a tracker, with its owner and due date."""
+
+    kind: Literal["risk", "issue"]
+    item: ItemRef
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What moved since the previous report."""
+
+    since: date
+    previous_as_of: date | None = None
+    tasks_completed: tuple[TaskRow, ...] = ()
+    items_completed: tuple[ItemRef, ...] = ()
+    ev_delta: float | None = None
+    pv_delta: float | None = None
+    spi_delta: float | None = None
+    previous_rag: RagColour | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    """One status date of the S-curve: cumulative PV and EV."""
+
+    as_of: date
+    pv: float
+    ev: float
+    spi: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The store's view of a client's sync: last successful pulls, open errors, dead letters."""
+
+    checked_at: datetime
+    pulls: tuple[tuple[str, datetime | None], ...] = ()  # (source, last success)
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A client's consolidated status for one status date: what every report shows."""
+
+    client: ClientInfo
+    as_of: date
+    baseline_version: int | None
+    baseline_label: str
+    rag: Rag
+    headline: str
+    figures: Figures
+    forecast: Forecast
+    milestones: tuple[Milestone, ...]
+    tasks: tuple[TaskRow, ...]
+    critical_path: tuple[str, ...]
+    unplanned: Unplanned
+    sources: tuple[SourceProgress, ...]
+    problems: tuple[Problem, ...]
+    risks: tuple[Risk, ...]
+    change: Change
+    curve: tuple[CurvePoint, ...] = ()
+    items: tuple[ItemRef, ...] = field(default=(), repr=False)
+
+    @property
+    def behind(self) -> tuple[TaskRow, ...]:
+        """Tasks behind plan, worst first (most working days late, then largest shortfall)."""
+        rows = [t for t in self.tasks if t.behind and not t.done and not t.milestone]
+        return tuple(sorted(rows, key=lambda t: (-t.slip_days, t.sv, t.wbs)))
+
+    @property
+    def next_milestones(self) -> tuple[Milestone, ...]:
+        """Milestones not yet reached, soonest forecast first."""
+        open_ = [m for m in self.milestones if not m.done]
+        return tuple(sorted(open_, key=lambda m: (m.forecast or m.baseline, m.key)))

@@ -1,0 +1,251 @@
+"""The JSON Schema (2020-12) of the JSON report; `docs/report-schema.json` is this, written out.
+
+The API's OpenAPI 3.1 document embeds the same definitions, so the API, the JSON report and the
+documentation cannot drift apart (a test checks the file against this module).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from syncd.reports.jsonout import SCHEMA_ID
+
+Schema = dict[str, Any]
+
+
+def _n(kind: str, description: str = "") -> Schema:
+    """A nullable value of JSON type `kind`."""
+    out: Schema = {"type": [kind, "null"]}
+    if description:
+        out["description"] = description
+    return out
+
+
+def _t(kind: str, description: str = "", **extra: Any) -> Schema:
+    out: Schema = {"type": kind, **extra}
+    if description:
+        out["description"] = description
+    return out
+
+
+def _obj(props: dict[str, Schema], description: str = "") -> Schema:
+    out: Schema = {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+    if description:
+        out["description"] = description
+    return out
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+DATE = _t("string", format="date")
+DATE_N = {"type": ["string", "null"], "format": "date"}
+TIME_N = {"type": ["string", "null"], "format": "date-time"}
+RAG = {"type": "string", "enum": ["red", "amber", "green"]}
+KEYS = _t("array", items=_t("string"))
+
+ITEM = _obj(
+    {
+        "source": _t("string", "configured connector id"),
+        "key": _t("string", "issue key or card short id"),
+        "title": _t("string", "as in the tracker; render as text, never as markup"),
+        "url": _t("string", "http(s) link back to the tracker, or empty"),
+        "type": _t("string"),
+        "status": _t("string", "raw status or Trello list"),
+        "category": {"type": "string", "enum": ["todo", "in_progress", "done"]},
+        "assignee": _n("string"),
+        "due": DATE_N,
+        "resolved": DATE_N,
+        "story_points": _n("number"),
+        "estimate_hours": _n("number"),
+        "plan_task": _n("string"),
+        "labels": KEYS,
+    },
+    "A tracker item (Jira issue or Trello card).",
+)
+
+TASK = _obj(
+    {
+        "key": _t("string"),
+        "wbs": _t("string"),
+        "name": _t("string"),
+        "milestone": _t("boolean"),
+        "baseline_start": DATE,
+        "baseline_finish": DATE,
+        "forecast_start": DATE_N,
+        "forecast_finish": DATE_N,
+        "budget": _t("number", "BAC of the task, in figures.unit"),
+        "pv": _t("number"),
+        "ev": _t("number"),
+        "sv": _t("number", "EV - PV; negative is behind"),
+        "spi": _n("number"),
+        "percent_complete": _t("number", "0..1"),
+        "percent_planned": _t("number", "0..1"),
+        "slip_days": _t("number", "forecast finish - baseline finish, working days"),
+        "critical": _t("boolean"),
+        "status": _t("string", "todo, in_progress or done (empty when unknown)"),
+        "items": _t("integer", "tracker items linked to the task"),
+        "behind": _t("boolean", "sv < 0 or slip_days > 0"),
+        "done": _t("boolean"),
+    },
+    "A leaf task of the baseline with its earned-value figures.",
+)
+
+MILESTONE = _obj(
+    {
+        "key": _t("string"),
+        "name": _t("string"),
+        "baseline": DATE,
+        "forecast": DATE_N,
+        "deadline": DATE_N,
+        "slip_days": _t("number", "working days late (negative: early)"),
+        "at_risk": _t("boolean"),
+        "done": _t("boolean"),
+        "driving_path": {**KEYS, "description": "task keys driving the milestone, earliest first"},
+    }
+)
+
+FIGURES = _obj(
+    {
+        "unit": _t("string", "hours or money"),
+        "currency": _t("string"),
+        "bac": _t("number", "budget at completion"),
+        "pv": _t("number", "planned value at the status date"),
+        "ev": _t("number", "earned value"),
+        "ac": _n("number", "actual cost, only where time is tracked"),
+        "sv": _t("number"),
+        "spi": _n("number"),
+        "cpi": _n("number"),
+        "spi_t": _n("number", "earned-schedule SPI(t)"),
+        "sv_t_days": _n("number", "earned-schedule SV(t), working days"),
+        "percent_complete": _n("number", "EV / BAC"),
+        "percent_planned": _n("number", "PV / BAC"),
+    }
+)
+
+FORECAST = _obj(
+    {
+        "baseline_finish": DATE_N,
+        "es_finish": {**DATE_N, "description": "earned schedule: the past pace continues"},
+        "cpm_finish": {**DATE_N, "description": "CPM from the status date: the rest runs to plan"},
+        "es_slip_days": _n("number"),
+        "cpm_slip_days": _n("number"),
+    }
+)
+
+SOURCE = _obj(
+    {
+        "source": _t("string"),
+        "kind": _t("string", "jira, trello, or empty when unknown"),
+        "total": _t("integer"),
+        "done": _t("integer"),
+        "in_progress": _t("integer"),
+        "todo": _t("integer"),
+        "last_success": TIME_N,
+        "stale": _t("boolean", "no successful pull for 3 poll intervals (at least an hour)"),
+    }
+)
+
+PROBLEM = _obj(
+    {
+        "kind": _t("string", "quarantine, pull, push, warning or dead (a dead letter)"),
+        "source": _n("string"),
+        "message": _t("string"),
+        "at": TIME_N,
+        "job_id": _n("integer", "dead letters: the job to replay"),
+    }
+)
+
+RISK = _obj(
+    {
+        "kind": {"type": "string", "enum": ["risk", "issue"]},
+        "item": _ref("item"),
+        "overdue": _t("boolean"),
+    }
+)
+
+CHANGE = _obj(
+    {
+        "since": DATE,
+        "previous_as_of": DATE_N,
+        "previous_rag": {"type": ["string", "null"], "enum": ["red", "amber", "green", None]},
+        "ev_delta": _n("number"),
+        "pv_delta": _n("number"),
+        "spi_delta": _n("number"),
+        "tasks_completed": KEYS,
+        "items_completed": _t("array", items=_ref("item")),
+    }
+)
+
+POINT = _obj({"as_of": DATE, "pv": _t("number"), "ev": _t("number"), "spi": _n("number")})
+
+UNPLANNED = _obj(
+    {
+        "items": _t("array", items=_ref("item")),
+        "count": _t("integer"),
+        "points": _t("number"),
+        "hours": _t("number"),
+        "growth": _n("number", "unplanned items / planned items"),
+    }
+)
+
+STATUS = _obj(
+    {
+        "schema": {"const": SCHEMA_ID},
+        "client": _obj({"id": _t("string"), "name": _t("string"), "timezone": _t("string")}),
+        "as_of": DATE,
+        "baseline": _obj({"version": _n("integer"), "label": _t("string")}),
+        "rag": _obj({"status": RAG, "reasons": KEYS}),
+        "headline": _t("string"),
+        "figures": _ref("figures"),
+        "forecast": _ref("forecast"),
+        "milestones": _t("array", items=_ref("milestone")),
+        "next_milestones": KEYS,
+        "tasks": _t("array", items=_ref("task")),
+        "behind": {**KEYS, "description": "keys of tasks behind plan, worst first"},
+        "critical_path": KEYS,
+        "unplanned": _ref("unplanned"),
+        "sources": _t("array", items=_ref("source")),
+        "problems": _t("array", items=_ref("problem")),
+        "risks": _t("array", items=_ref("risk")),
+        "change": _ref("change"),
+        "curve": _t("array", items=_ref("point")),
+    },
+    "A client's consolidated status on one status date.",
+)
+
+DEFS: dict[str, Schema] = {
+    "item": ITEM,
+    "task": TASK,
+    "milestone": MILESTONE,
+    "figures": FIGURES,
+    "forecast": FORECAST,
+    "source": SOURCE,
+    "problem": PROBLEM,
+    "risk": RISK,
+    "change": CHANGE,
+    "point": POINT,
+    "unplanned": UNPLANNED,
+}
+
+
+def report_schema() -> Schema:
+    """The whole JSON Schema document of the JSON report."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://syncd.invalid/report-schema.json",
+        "title": "syncd status report",
+        **STATUS,
+        "$defs": DEFS,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(report_schema(), indent=2) + "\n"

@@ -1,0 +1,78 @@
+"""How figures read in every rendering: numbers, ratios, percentages, slips, dates, escaping."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from syncd.reports.model import Figures
+
+DASH = "–"
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")
+_WIKI_SPECIAL = re.compile(r"([\\*_\[\]{}|#~^?!])")
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """``1,234.5``; a dash when unknown."""
+    if value is None:
+        return DASH
+    text = f"{value:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def index(value: float | None) -> str:
+    """An index such as SPI: two decimals, ``n/a`` when undefined."""
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def percent(value: float | None) -> str:
+    """A 0..1 fraction as ``45%``."""
+    return DASH if value is None else f"{value * 100:.0f}%"
+
+
+def slip(value: float | None) -> str:
+    """Working days late (``+1.6 d``), early (``-1 d``) or on time (``0 d``)."""
+    if value is None:
+        return DASH
+    if abs(value) < 0.05:
+        return "0 d"
+    return f"{value:+.1f} d".replace(".0 d", " d")
+
+
+def amount(value: float | None, figures: Figures) -> str:
+    """A budget figure with its unit: ``130 h`` or ``EUR 1,300``."""
+    if value is None:
+        return DASH
+    if figures.unit == "money":
+        return f"{figures.currency} {number(value, 0)}".strip()
+    return f"{number(value)} h"
+
+
+def signed(value: float | None, figures: Figures) -> str:
+    if value is None:
+        return DASH
+    sign = "+" if value > 0 else ""
+    return sign + amount(value, figures)
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+def one_line(text: str) -> str:
+    """Tracker text on one line (titles can hold newlines)."""
+    return " ".join(text.split())
+
+
+def md(text: str) -> str:
+    """Tracker text made inert in Markdown: every markup character backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
+
+
+def wiki(text: str) -> str:
+    """Tracker text made inert in Jira wiki markup."""
+    return _WIKI_SPECIAL.sub(r"\\\1", one_line(text))

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from syncd.model import StatusPush
+from syncd.reports import push_bodies
+from syncd.reports.model import Rag, Status
+from syncd.reports.text import md, wiki
+from tests.reports.sample import XSS
+
+URL = "https://syncd.example/clients/acme"
+
+
+def texts(node: Any) -> list[str]:
+    """Every text node of an ADF document."""
+    if isinstance(node, dict):
+        own = [node["text"]] if node.get("type") == "text" else []
+        return own + [t for child in node.get("content", []) for t in texts(child)]
+    return []
+
+
+def with_reason(status: Status, reason: str) -> Status:
+    return replace(status, rag=Rag(status.rag.status, (reason,)))
+
+
+def test_bodies_are_short_and_link_the_dashboard(acme_status: Status) -> None:
+    """Each body fits on a screen and links to the client's dashboard."""
+    push = push_bodies(acme_status, dashboard_url=URL)
+    assert isinstance(push, StatusPush)
+    assert len(push.markdown) < 1500 and push.markdown.count("\n") < 20
+    assert f"(<{URL}>)" in push.markdown
+    assert f"|{URL}]" in push.wiki
+    assert push.rag == "red" and push.headline == acme_status.headline
+
+
+def test_adf_is_a_valid_document(acme_status: Status) -> None:
+    """The Jira Cloud body is an ADF doc whose text nodes are never empty and whose link is set."""
+    doc = push_bodies(acme_status, dashboard_url=URL).adf
+    assert doc["type"] == "doc" and doc["version"] == 1
+    assert all(t.strip() for t in texts(doc))
+    links = json.dumps(doc).count('"type": "link"')
+    assert links == 1
+
+
+def test_digest_is_stable_and_follows_content(acme_status: Status) -> None:
+    """The same status gives the same digest; any change in content changes it."""
+    first = push_bodies(acme_status, dashboard_url=URL)
+    assert push_bodies(acme_status, dashboard_url=URL).digest == first.digest
+    moved = push_bodies(with_reason(acme_status, "SPI fell"), dashboard_url=URL)
+    assert moved.digest != first.digest
+    assert push_bodies(acme_status, dashboard_url=URL + "/x").digest != first.digest
+
+
+def test_machine_status_is_json(acme_status: Status) -> None:
+    """The issue-property body is plain JSON with the RAG, indices and forecasts."""
+    machine = push_bodies(acme_status, dashboard_url=URL).machine
+    assert json.loads(json.dumps(machine)) == machine
+    assert machine["rag"] == "red" and machine["spi"] == acme_status.figures.spi
+    assert machine["next_milestone"]["key"] == "3"
+    assert machine["forecast"]["cpm"] == acme_status.forecast.cpm_finish.isoformat()  # type: ignore[union-attr]
+
+
+def test_fields_hold_rag_and_spi(acme_status: Status) -> None:
+    """Custom-field values are RAG, SPI, SPI(t) and the forecast finish, as text."""
+    fields = dict(push_bodies(acme_status, dashboard_url=URL).fields)
+    assert fields["RAG"] == "Red" and fields["SPI"] == f"{acme_status.figures.spi:.2f}"
+
+
+def test_tracker_markup_is_inert_in_push_bodies(acme_status: Status) -> None:
+    """A reason holding markup is escaped in Markdown and wiki, and verbatim text in ADF."""
+    push = push_bodies(with_reason(acme_status, XSS + " {html} [x|http://evil]"), dashboard_url=URL)
+    assert md(XSS) in push.markdown and "<script>" not in push.markdown
+    assert "\\{html\\}" in push.wiki and "\\[x\\|http://evil\\]" in push.wiki
+    assert wiki(XSS) in push.wiki
+    assert any(XSS in t for t in texts(push.adf))
