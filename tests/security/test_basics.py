@@ -1,0 +1,50 @@
+"""Security basics: constant-time signature checks, loopback by default, no secrets in reprs."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import pytest
+
+from syncd.connectors.config import Secrets
+from syncd.settings import Settings
+from syncd.web import webhooks
+
+
+def test_signature_checks_compare_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both webhook checks go through hmac.compare_digest, never `==`."""
+    calls: list[tuple[Any, Any]] = []
+    real = hmac.compare_digest
+
+    def spy(a: Any, b: Any) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(webhooks.hmac, "compare_digest", spy)
+    body = b'{"a": 1}'
+    good = "sha256=" + hmac.new(b"s", body, "sha256").hexdigest()
+    assert webhooks.jira_signature_ok("s", body, good) is True
+    assert webhooks.jira_signature_ok("s", body, "sha256=00") is False
+    sig = webhooks.trello_signature("s", body, "https://cb")
+    assert webhooks.trello_signature_ok("s", body, "https://cb", sig) is True
+    assert webhooks.trello_signature_ok("s", body, "https://other", sig) is False
+    assert len(calls) == 4
+
+
+def test_daemon_binds_to_loopback_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no setting, syncd listens on 127.0.0.1 only; SYNCD_BIND changes it explicitly."""
+    monkeypatch.delenv("SYNCD_BIND", raising=False)
+    assert Settings().host_port == ("127.0.0.1", 8080)
+    monkeypatch.setenv("SYNCD_BIND", "0.0.0.0:9000")  # noqa: S104 -- the explicit opt-in
+    assert Settings().host_port == ("0.0.0.0", 9000)  # noqa: S104
+
+
+def test_secrets_never_show_in_repr_or_str() -> None:
+    """A resolved secret prints as asterisks in repr, str and model dumps."""
+    from pydantic import SecretStr
+
+    secrets = Secrets(token=SecretStr("hunter2-token"), key=SecretStr("hunter2-key"))
+    text = repr(secrets) + str(secrets) + str(secrets.model_dump()) + secrets.model_dump_json()
+    assert "hunter2" not in text
+    assert secrets.value("token") == "hunter2-token"
