@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from math import fsum
 from typing import Any, Literal
 
 from syncd.errors import PlanError
@@ -89,24 +90,38 @@ class Baseline:
     status_date: date | None = None
     holidays: tuple[date, ...] = ()
     notes: tuple[str, ...] = ()
+    _leaves: tuple[PlanTask, ...] = field(init=False, repr=False, compare=False)
+    _span: tuple[date, date] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        leaves = tuple(t for t in self.tasks if not t.summary)
+        object.__setattr__(self, "_leaves", leaves)
+        span = (min(t.start for t in leaves), max(t.finish for t in leaves)) if leaves else None
+        object.__setattr__(self, "_span", span)
 
     @property
     def leaves(self) -> tuple[PlanTask, ...]:
         """Tasks that carry budget: every task that is not a summary."""
-        return tuple(t for t in self.tasks if not t.summary)
+        return self._leaves
 
     @property
     def bac(self) -> float:
         """Budget at completion: the sum of leaf budgets."""
-        return sum(t.budget for t in self.leaves)
+        return fsum(t.budget for t in self._leaves)
 
     @property
     def start(self) -> date:
-        return min(t.start for t in self.leaves)
+        """The earliest leaf start: the origin of the plan's working-day axis."""
+        if self._span is None:
+            raise PlanError(f"{self.source or self.name}: the plan has no tasks")
+        return self._span[0]
 
     @property
     def finish(self) -> date:
-        return max(t.finish for t in self.leaves)
+        """The latest leaf finish."""
+        if self._span is None:
+            raise PlanError(f"{self.source or self.name}: the plan has no tasks")
+        return self._span[1]
 
     def task_map(self) -> dict[str, PlanTask]:
         """Tasks by key."""
