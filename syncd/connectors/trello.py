@@ -45,7 +45,7 @@ TOKEN_BUDGET = (90, 10.0)  # Trello: 100 requests / 10 s per token; keep 10% hea
 KEY_BUDGET = (270, 10.0)  # Trello: 300 requests / 10 s per API key, shared by its tokens
 ACTIONS_PAGE = 1000  # Trello's cap on `limit` for actions
 CONNECTIONS = 6
-REFETCH_MAX = 150  # more changed cards than this: read the whole board instead
+REFETCH_MAX = 25  # 2 requests a card; past this a full read (2 + history pages) is cheaper
 CARD_FIELDS = (
     "badges,closed,dateLastActivity,desc,due,dueComplete,idLabels,idList,idMembers,idShort,"
     "labels,name,shortLink,shortUrl,start,url"

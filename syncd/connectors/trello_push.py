@@ -221,13 +221,19 @@ class StatusWriter:
         on_card = set(card.get("idLabels") or [])
         stale = [str(lb["id"]) for lb in labels if is_own_label(str(lb.get("name") or ""))]
         for label_id in sorted(on_card & (set(stale) - {wanted["id"]})):
-            await self.remote.request("DELETE", f"/cards/{card['id']}/idLabels/{label_id}")
-            run.writes += 1
+            await self.label_write("DELETE", f"/cards/{card['id']}/idLabels/{label_id}", {}, run)
         if wanted["id"] not in on_card:
-            await self.remote.request(
-                "POST", f"/cards/{card['id']}/idLabels", params={"value": wanted["id"]}
-            )
-            run.writes += 1
+            params = {"value": str(wanted["id"])}
+            await self.label_write("POST", f"/cards/{card['id']}/idLabels", params, run)
+
+    async def label_write(self, method: str, path: str, params: dict[str, str], run: Run) -> None:
+        """Add or remove a card label; a 400 after a retry means it is already done."""
+        try:
+            await self.remote.request(method, path, params=params)
+        except PermanentError as exc:
+            if exc.status != 400:
+                raise
+        run.writes += 1
 
     async def create_label(self, name: str, color: str, run: Run) -> JsonDict | None:
         """A board label for syncd's RAG; None (with a warning) when the board refuses one."""
