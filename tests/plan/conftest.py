@@ -45,7 +45,7 @@ def item(
         )
     if finished:
         history.append(StatusChange(at(finished), "In Progress", "Done", StatusCategory.DONE))
-    labels = (task,) if task else ()
+    labels = fields.pop("labels", (task,) if task else ())
     return WorkItem(
         source=source,
         external_id=key,
