@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from syncd.sandbox.config import Faults, SandboxConfig
@@ -29,3 +30,7 @@ class Context:
     # search snapshots: token id -> ordered issue keys (so paging is exact while data changes)
     snapshots: dict[int, list[str]] = field(default_factory=dict)
     next_snapshot: int = 1
+    # parsed-and-run queries: (jql, state version, clock) -> (bounded, ordered issue keys)
+    search_cache: dict[tuple[str, int, datetime], tuple[bool, list[str]]] = field(
+        default_factory=dict
+    )

@@ -33,11 +33,16 @@ SNAPSHOTS_KEPT = 64
 ID_ONLY_CAP = 5000
 FIELDS_CAP = 100
 DC_CAP = 1000
+SEARCH_CACHE_SIZE = 32
 
 
 def run_jql(ctx: Context, text: str, *, require_bounded: bool) -> list[Issue]:
-    """Parse and run a query; errors become Jira's 400."""
+    """Parse and run a query (cached until the data or clock changes); errors are 400s."""
     state = ctx.state
+    cache_key = (text, state.version, state.clock.now())
+    cached = ctx.search_cache.get(cache_key)
+    if cached is not None and (cached[0] or not require_bounded):
+        return [state.issues[k] for k in cached[1]]
     try:
         query = jql.parse(
             text, ZoneInfo(state.jira_timezone), now=state.clock.now(), projects=state.projects
@@ -46,7 +51,11 @@ def run_jql(ctx: Context, text: str, *, require_bounded: bool) -> list[Issue]:
         raise ApiError(400, str(exc)) from exc
     if require_bounded and not query.bounded:
         raise ApiError(400, UNBOUNDED)
-    return query.run(state.issues.values())
+    found = query.run(state.issues.values())
+    if len(ctx.search_cache) >= SEARCH_CACHE_SIZE:
+        ctx.search_cache.clear()
+    ctx.search_cache[cache_key] = (query.bounded, [i.key for i in found])
+    return found
 
 
 def split_list(value: Any) -> list[str]:
