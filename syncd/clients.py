@@ -41,7 +41,7 @@ class ClientConfig(BaseModel):
 
     name: str = Field(min_length=1)
     timezone: str = "UTC"
-    poll_minutes: int = Field(default=15, ge=1, le=1440)
+    poll_minutes: float = Field(default=15, gt=0, le=1440)
     cron: str | None = None
     dashboard_url: str | None = None
     connectors: list[ConnectorConfig] = Field(min_length=1)

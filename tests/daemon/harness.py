@@ -66,6 +66,9 @@ list = "Status"
 file = "../plans/plan.toml"
 
 [[links]]
+by = "epic"
+
+[[links]]
 by = "wbs_in_title"
 """
 
@@ -86,9 +89,10 @@ class Deployment:
     broker_url: str = "embedded"
     port: int = field(default_factory=free_port)
     lease_seconds: float = 0.0
+    webhooks: bool = True
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def write_clients(self, clients: list[tuple[str, str, str]], *, poll: int = 1) -> None:
+    def write_clients(self, clients: list[tuple[str, str, str]], *, poll: float = 1) -> None:
         """Write client files: (client id, Jira project, Trello board id) each."""
         (self.root / "config" / "clients").mkdir(parents=True, exist_ok=True)
         (self.root / "config" / "plans").mkdir(parents=True, exist_ok=True)
@@ -121,7 +125,7 @@ class Deployment:
             SYNCD_DATABASE_URL=self.db_url,
             SYNCD_BROKER_URL=self.broker_url,
             SYNCD_BIND=f"127.0.0.1:{self.port}",
-            SYNCD_WEBHOOK_BASE_URL=self.url,
+            SYNCD_WEBHOOK_BASE_URL=self.url if self.webhooks else "",
             SYNCD_JOB_LEASE_SECONDS=str(self.lease_seconds),
         )
         return env
