@@ -90,8 +90,11 @@ def build_status(
     )
 
 
-def client_info(client: Any) -> ClientInfo:
-    """ClientInfo of a loaded `syncd.clients.Client` (typed loosely: reports know no loader)."""
+def client_info(client: Any, *, public_url: str = "") -> ClientInfo:
+    """ClientInfo of a loaded `syncd.clients.Client` (typed loosely: reports know no loader).
+
+    The dashboard link is the client's `dashboard_url`, else ``{public_url}/clients/{id}``.
+    """
     config = client.config
     sources = tuple(
         SourceInfo(id=c.id, kind=c.kind, url=_site_url(c.kind, str(c.url)))
@@ -103,8 +106,12 @@ def client_info(client: Any) -> ClientInfo:
         timezone=config.timezone,
         sources=sources,
         poll_minutes=config.poll_minutes,
-        dashboard_url=config.dashboard_url or "",
+        dashboard_url=config.dashboard_url or _page(public_url, client.id),
     )
+
+
+def _page(public_url: str, client_id: str) -> str:
+    return f"{public_url.rstrip('/')}/clients/{client_id}" if public_url else ""
 
 
 def _site_url(kind: str, url: str) -> str:

@@ -1,0 +1,95 @@
+"""CLI verbs of the reports and the web: `syncd report` and `syncd token create`.
+
+Plain functions with typer annotations; `syncd.cli` registers them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from syncd.errors import ConfigError
+
+
+class ReportFormat(StrEnum):
+    HTML = "html"
+    MD = "md"
+    JSON = "json"
+    CSV = "csv"
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--as-of › {value!r}: not a date (YYYY-MM-DD)") from None
+
+
+def report(
+    client: Annotated[str, typer.Argument(help="client id (its file name)")],
+    format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="html, md, json or csv")
+    ] = ReportFormat.HTML,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="status date YYYY-MM-DD (default: newest)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="file (default: stdout)")] = None,
+) -> None:
+    """Write a client's status report from its stored snapshots."""
+    from syncd.db import make_engine
+    from syncd.reports import RENDERERS, NoSnapshotError, load_status
+    from syncd.settings import load_settings
+    from syncd.web.directory import known_clients
+
+    settings = load_settings()
+    when = _date(as_of)
+    engine = make_engine(settings.db_url)
+    try:
+        info = known_clients(engine, settings.clients_dir, public_url=settings.public_url).get(
+            client
+        )
+        if info is None:
+            raise ConfigError(f"report › {client}: no such client (no config file, no snapshot)")
+        try:
+            status = load_status(engine, info, when)
+        except NoSnapshotError as exc:
+            raise ConfigError(f"report › {client}: {exc}") from None
+    finally:
+        engine.dispose()
+    text = RENDERERS[format.value](status)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(
+            f"{format.value} report of {client} on {status.as_of} written to {out}", err=True
+        )
+
+
+def token_create(
+    client: Annotated[
+        str | None, typer.Option("--client", help="limit the token to this client")
+    ] = None,
+    name: Annotated[str, typer.Option(help="a note to recognise the token by")] = "",
+) -> None:
+    """Create an access token for the dashboard and API; it is shown once, only its hash is kept."""
+    from syncd.db import make_engine
+    from syncd.migrate import upgrade
+    from syncd.settings import load_settings
+    from syncd.web.auth import create_token
+
+    engine = make_engine(load_settings().db_url)
+    try:
+        upgrade(engine)
+        token = create_token(engine, client=client, name=name)
+    finally:
+        engine.dispose()
+    scope = f"client {client}" if client else "every client"
+    typer.echo(token)
+    typer.echo(f"token for {scope}: keep it now, it cannot be shown again", err=True)

@@ -1,0 +1,63 @@
+"""What pages and the API read: known clients, the status-date parameter, items, replay."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from starlette.requests import Request
+
+from syncd.db import Job
+from syncd.model import WorkItem
+from syncd.reports.build import item_ref
+from syncd.reports.model import ClientInfo, ItemRef
+from syncd.settings import Settings
+from syncd.store import load_items, sessions
+from syncd.web.directory import known_clients
+
+
+def clients(request: Request) -> dict[str, ClientInfo]:
+    """Every client the app knows (configured or stored), by id."""
+    settings: Settings = request.app.state.settings
+    return known_clients(
+        request.app.state.engine, settings.clients_dir, public_url=settings.public_url
+    )
+
+
+def client_or_none(request: Request) -> ClientInfo | None:
+    """The client named in the path, or None when there is no such client."""
+    return clients(request).get(str(request.path_params.get("client", "")))
+
+
+def as_of_param(request: Request) -> date | None:
+    """The ``as_of`` query parameter (YYYY-MM-DD); ValueError when it is not a date."""
+    raw = request.query_params.get("as_of")
+    if raw is None or raw == "":
+        return None
+    if len(raw) != 10:
+        raise ValueError("as_of must be a date, YYYY-MM-DD")
+    return date.fromisoformat(raw)
+
+
+def work_items(engine: Engine, client: str) -> list[WorkItem]:
+    return [i for i in load_items(engine, client) if not i.archived]
+
+
+def item_refs(engine: Engine, info: ClientInfo) -> list[ItemRef]:
+    """The client's stored items as report item references, by source and key."""
+    zone = ZoneInfo(info.timezone)
+    refs = [item_ref(i, zone, task=i.plan_task) for i in work_items(engine, info.id)]
+    return sorted(refs, key=lambda r: (r.source, r.key))
+
+
+def replay(engine: Engine, client: str, job_id: int) -> bool | None:
+    """Replay a dead letter of `client`: True done, False not dead now, None no such job here."""
+    from syncd import jobs
+
+    with sessions(engine)() as session:
+        owner = session.execute(select(Job.client).where(Job.id == job_id)).scalar_one_or_none()
+    if owner != client:
+        return None
+    return jobs.replay(engine, job_id)

@@ -1,0 +1,172 @@
+"""The dashboard pages: every client at a glance, one client in depth, and dead-letter replay.
+
+Handlers are plain functions (Starlette runs them in its thread pool), guarded by a token.
+Everything from a tracker goes through Jinja2 autoescaping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from itertools import groupby
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from syncd.reports import html as report_html
+from syncd.reports.build import source_progress
+from syncd.reports.charts import chart_data
+from syncd.reports.load import NoSnapshotError, health, load_status, snapshots
+from syncd.reports.model import ClientInfo, ItemRef, Status
+from syncd.reports.overview import summarize
+from syncd.web import data
+from syncd.web.auth import principal_of, protected
+
+ITEM_LIMIT = 500  # items listed per source on a page; the API pages through all of them
+
+
+@cache
+def environment() -> Environment:
+    loader = ChoiceLoader([PackageLoader("syncd.web", "templates"), report_html.loader()])
+    return report_html.configure(
+        Environment(loader=loader, autoescape=select_autoescape(default=True))
+    )
+
+
+def render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    body = (
+        environment()
+        .get_template(name)
+        .render(request_id=getattr(request.state, "request_id", ""), **context)
+    )
+    return HTMLResponse(body, status_code=code)
+
+
+MESSAGES = {
+    401: ("Sign in needed", "This page needs an access token."),
+    403: ("Refused", "This request came from another site and was refused."),
+    404: ("Not found", "There is no such page or client."),
+}
+
+
+def denied(request: Request, status: int) -> Response:
+    title, message = MESSAGES[status]
+    response = render(request, "message.html", status, title=title, message=message, status=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="syncd"'
+    return response
+
+
+guard = protected(denied)
+
+
+@guard
+def overview(request: Request) -> Response:
+    """All clients the token may see, with RAG, SPI trend and the next milestone."""
+    principal = principal_of(request)
+    engine = request.app.state.engine
+    rows = [
+        summarize(info, snapshots(engine, info.id))
+        for info in data.clients(request).values()
+        if principal.sees(info.id)
+    ]
+    return render(request, "overview.html", rows=rows)
+
+
+def _items_by_source(items: list[ItemRef]) -> list[tuple[str, list[ItemRef]]]:
+    ordered = sorted(items, key=lambda r: (r.source, r.key))
+    return [(src, list(group)[:ITEM_LIMIT]) for src, group in groupby(ordered, lambda r: r.source)]
+
+
+def _status(request: Request, info: ClientInfo) -> Status | None:
+    try:
+        as_of = data.as_of_param(request)
+    except ValueError:
+        as_of = None
+    try:
+        return load_status(request.app.state.engine, info, as_of)
+    except NoSnapshotError:
+        return None
+
+
+@guard
+def client_page(request: Request) -> Response:
+    """One client: standing, Gantt, S-curve, variance, items by source, sync health."""
+    info = data.client_or_none(request)
+    if info is None:
+        return denied(request, 404)
+    engine = request.app.state.engine
+    status = _status(request, info)
+    state = health(engine, info.id)
+    items = list(status.items) if status else data.item_refs(engine, info)
+    live = data.work_items(engine, info.id) if status is None else None
+    sources = status.sources if status else source_progress(info, live or [], state)
+    notice = _notice(request)
+    return render(
+        request,
+        "client.html",
+        info=info,
+        s=status,
+        chart_data=chart_data(status) if status else None,
+        items_by_source=_items_by_source(items),
+        item_limit=ITEM_LIMIT,
+        sources=sources,
+        problems_view=state,
+        replay_url=_replay_url(info.id),
+        notice=notice,
+    )
+
+
+def _notice(request: Request) -> str:
+    replayed, failed = request.query_params.get("replayed"), request.query_params.get("failed")
+    if replayed and replayed.isdigit():
+        return f"Dead letter {replayed} replayed: it is queued again."
+    if failed and failed.isdigit():
+        return f"Dead letter {failed} was not replayed: it is no longer dead."
+    return ""
+
+
+def _replay_url(client: str) -> Callable[[int], str]:
+    return lambda job_id: f"/clients/{quote(client, safe='')}/dead-letters/{job_id}/replay"
+
+
+def same_origin(request: Request) -> bool:
+    """A state-changing request must come from this site (cookies ride along otherwise)."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin is None:
+        return request.headers.get("sec-fetch-site") in (None, "same-origin", "none")
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+@guard
+def replay(request: Request) -> Response:
+    """Replay one dead letter of this client, then show the client page again."""
+    if not same_origin(request):
+        return denied(request, 403)
+    client = str(request.path_params["client"])
+    if data.client_or_none(request) is None:
+        return denied(request, 404)
+    job_id = int(request.path_params["job_id"])
+    outcome = data.replay(request.app.state.engine, client, job_id)
+    if outcome is None:
+        return denied(request, 404)
+    key = "replayed" if outcome else "failed"
+    target = f"/clients/{quote(client, safe='')}?{key}={job_id}#problems"
+    return RedirectResponse(target, status_code=303)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", overview, methods=["GET"], name="overview"),
+        Route("/clients/{client}", client_page, methods=["GET"], name="client"),
+        Route(
+            "/clients/{client}/dead-letters/{job_id:int}/replay",
+            replay,
+            methods=["POST"],
+            name="replay",
+        ),
+    ]
