@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from syncd import jobs, store
 from syncd.clients import Client
-from syncd.db import PushState
+from syncd.db import Job, PushState
 from syncd.errors import ConfigError
 from syncd.model import StatusPush, WorkItem, utcnow
 from syncd.plan import Baseline, load_plan
@@ -35,9 +37,8 @@ def import_plan(
     path = file or client.plan_path
     if path is None:
         raise ConfigError(f"{client.path.name} › plan.file: no plan configured; give a file")
-    number = (
-        baseline if baseline is not None else (client.config.plan and client.config.plan.baseline)
-    )
+    configured = client.config.plan.baseline if client.config.plan else None
+    number = baseline if baseline is not None else configured
     fmt = client.config.plan.format if client.config.plan and file is None else None
     plan = load_plan(path, baseline_number=number, fmt=fmt)
     label = plan.label or f"{Path(path).name} ({plan.format or Path(path).suffix})"
@@ -125,6 +126,8 @@ def reconcile_and_queue(
             state = session.get(PushState, (client.id, source, target))
             if state is not None and state.body_hash == push.digest:
                 continue
+            if _dead_with(session, client.id, f"{source}:{target}", push.digest):
+                continue  # this very status already failed for good; replay it from the DLQ
             job = jobs.enqueue(
                 session,
                 "push",
@@ -137,6 +140,16 @@ def reconcile_and_queue(
                 session.flush()
                 queued.append(("push", job.id))
     return queued
+
+
+def _dead_with(session: Session, client: str, target: str, digest: str) -> bool:
+    """Whether a dead letter already holds this exact status for this target."""
+    dead = session.execute(
+        select(Job.payload).where(
+            Job.client == client, Job.kind == "push", Job.target == target, Job.state == "dead"
+        )
+    ).scalars()
+    return any(p.get("status", {}).get("digest") == digest for p in dead)
 
 
 def status_from_payload(data: dict[str, Any]) -> StatusPush:

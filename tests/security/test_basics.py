@@ -36,8 +36,8 @@ def test_daemon_binds_to_loopback_unless_configured(monkeypatch: pytest.MonkeyPa
     """With no setting, syncd listens on 127.0.0.1 only; SYNCD_BIND changes it explicitly."""
     monkeypatch.delenv("SYNCD_BIND", raising=False)
     assert Settings().host_port == ("127.0.0.1", 8080)
-    monkeypatch.setenv("SYNCD_BIND", "0.0.0.0:9000")  # noqa: S104 -- the explicit opt-in
-    assert Settings().host_port == ("0.0.0.0", 9000)  # noqa: S104
+    monkeypatch.setenv("SYNCD_BIND", "0.0.0.0:9000")
+    assert Settings().host_port == ("0.0.0.0", 9000)
 
 
 def test_secrets_never_show_in_repr_or_str() -> None:
