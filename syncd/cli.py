@@ -382,8 +382,8 @@ def main() -> None:
         app()
     except ConfigError as exc:
         for problem in exc.problems:
-            err.print(problem, markup=False)
+            err.print(problem, markup=False, soft_wrap=True)
         sys.exit(2)
     except SyncdError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(1)

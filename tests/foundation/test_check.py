@@ -76,7 +76,7 @@ def test_broken_directory_lists_every_problem_and_exits_2(tmp_path: Path) -> Non
         "unknown.toml › colour: Extra inputs are not permitted",
         "noenv.toml › connectors[0].token_env: environment variable NOPE_TOKEN is not set",
         "dup.toml › connectors[1].id: duplicate connector id 'j' (also connectors[0])",
-        "types.toml › poll_minutes: Input should be a valid integer",
+        "types.toml › poll_minutes: Input should be a valid number",
     ]
     for want in expected:
         assert any(line.startswith(want) for line in lines), (want, lines)
