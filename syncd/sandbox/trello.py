@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp
 
+from syncd.sandbox import trello_boards as boards
 from syncd.sandbox import trello_cards as writes
 from syncd.sandbox.clock import parse_trello_datetime
 from syncd.sandbox.context import Context
@@ -271,7 +272,7 @@ READS: list[tuple[list[str], str, Handler]] = [
 def trello_app(ctx: Context) -> ASGIApp:
     """Trello's routes behind key/token authentication and (optionally) its rate limits."""
     routes: list[Route] = []
-    for methods, path, handler in READS + writes.WRITES:
+    for methods, path, handler in READS + writes.WRITES + boards.WRITES:
         routes.append(route(path, handler, ctx=ctx, methods=methods, label="/trello/1" + path))
     for methods, path, async_handler in writes.ASYNC_WRITES:
         routes.append(
