@@ -53,9 +53,18 @@ def summary_dict(summary: ClientSummary) -> dict[str, Any]:
     return result
 
 
-def _client(request: Request) -> ClientInfo | Response:
+def _client(request: Request, *allowed: str) -> ClientInfo | Response:
+    """The client of the path, or the error answer: unknown client, unknown query parameter."""
+    unknown = _unknown(request, allowed)
+    if unknown is not None:
+        return unknown
     info = data.client_or_none(request)
     return error(404, "not found") if info is None else info
+
+
+def _unknown(request: Request, allowed: tuple[str, ...]) -> Response | None:
+    extra = sorted(set(request.query_params) - {*allowed, "token"})
+    return error(400, f"unknown query parameter {extra[0]!r}") if extra else None
 
 
 def _as_of(request: Request) -> date | Response | None:
@@ -79,6 +88,9 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int 
 
 @guard
 def list_clients(request: Request) -> Response:
+    unknown = _unknown(request, ())
+    if unknown is not None:
+        return unknown
     principal = principal_of(request)
     engine = request.app.state.engine
     rows = [
@@ -100,7 +112,7 @@ def get_client(request: Request) -> Response:
 
 @guard
 def get_status(request: Request) -> Response:
-    info, as_of = _client(request), _as_of(request)
+    info, as_of = _client(request, "as_of"), _as_of(request)
     if isinstance(info, Response):
         return info
     if isinstance(as_of, Response):
@@ -128,7 +140,7 @@ def get_snapshots(request: Request) -> Response:
 
 @guard
 def get_items(request: Request) -> Response:
-    info = _client(request)
+    info = _client(request, "source", "limit", "offset")
     limit = _int(request, "limit", 100, 1, MAX_LIMIT)
     offset = _int(request, "offset", 0, 0, MAX_OFFSET)
     for value in (info, limit, offset):

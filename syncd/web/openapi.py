@@ -100,9 +100,8 @@ def _op(op_id: str, summary: str, ok: str, *, params: list[Any] | None = None) -
         "200": _json(ok, "OK"),
         "401": _json("error", "No valid token"),
         "404": _json("error", "No such client (or not visible to this token)"),
+        "400": _json("error", "A query parameter is invalid or unknown"),
     }
-    if params and any(p["in"] == "query" for p in params):
-        responses["400"] = _json("error", "A query parameter is invalid")
     return {
         "operationId": op_id,
         "summary": summary,
@@ -184,11 +183,15 @@ def _document() -> dict[str, Any]:
             "description": "Consolidated project status per client: what the dashboard shows.",
         },
         "servers": [{"url": "/"}],
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"cookie": []}, {"query": []}],
         "paths": _paths(),
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "syncd_token"},
+                "query": {"type": "apiKey", "in": "query", "name": "token"},
+            },
         },
     }
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
 
 from syncd.db import make_engine
 from syncd.migrate import upgrade
@@ -63,6 +64,7 @@ class Site:
     scoped: str  # sees globex only
     dead: dict[str, int]
     samples: dict[str, Sample]
+    settings: Settings
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -76,7 +78,7 @@ def free_port() -> int:
         return port
 
 
-def serve(app: object, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+def serve(app: Starlette, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -111,6 +113,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         scoped=create_token(engine, client="globex", name="globex only"),
         dead=dead,
         samples=samples,
+        settings=settings,
     )
     server.should_exit = True
     thread.join(timeout=5)
