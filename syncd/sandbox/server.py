@@ -57,6 +57,7 @@ class Sandbox:
         """Bind (a free port unless configured), serve in a thread, return when ready."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.config.host, self.config.port))
         sock.listen(512)
         self._socket = sock
