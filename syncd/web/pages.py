@@ -135,10 +135,17 @@ def _replay_url(client: str) -> Callable[[int], str]:
 
 
 def same_origin(request: Request) -> bool:
-    """A state-changing request must come from this site (cookies ride along otherwise)."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin is None:
-        return request.headers.get("sec-fetch-site") in (None, "same-origin", "none")
+    """A state-changing request must come from this site (cookies ride along otherwise).
+
+    Browsers say where a request comes from in Sec-Fetch-Site, older ones in Origin; a client
+    that sends neither (curl, a script with a bearer token) is not a browser riding a cookie.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 

@@ -78,6 +78,17 @@ def test_replay_refuses_cross_site_posts(site: Site) -> None:
     assert job_state(site.engine, job) == "dead"
 
 
+def test_replay_refuses_cross_site_fetch_metadata(site: Site) -> None:
+    """A browser's Sec-Fetch-Site: cross-site on a replay is refused."""
+    job = dead_job(site.engine, "globex")
+    with site.client(site.admin) as http:
+        response = http.post(
+            f"/clients/globex/dead-letters/{job}/replay", headers={"Sec-Fetch-Site": "cross-site"}
+        )
+    assert response.status_code == 403
+    assert job_state(site.engine, job) == "dead"
+
+
 def test_replay_of_another_clients_job_is_404(site: Site) -> None:
     """A job id of another client is not found under this client."""
     job = dead_job(site.engine, "acme")
