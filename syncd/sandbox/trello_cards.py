@@ -327,4 +327,5 @@ WRITES: list[tuple[list[str], str, Handler]] = [
 ]
 ASYNC_WRITES: list[tuple[list[str], str, AsyncHandler]] = [
     (["POST"], "/webhooks", create_webhook),
+    (["POST"], "/webhooks/", create_webhook),  # the documented spelling has the slash
 ]
