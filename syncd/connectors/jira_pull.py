@@ -13,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from syncd.connectors.base import OVERLAP
+from syncd.connectors.jira_fanout import Job, fan_out
 from syncd.connectors.jira_normalize import normalize_issue
 from syncd.errors import MappingError, TransientError
 from syncd.model import PullResult, Quarantined, StatusCategory, WorkItem
@@ -251,53 +253,23 @@ async def bulk_details(
     batch: int,
 ) -> AsyncIterator[PullResult]:
     """Fetch listed ids in bulk over several connections, yielding pages as they complete."""
-    meta_fields = wanted_fields(pages.meta)
-    slots = asyncio.Semaphore(connector.config.concurrency * 2)
+    body = {"fields": wanted_fields(pages.meta), "expand": ["changelog"]}
 
     async def fetch(ids: list[str]) -> list[dict[str, Any]]:
-        body = {"issueIdsOrKeys": ids, "fields": meta_fields, "expand": ["changelog"]}
         async with connector.limit:
             data = await connector.remote.json(
-                "POST", f"{connector.api}/issue/bulkfetch", json=body
+                "POST", f"{connector.api}/issue/bulkfetch", json={"issueIdsOrKeys": ids, **body}
             )
         return list(data.get("issues") or [])
 
-    async def produce(pending: set[asyncio.Task[list[dict[str, Any]]]]) -> None:
+    async def jobs() -> AsyncIterator[Job[list[dict[str, Any]]]]:
         async for ids in id_pages:
             fresh = [i for i in ids if i not in skip]
             for start in range(0, len(fresh), batch):
-                await slots.acquire()
-                pending.add(asyncio.create_task(fetch(fresh[start : start + batch])))
+                yield partial(fetch, fresh[start : start + batch])
 
-    async for raws in drain(produce, slots):
+    async for raws in fan_out(jobs(), width=connector.config.concurrency * 2):
         yield pages.page(raws)
-
-
-async def drain(
-    produce: Callable[[set[asyncio.Task[list[dict[str, Any]]]]], Coroutine[Any, Any, None]],
-    slots: asyncio.Semaphore,
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Results of the tasks `produce` starts, as each finishes; the first failure cancels all."""
-    pending: set[asyncio.Task[list[dict[str, Any]]]] = set()
-    producer = asyncio.create_task(produce(pending))
-    try:
-        while pending or not producer.done():
-            waiting: set[asyncio.Task[Any]] = (
-                {*pending, producer} if not producer.done() else set(pending)
-            )
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if task is producer:
-                    task.result()
-                    continue
-                pending.discard(task)
-                slots.release()
-                yield task.result()
-        producer.result()
-    finally:
-        for task in [*pending, producer]:
-            task.cancel()
-        await asyncio.gather(*pending, producer, return_exceptions=True)
 
 
 async def pull_datacenter(
@@ -344,7 +316,6 @@ async def dc_search(
     total, size = int(first.get("total") or 0), int(first.get("maxResults") or 0)
     if size <= 0 or total <= size:
         return
-    slots = asyncio.Semaphore(connector.config.concurrency * 2)
 
     async def checked(offset: int) -> list[dict[str, Any]]:
         data = await page_at(offset)
@@ -352,12 +323,11 @@ async def dc_search(
             raise TransientError("Jira results shrank while paging; pull again", service="jira")
         return list(data.get("issues") or [])
 
-    async def produce(pending: set[asyncio.Task[list[dict[str, Any]]]]) -> None:
+    async def jobs() -> AsyncIterator[Job[list[dict[str, Any]]]]:
         for offset in range(size, total, size):
-            await slots.acquire()
-            pending.add(asyncio.create_task(checked(offset)))
+            yield partial(checked, offset)
 
-    async for raws in drain(produce, slots):
+    async for raws in fan_out(jobs(), width=connector.config.concurrency * 2):
         yield raws
 
 
