@@ -7,6 +7,7 @@ the store.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -64,7 +65,7 @@ def build_status(
     refs = tuple(
         sorted(
             (item_ref(i, zone, task=linked.get(i.ident, i.plan_task)) for i in live),
-            key=lambda r: (r.source, r.key),
+            key=lambda r: (r.source, natural(r.key)),
         )
     )
     rag = snap.rag(rec) or fallback_rag(figures, milestones)
@@ -118,6 +119,12 @@ def _site_url(kind: str, url: str) -> str:
     return "https://trello.com" if kind == "trello" and "api.trello.com" in url else url
 
 
+def natural(key: str) -> tuple[tuple[int, str], ...]:
+    """A sort key that puts ACME-2 before ACME-10."""
+    parts = re.split(r"(\d+)", key)
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in parts if p)
+
+
 def safe_url(url: str) -> str:
     """The URL when it is http(s); empty otherwise (a `javascript:` link never reaches a page)."""
     return url if url.lower().startswith(("https://", "http://")) else ""
@@ -169,10 +176,14 @@ def headline(rag: Rag, figures: Figures, milestones: Sequence[Milestone]) -> str
     late = [m for m in milestones if not m.done and m.slip_days > 0]
     if late:
         worst = max(late, key=lambda m: m.slip_days)
-        parts.append(f"{worst.name} {worst.slip_days:+g} working days")
+        parts.append(f"{worst.name} {_days(worst.slip_days)} working days")
     elif any(not m.done for m in milestones):
         parts.append("milestones on track")
     return f"{rag.status.capitalize()}: {', '.join(parts)}"
+
+
+def _days(value: float) -> str:
+    return f"{value:+.0f}" if abs(value - round(value)) < 0.05 else f"{value:+.1f}"
 
 
 def unplanned(rec: Mapping[str, Any], refs: Sequence[ItemRef], *, linked: bool) -> Unplanned:

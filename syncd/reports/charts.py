@@ -79,7 +79,11 @@ def curve(status: Status) -> dict[str, Any]:
     """Cumulative PV and EV at every stored status date."""
     f = status.figures
     unit = f.currency if f.unit == "money" else "hours"
+    days = [day_number(p.as_of) + 1 for p in status.curve] or [day_number(status.as_of) + 1]
+    pad = 7 if len(set(days)) == 1 else 2
     return {
+        "min": min(days) - pad,
+        "max": max(days) + pad,
         "pv": [{"x": day_number(p.as_of) + 1, "y": round(p.pv, 4)} for p in status.curve],
         "ev": [{"x": day_number(p.as_of) + 1, "y": round(p.ev, 4)} for p in status.curve],
         "today": day_number(status.as_of) + 1,

@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from syncd.db import Job
 from syncd.model import WorkItem
-from syncd.reports.build import item_ref
+from syncd.reports.build import item_ref, natural
 from syncd.reports.model import ClientInfo, ItemRef
 from syncd.settings import Settings
 from syncd.store import load_items, sessions
@@ -49,7 +49,7 @@ def item_refs(engine: Engine, info: ClientInfo) -> list[ItemRef]:
     """The client's stored items as report item references, by source and key."""
     zone = ZoneInfo(info.timezone)
     refs = [item_ref(i, zone, task=i.plan_task) for i in work_items(engine, info.id)]
-    return sorted(refs, key=lambda r: (r.source, r.key))
+    return sorted(refs, key=lambda r: (r.source, natural(r.key)))
 
 
 def replay(engine: Engine, client: str, job_id: int) -> bool | None:

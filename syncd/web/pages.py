@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from syncd.reports import html as report_html
-from syncd.reports.build import source_progress
+from syncd.reports.build import natural, source_progress
 from syncd.reports.charts import chart_data
 from syncd.reports.load import NoSnapshotError, health, load_status, snapshots
 from syncd.reports.model import ClientInfo, ItemRef, Status
@@ -78,7 +78,7 @@ def overview(request: Request) -> Response:
 
 
 def _items_by_source(items: list[ItemRef]) -> list[tuple[str, list[ItemRef]]]:
-    ordered = sorted(items, key=lambda r: (r.source, r.key))
+    ordered = sorted(items, key=lambda r: (r.source, natural(r.key)))
     return [(src, list(group)[:ITEM_LIMIT]) for src, group in groupby(ordered, lambda r: r.source)]
 
 

@@ -84,7 +84,7 @@
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         scales: {
-          x: { type: "linear", ticks: dateTicks },
+          x: { type: "linear", min: s.min, max: s.max, ticks: dateTicks },
           y: { beginAtZero: true, suggestedMax: s.bac, title: { display: true, text: s.unit } }
         },
         plugins: { todayLine: { day: s.today }, legend: { position: "bottom" } }
