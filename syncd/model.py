@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -108,10 +108,24 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_ITEM_FIELDS = tuple(f.name for f in fields(WorkItem))
+_CHANGE_FIELDS = tuple(f.name for f in fields(StatusChange))
+
+
+def _plain(value: Any) -> Any:
+    """Like `_jsonable(asdict(value))` for WorkItem values, without asdict's deep copies."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, StatusChange):
+        return {name: _plain(getattr(value, name)) for name in _CHANGE_FIELDS}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def item_to_dict(item: WorkItem) -> dict[str, Any]:
     """A JSON-ready dict of every field (datetimes as ISO-8601 UTC)."""
-    data: dict[str, Any] = _jsonable(asdict(item))
-    return data
+    return {name: _plain(getattr(item, name)) for name in _ITEM_FIELDS}
 
 
 def content_hash(item: WorkItem) -> str:
