@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from syncd import queue, runtime, store
-from syncd.db import Job
+from syncd.db import Job, Schedule
 from syncd.errors import ConfigError
 from syncd.migrate import upgrade
 from syncd.scheduler import Scheduler
@@ -33,6 +33,11 @@ def release_leases(engine: Engine) -> int:
     with store.sessions(engine).begin() as session:
         result = session.execute(
             update(Job).where(Job.state.in_(("leased", "pending"))).values(lease_until=None)
+        )
+        session.execute(
+            update(Schedule)
+            .where(Schedule.name == "scheduler")
+            .values(owner=None, lease_until=None)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -78,6 +83,10 @@ def run(
             on_ready(url)
 
     _announce(server, settings, ready)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # uvicorn stops gracefully on these, then re-raises them to the handler it found:
+        # this one, so that a clean shutdown ends with exit status 0.
+        signal.signal(sig, _after_shutdown)
     try:
         server.run()
     finally:
@@ -108,6 +117,10 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
                     asyncio.run(register_jira(conn, secrets, url))
             except Exception:
                 log.warning("webhook for %s/%s not registered", client.id, conn.id, exc_info=True)
+
+
+def _after_shutdown(signum: int, frame: FrameType | None) -> None:
+    log.info("signal %d: shutting down", signum)
 
 
 def _announce(

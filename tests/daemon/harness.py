@@ -235,10 +235,12 @@ def status_comments(sandbox: Sandbox, issue_key: str) -> int:
 
 
 def status_cards(sandbox: Sandbox, board: str) -> list[Any]:
-    """Open cards in the board's list named Status."""
-    state = sandbox.state
-    lists = {tid for tid, tl in state.lists.items() if tl.id_board == board and tl.name == "Status"}
-    return [c for c in state.cards.values() if c.id_list in lists and not c.closed]
+    """Open cards on the board that carry syncd's status marker (wherever someone moved them)."""
+    return [
+        c
+        for c in sandbox.state.cards.values()
+        if c.id_board == board and not c.closed and "syncd:status" in c.desc
+    ]
 
 
 def card_comments(sandbox: Sandbox, card_id: str) -> int:
