@@ -25,9 +25,12 @@ FAULTS = Faults(error_rate=0.05, drop_rate=0.02, jira_429_every=50, retry_after_
 async def pull_into(connector: JiraConnector, engine: Engine, since: Any = None) -> list[str]:
     """Commit every page into the store as sync does; the external ids in arrival order."""
     seen: list[str] = []
+    newest = None
     async for page in connector.pull(since):
-        store.commit_pull(engine, CLIENT, connector.id, page)
+        store.commit_pull(engine, CLIENT, connector.id, page, final=False)
         seen.extend(item.external_id for item in page.items)
+        newest = page.cursor or newest
+    store.commit_pull(engine, CLIENT, connector.id, PullResult(cursor=newest))
     return seen
 
 

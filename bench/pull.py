@@ -1,0 +1,215 @@
+"""Pulling Jira Cloud: syncd's connector against the `jira` library, over the sandbox at 50 ms.
+
+The sandbox runs in its own process (so its CPU and memory are not the client's), on loopback,
+with 50 ms added to every request. Each client pulls every issue of the same JQL, asking for the
+same fields with the changelog expanded:
+
+* syncd: `JiraConnector.pull`, every page committed into a fresh SQLite store as `sync` does;
+* jira: `JIRA.enhanced_search_issues(jql, maxResults=0, fields=..., expand="changelog")`.
+
+Three sections: a clean full pull; the same with 5 % of requests answered 500/502/503; and a
+429 regime (50 requests per 10 s per credential, Retry-After on each 429), where syncd is also
+run with one connection as the sequential client to compare with. Wall time, requests, bytes
+received and items come from a timed run; peak memory (tracemalloc, the same for both clients)
+from a second, untimed run.
+
+    .venv/bin/python -m bench.pull [--issues 10000] [--skip-429] [--json out.json]
+
+A Trello section lives in `bench/pull_trello.py`; `main` here only runs the Jira sections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from jira import JIRA
+from pydantic import SecretStr
+
+from syncd import store
+from syncd.connectors.config import JiraConfig, Secrets
+from syncd.connectors.jira import JiraConnector
+from syncd.connectors.jira_pull import FIELDS
+from syncd.db import make_engine
+from syncd.migrate import upgrade
+from syncd.model import PullResult
+
+LATENCY_MS = 50
+JQL = "project in (ACME, BETA)"
+ORDERED = f"{JQL} ORDER BY updated ASC, key ASC"
+EMAIL, TOKEN = "bot@example.com", "sandbox-jira-token"  # the sandbox's fixed credentials
+Row = dict[str, Any]
+
+
+class SandboxProcess:
+    """`python -m syncd.sandbox` in a child process, steered through `/_admin`."""
+
+    def __init__(self, issues: int) -> None:
+        command = [sys.executable, "-m", "syncd.sandbox", "--port", "0", "--issues", str(issues),
+                   "--cards", "0", "--latency-ms", str(LATENCY_MS), "--seed", "1"]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        if "listening on" not in first:
+            self.process.kill()
+            raise RuntimeError(f"the sandbox did not start: {first!r}")
+        self.url = first.rsplit(" ", 1)[1].strip()
+        self.admin = httpx.Client(base_url=f"{self.url}/_admin", timeout=60)
+
+    def faults(self, **settings: Any) -> None:
+        self.admin.post("/faults", json=settings).raise_for_status()
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = self.admin.get("/stats").json()
+        return stats
+
+    def stop(self) -> None:
+        self.admin.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def syncd_pull(url: str, *, concurrency: int = 6) -> Row:
+    """A full pull through the connector, each page committed into a fresh SQLite store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        upgrade(engine)
+        config = JiraConfig(kind="jira", id="bench-jira", url=f"{url}/cloud", email=EMAIL,
+                            token_env="JIRA_TOKEN", jql=JQL, concurrency=concurrency)  # fmt: skip
+        connector = JiraConnector(config, Secrets(token=SecretStr(TOKEN)))
+        seen: Counter[str] = Counter()
+
+        async def pull() -> None:
+            newest = None
+            try:
+                async for page in connector.pull(None):
+                    store.commit_pull(engine, "bench", connector.id, page, final=False)
+                    seen.update(item.external_id for item in page.items)
+                    newest = page.cursor or newest
+                store.commit_pull(engine, "bench", connector.id, PullResult(cursor=newest))
+            finally:
+                await connector.aclose()
+
+        error = ""
+        try:
+            asyncio.run(pull())
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:80]
+        stored = store.count_items(engine, "bench", connector.id)
+        engine.dispose()
+    counters = connector.remote.counters
+    return {"requests": counters.requests, "bytes": counters.bytes_in, "items": sum(seen.values()),
+            "stored": stored, "twice": sum(1 for n in seen.values() if n > 1),
+            "retries": counters.retries, "error": error}  # fmt: skip
+
+
+def jira_lib_pull(url: str) -> Row:
+    """The same pull as a `jira` library user writes it."""
+    counted = {"requests": 0, "bytes": 0}
+
+    def count(response: Any, *args: Any, **kwargs: Any) -> None:
+        counted["requests"] += 1
+        counted["bytes"] += len(response.content)
+
+    items, error = 0, ""
+    try:
+        client = JIRA(server=f"{url}/cloud", basic_auth=(EMAIL, TOKEN), max_retries=3,
+                      options={"check_update": False})  # fmt: skip
+        client._session.hooks["response"].append(count)
+        found = client.enhanced_search_issues(
+            ORDERED, maxResults=0, fields=",".join(FIELDS), expand="changelog"
+        )
+        items = len(found or [])
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:60]}"
+    return {**counted, "items": items, "stored": None, "twice": 0, "retries": None,
+            "error": error}  # fmt: skip
+
+
+def timed(run: Callable[[], Row]) -> Row:
+    started = time.perf_counter()
+    row = run()
+    row["wall_s"] = round(time.perf_counter() - started, 2)
+    return row
+
+
+def peak_mib(run: Callable[[], Row]) -> float:
+    tracemalloc.start()
+    try:
+        run()
+        return round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+    finally:
+        tracemalloc.stop()
+
+
+def section(sb: SandboxProcess, name: str, clients: dict[str, Callable[[], Row]],
+            faults: dict[str, Any], *, memory: bool = True) -> list[Row]:  # fmt: skip
+    """Each client once timed (and once under tracemalloc), faults fresh for every run."""
+    rows = []
+    for client, run in clients.items():
+        sb.faults(**faults)
+        row = {"section": name, "client": client, **timed(run)}
+        row["faults"] = sb.stats().get("faults", {})
+        if memory:
+            sb.faults(**faults)
+            row["peak_mib"] = peak_mib(run)
+        rows.append(row)
+        print_row(row)
+    return rows
+
+
+def jira_sections(sb: SandboxProcess, issues: int, *, skip_429: bool) -> list[Row]:
+    """The Jira Cloud rows: clean, 5 % failing requests, and the 429 regime."""
+    both = {"syncd": lambda: syncd_pull(sb.url), "jira": lambda: jira_lib_pull(sb.url)}
+    rows = section(sb, f"full pull, {issues:,} issues", both, {})
+    failing = {"error_rate": 0.05, "seed": 11}
+    rows += section(sb, "5 % of requests fail", both, failing, memory=False)
+    if not skip_429:
+        limited = {"jira_limit": 50, "jira_window_s": 10.0}
+        three = {**both, "syncd, 1 connection": lambda: syncd_pull(sb.url, concurrency=1)}
+        rows += section(sb, "429 regime, 50 req / 10 s", three, limited, memory=False)
+    return rows
+
+
+HEADER = "| section | client | wall s | requests | bytes in | peak MiB | items | stored | outcome |"
+
+
+def print_row(row: Row) -> None:
+    outcome = row["error"] or f"ok, {row['retries'] or 0} retries"
+    stored = "" if row["stored"] is None else f"{row['stored']:,}"
+    print(f"| {row['section']} | {row['client']} | {row['wall_s']} | {row['requests']} "
+          f"| {row['bytes'] / 1e6:.1f} MB | {row.get('peak_mib', '')} | {row['items']:,} "
+          f"| {stored} | {outcome} |", flush=True)  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.pull", description=__doc__)
+    parser.add_argument("--issues", type=int, default=10000)
+    parser.add_argument("--skip-429", action="store_true", help="skip the 429 regime (slow)")
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    args = parser.parse_args(argv)
+    print(HEADER)
+    print("|" + "---|" * 9)
+    sb = SandboxProcess(args.issues)
+    try:
+        rows = jira_sections(sb, args.issues, skip_429=args.skip_429)
+    finally:
+        sb.stop()
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
