@@ -118,8 +118,9 @@ def trello_pulls(sizes: Sizes, big: bool) -> tuple[list[Row], Any]:
         values.update(peak_mib=r["peak_mib"], note=f"{r['bytes'] / 1e6:.1f} MB received")
         rows.append(row("trello pull", f"full pull, {r['cards']:,} cards", r["client"], **values))
     for r in data["trouble"]:
-        values = {"seconds": r["seconds"], "requests": r["requests"], "note": r["outcome"]}
-        case = "60 cards one by one, 5 % 5xx, 2 % drops, token limit"
+        note = f"{r['outcome']}; {r['retries']} retries, {r['sandbox_429']} Trello 429s"
+        values = {"seconds": r["seconds"], "requests": r["requests"], "note": note}
+        case = f"60 cards one by one, {r.get('trouble', 'trouble')}"
         rows.append(row("trello pull", case, r["client"], items=r["cards"] or None, **values))
     return rows, data
 
@@ -170,10 +171,11 @@ def throughput(sizes: Sizes, big: bool) -> tuple[list[Row], Any]:
             rows.append(row("daemon throughput", r["setup"], "syncd", note=r["skipped"][:200]))
             continue
         case = f"{r['setup']}, {r['clients']} clients, {r['processes']} process(es)"
-        note = f"{r['items_per_s']} items/s, {r['clients_per_min']} clients/min"
+        note = f"{r['items_per_s']} items/s, {r['clients_per_min']} clients/min, "
+        note += f"start-up {r['startup_s']} s; MiB = peak RSS of the syncd processes"
         values = {"seconds": r["seconds"], "requests": r["requests"], "items": r["items"]}
-        rows.append(row("daemon throughput", case, "syncd", peak_mib=r["peak_rss_mib"],
-                        note=f"{note}, start-up {r['startup_s']} s, RSS", **values))  # fmt: skip
+        values.update(peak_mib=r["peak_rss_mib"], note=note)
+        rows.append(row("daemon throughput", case, "syncd", **values))
     return rows, data
 
 
