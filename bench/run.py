@@ -370,7 +370,8 @@ def machine() -> dict[str, Any]:
     names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
     return {"cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30),
             "cpu": names[0] if names else platform.processor(), "python": platform.python_version(),
-            "date": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average_1m": round(os.getloadavg()[0], 1)}  # fmt: skip
 
 
 def cell(value: Any) -> str:
@@ -395,19 +396,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=LATEST, help="where the results go")
     args = parser.parse_args(argv)
     sizes, started = (QUICK if args.quick else Sizes()), time.monotonic()
+    load_before = round(os.getloadavg()[0], 1)
     rows: list[Row] = []
     raw: dict[str, Any] = {}
     for name in args.only:
         section_rows, raw[name] = run_section(name, sizes, args.big)
         rows += section_rows
-    m = machine()
+    m = {**machine(), "load_average_1m_before": load_before}
     mode = "quick" if args.quick else "full"
     report = {"machine": m, "mode": mode, "big": args.big, "sizes": asdict(sizes),
               "seconds": round(time.monotonic() - started), "rows": rows, "raw": raw}  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=str))
+    load = f"load average {load_before} before, {m['load_average_1m']} after"
     print(f"\n{m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}; {m['date']}; {mode} run, "
-          f"{report['seconds']} s\n\n{table(rows)}\n\nwritten to {args.json}")  # fmt: skip
+          f"{report['seconds']} s; {load}")  # fmt: skip
+    print(f"\n{table(rows)}\n\nwritten to {args.json}")
     return 1 if any(r["case"] == "failed" for r in rows) else 0
 
 
