@@ -80,7 +80,7 @@ class SandboxProcess:
         self.process.wait(timeout=10)
 
 
-def syncd_pull(url: str, *, concurrency: int = 6) -> Row:
+def syncd_pull(url: str, *, concurrency: int = 6, keep: bool = True) -> Row:
     """A full pull through the connector, each page committed into a fresh SQLite store."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
@@ -94,7 +94,8 @@ def syncd_pull(url: str, *, concurrency: int = 6) -> Row:
             newest = None
             try:
                 async for page in connector.pull(None):
-                    store.commit_pull(engine, "bench", connector.id, page, final=False)
+                    if keep:
+                        store.commit_pull(engine, "bench", connector.id, page, final=False)
                     seen.update(item.external_id for item in page.items)
                     newest = page.cursor or newest
                 store.commit_pull(engine, "bench", connector.id, PullResult(cursor=newest))
@@ -106,7 +107,7 @@ def syncd_pull(url: str, *, concurrency: int = 6) -> Row:
             asyncio.run(pull())
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:80]
-        stored = store.count_items(engine, "bench", connector.id)
+        stored = store.count_items(engine, "bench", connector.id) if keep else None
         engine.dispose()
     counters = connector.remote.counters
     return {"requests": counters.requests, "bytes": counters.bytes_in, "items": sum(seen.values()),
@@ -172,7 +173,8 @@ def section(sb: SandboxProcess, name: str, clients: dict[str, Callable[[], Row]]
 def jira_sections(sb: SandboxProcess, issues: int, *, skip_429: bool) -> list[Row]:
     """The Jira Cloud rows: clean, 5 % failing requests, and the 429 regime."""
     both = {"syncd": lambda: syncd_pull(sb.url), "jira": lambda: jira_lib_pull(sb.url)}
-    rows = section(sb, f"full pull, {issues:,} issues", both, {})
+    full = {**both, "syncd, no store": lambda: syncd_pull(sb.url, keep=False)}
+    rows = section(sb, f"full pull, {issues:,} issues", full, {})
     failing = {"error_rate": 0.05, "seed": 11}
     rows += section(sb, "5 % of requests fail", both, failing, memory=False)
     if not skip_429:
