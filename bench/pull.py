@@ -95,7 +95,9 @@ def syncd_pull(url: str, *, concurrency: int = 6, keep: bool = True) -> Row:
             try:
                 async for page in connector.pull(None):
                     if keep:
-                        store.commit_pull(engine, "bench", connector.id, page, final=False)
+                        await asyncio.to_thread(  # as syncd.sync.pull does
+                            store.commit_pull, engine, "bench", connector.id, page, final=False
+                        )
                     seen.update(item.external_id for item in page.items)
                     newest = page.cursor or newest
                 store.commit_pull(engine, "bench", connector.id, PullResult(cursor=newest))

@@ -6,13 +6,14 @@ at any point repeats work and never skips it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,10 +26,6 @@ CHUNK = 500
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _item_row(client: str, item: WorkItem, now: datetime) -> dict[str, Any]:
@@ -55,30 +52,38 @@ def upsert_items(session: Session, client: str, items: Iterable[WorkItem]) -> No
     A version is the item's `updated`; an equal version is applied only when its content differs.
     Duplicates inside `items` are harmless: the newest wins.
     """
-    insert = _insert(session)
     now = utcnow()
     newest: dict[tuple[str, str], WorkItem] = {}
     for item in items:
         seen = newest.get(item.ident)
         if seen is None or _newer(item, seen):
             newest[item.ident] = item
-    rows = [_item_row(client, item, now) for item in newest.values()]
-    for start in range(0, len(rows), CHUNK):
-        stmt = insert(Item).values(rows[start : start + CHUNK])
-        new = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["client", "source", "external_id"],
-            set_={
-                c: getattr(new, c) for c in rows[0] if c not in ("client", "source", "external_id")
-            },
-            where=or_(
-                Item.updated.is_(None),
-                new.updated > Item.updated,
-                and_(new.updated == Item.updated, new.content_hash != Item.content_hash),
-            ),
-        )
-        session.execute(stmt)
-    _record_history(session, client, newest.values())
+    if not newest:
+        return
+    dialect = session.get_bind().dialect.name
+    session.execute(_statements(dialect)[0], [_item_row(client, i, now) for i in newest.values()])
+    _record_history(session, client, newest.values(), dialect)
+
+
+@functools.cache
+def _statements(dialect: str) -> tuple[Any, Any]:
+    """The item upsert and the history insert for one dialect, built once (executemany)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, Item.__table__)
+    upsert = insert(table)
+    new = upsert.excluded
+    keys = ("client", "source", "external_id")
+    upsert = upsert.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c.name: getattr(new, c.name) for c in table.columns if c.name not in (*keys, "id")},
+        where=or_(
+            table.c.updated.is_(None),
+            new.updated > table.c.updated,
+            and_(new.updated == table.c.updated, new.content_hash != table.c.content_hash),
+        ),
+    )
+    history = insert(cast(Table, StatusHistory.__table__)).on_conflict_do_nothing()
+    return upsert, history
 
 
 def _newer(a: WorkItem, b: WorkItem) -> bool:
@@ -87,7 +92,9 @@ def _newer(a: WorkItem, b: WorkItem) -> bool:
     return a.updated >= b.updated
 
 
-def _record_history(session: Session, client: str, items: Iterable[WorkItem]) -> None:
+def _record_history(
+    session: Session, client: str, items: Iterable[WorkItem], dialect: str
+) -> None:
     rows = [
         {
             "client": client,
@@ -101,10 +108,8 @@ def _record_history(session: Session, client: str, items: Iterable[WorkItem]) ->
         for item in items
         for change in item.history
     ]
-    insert = _insert(session)
-    for start in range(0, len(rows), CHUNK):
-        stmt = insert(StatusHistory).values(rows[start : start + CHUNK])
-        session.execute(stmt.on_conflict_do_nothing())
+    if rows:
+        session.execute(_statements(dialect)[1], rows)
 
 
 def quarantine(session: Session, client: str, bad: Sequence[Quarantined]) -> None:

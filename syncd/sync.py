@@ -6,6 +6,7 @@ path are one. Each function can run twice without harm.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -81,7 +82,8 @@ async def pull(
     present: frozenset[str] | None = None
     try:
         async for page in conn.pull(since, census=census):
-            store.commit_pull(engine, client.id, source, page, final=False)
+            # in a thread, so the connector's requests in flight go on while the page is stored
+            await asyncio.to_thread(store.commit_pull, engine, client.id, source, page, final=False)
             stats.pages += 1
             stats.items += len(page.items)
             stats.quarantined += len(page.quarantined)
