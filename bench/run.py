@@ -104,7 +104,7 @@ def jira_pulls(sizes: Sizes, big: bool) -> tuple[list[Row], Any]:
         for r in data:
             note = r["error"] or f"ok, {r['retries'] or 0} retries"
             values = {"seconds": r["wall_s"], "requests": r["requests"], "note": note}
-            values.update(items=r["items"] or None, peak_mib=r.get("peak_mib"))
+            values.update(items=r["items"], peak_mib=r.get("peak_mib"))
             rows.append(row("jira pull", r["section"], r["client"], **values))
     return rows, raw
 
