@@ -17,6 +17,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,11 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+def millis(moment: datetime) -> datetime:
+    """Jira's API shows times to the millisecond; the sandbox keeps microseconds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def current(dep: h.Deployment, sb: Sandbox, board: str) -> bool:
     """Every item stored, each as new as the sandbox's copy, and both targets pushed."""
     engine = dep.engine()
@@ -58,10 +64,37 @@ def current(dep: h.Deployment, sb: Sandbox, board: str) -> bool:
         engine.dispose()
     for issue in sb.state.issues.values():
         stored = items.get(("soak-jira", issue.key))
-        if stored is None or stored.updated is None or stored.updated < issue.updated:
+        if stored is None or stored.updated is None or stored.updated < millis(issue.updated):
             return False
     cards = sum(1 for (source, _) in items if source == "soak-board")
     return pushed and cards == h.trello_count(sb, board)
+
+
+def diagnose(dep: h.Deployment, sb: Sandbox, board: str) -> str:
+    """What is not current yet, for a failure message."""
+    from syncd import store
+
+    engine = dep.engine()
+    try:
+        items = {(i.source, i.key): i for i in store.load_items(engine, "soak")}
+        stale = [
+            (
+                issue.key,
+                issue.updated,
+                getattr(items.get(("soak-jira", issue.key)), "updated", None),
+            )
+            for issue in sb.state.issues.values()
+            if ("soak-jira", issue.key) not in items
+            or (items[("soak-jira", issue.key)].updated or issue.updated) < millis(issue.updated)
+        ]
+        return (
+            f"stale jira items {stale[:5]} ({len(stale)});"
+            f" stored {h.stored_counts(engine)} trello want {h.trello_count(sb, board)};"
+            f" pushed {h.pushed_targets(engine)}; open {h.open_jobs(engine)};"
+            f" dead {[j.last_error for j in jobs.list_dead(engine)][:3]}\n{dep.log_tail()}"
+        )
+    finally:
+        engine.dispose()
 
 
 def soak(dep: h.Deployment, sb: Sandbox, board: str, restart_broker: object = None) -> None:
@@ -78,7 +111,7 @@ def soak(dep: h.Deployment, sb: Sandbox, board: str, restart_broker: object = No
     try:
         h.wait_for(lambda: current(dep, sb, board), 180, "every item current and pushed", every=1)
     except AssertionError:
-        raise AssertionError(dep.log_tail()) from None
+        raise AssertionError(diagnose(dep, sb, board)) from None
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0, dep.log_tail()
     dep.kill_all(signal.SIGTERM)
