@@ -15,7 +15,7 @@ from typing import Any
 
 import dramatiq
 
-from syncd import jobs, runtime, sync
+from syncd import jobs, metrics, runtime, sync
 from syncd.errors import ConfigError, MappingError, PermanentError, PlanError, RateLimitedError
 
 log = logging.getLogger(__name__)
@@ -60,22 +60,27 @@ def execute(kind: str, job_id: int) -> None:
         if asyncio.iscoroutine(result):
             asyncio.run(result)
     except RateLimitedError as exc:
-        _retry(rt, job_id, str(exc), retry_after=exc.retry_after)
+        _retry(rt, kind, job_id, str(exc), retry_after=exc.retry_after)
     except PERMANENT as exc:
         jobs.fail(rt.engine, job_id, f"{type(exc).__name__}: {exc}", permanent=True)
+        metrics.DEAD_LETTERS.labels(kind).inc()
         log.warning("job %d (%s) is a dead letter: %s", job_id, kind, exc)
         raise
     except Exception as exc:  # noqa: BLE001 -- anything else is transient: the row retries it
-        _retry(rt, job_id, f"{type(exc).__name__}: {exc}", retry_after=None)
+        _retry(rt, kind, job_id, f"{type(exc).__name__}: {exc}", retry_after=None)
     else:
         jobs.complete(rt.engine, job_id)
 
 
-def _retry(rt: runtime.Runtime, job_id: int, error: str, *, retry_after: float | None) -> None:
+def _retry(
+    rt: runtime.Runtime, kind: str, job_id: int, error: str, *, retry_after: float | None
+) -> None:
     delay = jobs.fail(rt.engine, job_id, error, permanent=False, retry_after=retry_after)
     if delay is None:
+        metrics.DEAD_LETTERS.labels(kind).inc()
         log.warning("job %d is a dead letter after its last attempt: %s", job_id, error)
         return
+    metrics.RETRIES.labels(kind).inc()
     raise dramatiq.Retry(error, delay=int(delay * 1000))
 
 

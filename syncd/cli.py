@@ -257,7 +257,11 @@ def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
                 description=f"{conn.id}: {stats.items} items, "
                 f"{stats.quarantined} quarantined, {stats.seconds:.1f}s",
             )
-    queued = reconcile_and_queue(rt.engine, target) if target.config.plan else []
+    queued = (
+        reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
+        if target.config.plan
+        else []
+    )
     out.print(f"{client}: synced; {len(queued)} push(es) queued")
 
 
@@ -270,7 +274,7 @@ def reconcile(client: ClientArg, as_of: AsOfOpt = None, config_dir: ConfigDirOpt
     target = rt.client(client)
     day = _as_of(as_of)
     rec, _, _ = reconcile_client(rt.engine, target, as_of=day)
-    queued = reconcile_and_queue(rt.engine, target, as_of=day)
+    queued = reconcile_and_queue(rt.engine, target, as_of=day, public_url=rt.settings.public_url)
     _print_reconciliation(client, rec)
     out.print(f"{len(queued)} push(es) queued")
 
@@ -332,12 +336,12 @@ def push(
     target = rt.client(client)
     if dry_run:
         _, snapshot, items = reconcile_client(rt.engine, target)
-        status = status_push(rt.engine, target, snapshot, items)
+        status = status_push(rt.engine, target, snapshot, items, public_url=rt.settings.public_url)
         for source, where in targets(target, items):
             out.print(f"--- {source} → {where}", markup=False)
         out.print(status.markdown, markup=False)
         return
-    queued = reconcile_and_queue(rt.engine, target)
+    queued = reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
     with_rows = [job_id for kind, job_id in queued if kind == "push"]
     pending = [j.id for j in jobs.pending(rt.engine, client, kind="push")]
     for job_id in dict.fromkeys(with_rows + pending):

@@ -33,6 +33,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from syncd import metrics
 from syncd.errors import (
     AuthError,
     NotFoundError,
@@ -248,6 +249,7 @@ class Remote:
     async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         await self.pacer.acquire(self.budgets)
         self.counters.requests += 1
+        started = time.monotonic()
         try:
             response = await self.client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
@@ -255,6 +257,7 @@ class Remote:
                 f"{method} {httpx.URL(url).path}: {type(exc).__name__}", service=self.service
             ) from exc
         self.counters.bytes_in += len(response.content)
+        metrics.REMOTE_LATENCY.labels(self.service).observe(time.monotonic() - started)
         try:
             return classify(response, service=self.service)
         except RateLimitedError as exc:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from syncd import jobs, store
+from syncd import jobs, metrics, store
 from syncd.clients import Client
 from syncd.db import Job, PushState
 from syncd.errors import ConfigError
@@ -74,7 +74,12 @@ def reconcile_client(
 
 
 def status_push(
-    engine: Engine, client: Client, snapshot: dict[str, Any], items: list[WorkItem]
+    engine: Engine,
+    client: Client,
+    snapshot: dict[str, Any],
+    items: list[WorkItem],
+    *,
+    public_url: str = "",
 ) -> StatusPush:
     """The consolidated status for the tools, built by the same report model as the dashboard."""
     from syncd.reports.build import build_status, client_info
@@ -84,7 +89,7 @@ def status_push(
     as_of = date.fromisoformat(snapshot["reconciliation"]["as_of"])
     history = [s for s in snapshots(engine, client.id) if s["reconciliation"]["as_of"] < str(as_of)]
     previous = history[-1] if history else None
-    info = client_info(client)
+    info = client_info(client, public_url=public_url)
     status = build_status(
         info, snapshot, previous, items, health(engine, client.id), history=history
     )
@@ -108,11 +113,11 @@ def targets(client: Client, items: list[WorkItem]) -> list[tuple[str, str]]:
 
 
 def reconcile_and_queue(
-    engine: Engine, client: Client, *, as_of: date | None = None
+    engine: Engine, client: Client, *, as_of: date | None = None, public_url: str = ""
 ) -> list[tuple[str, int]]:
     """Store today's snapshot and, in the same transaction, a push row per changed target."""
     rec, snapshot, items = reconcile_client(engine, client, as_of=as_of)
-    push = status_push(engine, client, snapshot, items)
+    push = status_push(engine, client, snapshot, items, public_url=public_url)
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
         store.save_snapshot(
@@ -178,6 +183,8 @@ async def push_target(engine: Engine, client: Client, payload: dict[str, Any]) -
             state = PushState(client=client.id, source=source, target=target)
             session.add(state)
         state.remote, state.body_hash, state.pushed_at = outcome.remote, status.digest, utcnow()
+    metrics.PUSHES.labels(client.id, f"{source}:{target}", "ok").inc()
+    metrics.PUSH_WRITES.labels(client.id, source).inc(outcome.writes)
     for warning in outcome.warnings:
         store.record_error(engine, client.id, kind="warning", message=warning, source=source)
     log.info("pushed %s to %s/%s: %d write(s)", client.id, source, target, outcome.writes)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlalchemy.engine import Engine
 
-from syncd import jobs, store
+from syncd import jobs, metrics, store
 from syncd.clients import Client
 from syncd.connectors.base import Connector
 from syncd.model import PullResult
@@ -95,6 +95,7 @@ async def pull(
                 on_page(stats)
         store.commit_pull(engine, client.id, source, PullResult(cursor=newest, census=present))
     except Exception as exc:
+        metrics.PULLS.labels(client.id, source, "failed").inc()
         store.finish_run(engine, run_id, ok=False, items=stats.items, error=str(exc))
         store.record_error(engine, client.id, kind="pull", message=str(exc), source=source)
         raise
@@ -103,6 +104,9 @@ async def pull(
             await conn.aclose()
     stats.cursor, stats.seconds = newest, time.monotonic() - started
     store.finish_run(engine, run_id, ok=True, items=stats.items)
+    metrics.PULLS.labels(client.id, source, "ok").inc()
+    metrics.ITEMS.labels(client.id, source).inc(stats.items)
+    metrics.QUARANTINED.labels(client.id, source).inc(stats.quarantined)
     log.info("pulled %s/%s: %d items, %d pages", client.id, source, stats.items, stats.pages)
     return stats
 
@@ -153,7 +157,11 @@ def run_reconcile_job(rt: Runtime, job: jobs.Claimed) -> None:
     """The reconcile actor's work: snapshot the client and queue the pushes that changed."""
     from syncd.pipeline import reconcile_and_queue
 
-    for kind, job_id in reconcile_and_queue(rt.engine, rt.client(job.client)):
+    client = rt.client(job.client)
+    if client.plan_path is None and store.load_baseline(rt.engine, client.id) is None:
+        log.info("%s has no plan: nothing to reconcile", client.id)
+        return
+    for kind, job_id in reconcile_and_queue(rt.engine, client, public_url=rt.settings.public_url):
         dispatch(kind, job_id)
 
 

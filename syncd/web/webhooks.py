@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from syncd import jobs, store
+from syncd import jobs, metrics, store
 from syncd.clients import Client
 from syncd.connectors.config import JiraConfig, TrelloConfig
 
@@ -94,6 +94,7 @@ class Receiver:
         secret = client.secrets[conn.id].value("webhook_secret")
         if secret and not jira_signature_ok(secret, body, request.headers.get("x-hub-signature")):
             log.warning("jira webhook for %s/%s: bad signature, rejected", client.id, conn.id)
+            metrics.WEBHOOKS.labels(conn.id, "bad_signature").inc()
             return JSONResponse({"error": "bad signature"}, status_code=401)
         payload = _json(body)
         if payload is None:
@@ -116,6 +117,7 @@ class Receiver:
         header = request.headers.get("x-trello-webhook")
         if secret and not trello_signature_ok(secret, body, callback, header):
             log.warning("trello webhook for %s/%s: bad signature, rejected", client.id, conn.id)
+            metrics.WEBHOOKS.labels(conn.id, "bad_signature").inc()
             return JSONResponse({"error": "bad signature"}, status_code=401)
         payload = _json(body)
         if payload is None:
@@ -137,7 +139,9 @@ class Receiver:
             )
             job_id = job.id if job else None
         if job_id is None:
+            metrics.WEBHOOKS.labels(source, "duplicate").inc()
             return JSONResponse({"status": "duplicate"}, status_code=200)
+        metrics.WEBHOOKS.labels(source, "accepted").inc()
         self.dispatch("webhook", job_id)
         return JSONResponse({"status": "accepted"}, status_code=202)
 

@@ -105,6 +105,7 @@ def test_no_secret_in_logs_pages_api_metrics_or_reports(demo: tuple[str, str, Pa
         outputs[f"report.{fmt}"] = done.stdout + done.stderr
     outputs["log"] = log.read_text(errors="replace")
     assert len(outputs["/clients/acme"]) > 1000 and "Acme" in outputs["/clients/acme"]
+    assert 'syncd_pulls_total{client="acme",outcome="ok",source="acme-jira"}' in outputs["/metrics"]
     leaks = [
         (where, secret) for where, text in outputs.items() for secret in SECRETS if secret in text
     ]
