@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import orjson
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -294,7 +295,13 @@ class Remote:
         response = await self.request(method, url, **kwargs)
         if not response.content:
             return None
-        return response.json()
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            where = f"{method} {httpx.URL(url).path}"
+            raise TransientError(
+                f"{where}: the answer is not JSON ({exc})", service=self.service
+            ) from None
 
 
 class PermanentRateLimit(Exception):

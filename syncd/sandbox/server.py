@@ -86,7 +86,7 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving, finish webhook deliveries, free the port."""
+        """Stop serving, drop webhook deliveries not yet sent, free the port."""
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=10)

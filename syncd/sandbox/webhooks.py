@@ -60,18 +60,21 @@ class Dispatcher:
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         """Start the sending thread (idempotent)."""
         if self._thread is None:
+            self._stopping.clear()
             self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
-        """Finish queued deliveries and stop."""
+        """Stop at once: deliveries still queued are dropped (`flush` first to wait for them)."""
         if self._thread is not None:
+            self._stopping.set()
             self._queue.put(None)
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=10)
             self._thread = None
 
     def flush(self, timeout: float = 30.0) -> bool:
@@ -112,7 +115,7 @@ class Dispatcher:
             while True:
                 delivery = self._queue.get()
                 try:
-                    if delivery is None:
+                    if delivery is None or self._stopping.is_set():
                         return
                     self._deliver(client, delivery)
                 finally:
@@ -120,6 +123,8 @@ class Dispatcher:
 
     def _deliver(self, client: httpx.Client, delivery: Delivery) -> None:
         for attempt in range(self.attempts):
+            if self._stopping.is_set():
+                return
             headers = dict(delivery.headers)
             if attempt and delivery.kind == "jira":
                 headers["X-Atlassian-Webhook-Retry"] = str(attempt)
@@ -134,5 +139,5 @@ class Dispatcher:
                 delivery.error = None
                 if response.status_code not in RETRY_STATUSES:
                     return
-            time.sleep(self.backoff_s * (attempt + 1))
+            self._stopping.wait(self.backoff_s * (attempt + 1))
         log.warning("%s webhook delivery gave up after %d attempts", delivery.kind, self.attempts)
