@@ -85,9 +85,7 @@ def sweep(engine: Engine, send: Sender) -> int:
     if not ids:
         return 0
     with store.sessions(engine)() as session:
-        kinds = dict(
-            session.query(Job.id, Job.kind).filter(Job.id.in_(ids)).all()
-        )
+        kinds = dict(session.query(Job.id, Job.kind).filter(Job.id.in_(ids)).all())
     for job_id in ids:
         try:
             send(kinds[job_id], job_id)

@@ -92,9 +92,7 @@ def _newer(a: WorkItem, b: WorkItem) -> bool:
     return a.updated >= b.updated
 
 
-def _record_history(
-    session: Session, client: str, items: Iterable[WorkItem], dialect: str
-) -> None:
+def _record_history(session: Session, client: str, items: Iterable[WorkItem], dialect: str) -> None:
     rows = [
         {
             "client": client,
