@@ -42,11 +42,23 @@ class ClientConfig(BaseModel):
     name: str = Field(min_length=1)
     timezone: str = "UTC"
     poll_minutes: float = Field(default=15, gt=0, le=1440)
-    cron: str | None = None
+    cron: str | None = None  # when set, pulls follow it (in `timezone`) instead of poll_minutes
     dashboard_url: str | None = None
     connectors: list[ConnectorConfig] = Field(min_length=1)
     plan: PlanRef | None = None
     mapping: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from croniter import croniter
+
+            if not croniter.is_valid(value):
+                raise ValueError(
+                    f"not a cron expression: {value!r} (five fields, e.g. '0 7 * * 1-5')"
+                )
+        return value
 
     @field_validator("timezone")
     @classmethod

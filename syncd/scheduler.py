@@ -11,7 +11,8 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
@@ -53,6 +54,17 @@ def hold_lease(engine: Engine, owner: str, *, name: str = "scheduler") -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def next_due(client: Client, now: datetime) -> datetime:
+    """When a client's next pull is due: its cron (in its time zone), else its poll interval."""
+    if client.config.cron:
+        from croniter import croniter
+
+        local = now.astimezone(ZoneInfo(client.config.timezone))
+        after: datetime = croniter(client.config.cron, local).get_next(datetime)
+        return after.astimezone(UTC)
+    return now + timedelta(minutes=client.config.poll_minutes)
+
+
 def due_pulls(engine: Engine, clients: list[Client]) -> list[tuple[str, int]]:
     """Queue a pull for every connector of every client whose poll time has come."""
     now = utcnow()
@@ -66,7 +78,7 @@ def due_pulls(engine: Engine, clients: list[Client]) -> list[tuple[str, int]]:
                 session.add(row)
             if row.due_at is not None and row.due_at > now:
                 continue
-            row.due_at = now + timedelta(minutes=client.config.poll_minutes)
+            row.due_at = next_due(client, now)
             for conn in client.config.connectors:
                 job = jobs.enqueue(
                     session, "pull", client.id, target=conn.id, dedupe=f"pull:{client.id}:{conn.id}"

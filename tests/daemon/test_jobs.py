@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -113,3 +114,37 @@ def test_only_one_scheduler_holds_the_lease(engine: Engine) -> None:
     assert scheduler.hold_lease(engine, "a") is True
     assert scheduler.hold_lease(engine, "b") is False
     assert scheduler.hold_lease(engine, "a") is True
+
+
+def test_poll_interval_and_cron_decide_the_next_pull(tmp_path: Path) -> None:
+    """Without cron the next pull is poll_minutes away; with cron it is the next cron time."""
+    from syncd.clients import load_client
+
+    base = 'name = "A"\ntimezone = "Europe/Berlin"\npoll_minutes = 10\n{cron}' + CLIENT_CONNECTOR
+    (tmp_path / "a.toml").write_text(base.format(cron=""))
+    (tmp_path / "b.toml").write_text(base.format(cron='cron = "0 7 * * 1-5"\n'))
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # a Friday, 13:00 in Berlin
+    plain = load_client(tmp_path, "a", env={"T": "x"})
+    cron = load_client(tmp_path, "b", env={"T": "x"})
+    assert scheduler.next_due(plain, now) == now + timedelta(minutes=10)
+    assert scheduler.next_due(cron, now) == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # Mon 07:00
+
+
+def test_a_bad_cron_is_a_config_error(tmp_path: Path) -> None:
+    """A cron expression that does not parse is reported on its field."""
+    from syncd.clients import load_clients
+
+    (tmp_path / "c.toml").write_text('name = "C"\ncron = "every monday"\n' + CLIENT_CONNECTOR)
+    _, problems = load_clients(tmp_path, env={"T": "x"})
+    assert any(p.startswith("c.toml › cron: Value error, not a cron expression") for p in problems)
+
+
+CLIENT_CONNECTOR = """
+[[connectors]]
+kind = "jira"
+id = "j"
+url = "https://x.atlassian.net"
+email = "a@b.c"
+token_env = "T"
+jql = "project = X"
+"""
