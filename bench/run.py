@@ -167,8 +167,9 @@ def throughput(sizes: Sizes, big: bool) -> tuple[list[Row], Any]:
     data = bench("throughput", [*args, "--cards", str(sizes.client_cards)], timeout=1800)
     rows = []
     for r in data:
-        if "skipped" in r:
-            rows.append(row("daemon throughput", r["setup"], "syncd", note=r["skipped"][:200]))
+        if "skipped" in r or "failed" in r:
+            reason = r.get("skipped") or f"failed: {r['failed']}"
+            rows.append(row("daemon throughput", r["setup"], "syncd", note=reason[:300]))
             continue
         case = f"{r['setup']}, {r['clients']} clients, {r['processes']} process(es)"
         note = f"{r['items_per_s']} items/s, {r['clients_per_min']} clients/min, "

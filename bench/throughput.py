@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import string
+import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil  # type: ignore[import-untyped]  # no stubs in the dev set
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
+from syncd import store
+from syncd.db import Job
 from syncd.sandbox import Sandbox, SandboxConfig
 from tests.daemon import harness as h
 from tests.services import RABBITMQ_URL, reachable
@@ -96,6 +103,32 @@ def database(setup: str) -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def broker(setup: str) -> Iterator[str]:
+    """`embedded`, or RabbitMQ on a scratch virtual host deleted afterwards.
+
+    Other syncd processes on the same RabbitMQ (a test run beside the benchmark) would take
+    this run's messages and send theirs, which name job ids of another database. Without
+    `rabbitmqctl` the default host is used, its `syncd` queues emptied first.
+    """
+    if setup == "embedded":
+        yield "embedded"
+        return
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        flush_rabbitmq(RABBITMQ_URL)
+        yield RABBITMQ_URL
+        return
+    vhost = f"syncd-bench-{uuid.uuid4().hex[:8]}"
+    subprocess.run([ctl, "-q", "add_vhost", vhost], check=True, timeout=60)
+    try:
+        grant = [ctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]
+        subprocess.run(grant, check=True, timeout=60)
+        yield f"{RABBITMQ_URL.rstrip('/')}/{vhost}"
+    finally:
+        subprocess.run([ctl, "-q", "delete_vhost", vhost], check=False, timeout=60)
+
+
 def flush_rabbitmq(url: str) -> None:
     """Start from empty queues: messages of an earlier run name rows that no longer exist."""
     import pika
@@ -105,6 +138,15 @@ def flush_rabbitmq(url: str) -> None:
     for name in ("syncd", "syncd.DQ", "syncd.XQ"):
         channel.queue_delete(queue=name)
     conn.close()
+
+
+def dead_letters(engine: Engine) -> list[str]:
+    """Jobs that gave up: this cycle cannot finish, so the run stops at once."""
+    with store.sessions(engine)() as session:
+        rows = session.execute(
+            select(Job.kind, Job.client, Job.last_error).where(Job.state == "dead")
+        )
+        return [f"{kind} {client}: {error}" for kind, client, error in rows]
 
 
 class Watch:
@@ -132,6 +174,9 @@ def finished(dep: h.Deployment, want: dict[str, int], targets: int, watch: Watch
             raise RuntimeError(f"a syncd process exited ({proc.returncode}):\n{dep.log_tail()}")
     engine = dep.engine()
     try:
+        dead = dead_letters(engine)
+        if dead:
+            raise RuntimeError(f"{len(dead)} dead letter(s): {'; '.join(dead[:3])}")
         return (
             h.stored_counts(engine) == want
             and len(h.pushed_targets(engine)) == targets
@@ -146,11 +191,8 @@ def run_setup(sb: Sandbox, load: Load, setup: str) -> dict[str, Any]:
     rows = clients(sb, load)
     want = wanted(sb, rows)
     requests_before = sum(sb.stats()["requests"].values())
-    with tempfile.TemporaryDirectory() as tmp, database(setup) as db_url:
-        broker = RABBITMQ_URL if setup == "rabbitmq" else "embedded"
-        if setup == "rabbitmq":
-            flush_rabbitmq(broker)
-        dep = h.Deployment(Path(tmp), sb, database_url=db_url, broker_url=broker, webhooks=False)
+    with tempfile.TemporaryDirectory() as tmp, database(setup) as db_url, broker(setup) as url:
+        dep = h.Deployment(Path(tmp), sb, database_url=db_url, broker_url=url, webhooks=False)
         dep.write_clients(rows, poll=60)
         watch = Watch(dep)
         started = time.monotonic()
@@ -163,8 +205,8 @@ def run_setup(sb: Sandbox, load: Load, setup: str) -> dict[str, Any]:
                 lambda: finished(dep, want, 2 * len(rows), watch), TIMEOUT_S, "every client pushed"
             )
             seconds = time.monotonic() - started
-        except AssertionError as exc:
-            return skipped(setup, f"{exc}; log tail:\n{dep.log_tail(1500)}")
+        except (AssertionError, RuntimeError) as exc:
+            return {"setup": setup, "failed": f"{exc}; log tail:\n{dep.log_tail(1500)}"}
         finally:
             dep.kill_all()
     items = sum(want.values())
@@ -205,8 +247,9 @@ COLUMNS = ("setup", "processes", "clients", "items", "seconds", "startup_s", "it
 def render(results: list[dict[str, Any]]) -> str:
     lines = ["  ".join(f"{c:>15}" for c in COLUMNS)]
     for row in results:
-        if "skipped" in row:
-            lines.append(f"{row['setup']:>15}  skipped: {row['skipped']}")
+        if "skipped" in row or "failed" in row:
+            reason = row.get("skipped") or f"failed: {row['failed']}"
+            lines.append(f"{row['setup']:>15}  {reason}")
         else:
             lines.append("  ".join(f"{row[c]!s:>15}" for c in COLUMNS))
     return "\n".join(lines)
