@@ -45,7 +45,7 @@ TOKEN_BUDGET = (90, 10.0)  # Trello: 100 requests / 10 s per token; keep 10% hea
 KEY_BUDGET = (270, 10.0)  # Trello: 300 requests / 10 s per API key, shared by its tokens
 ACTIONS_PAGE = 1000  # Trello's cap on `limit` for actions
 CONNECTIONS = 6
-REFETCH_MAX = 25  # 2 requests a card; past this a full read (2 + history pages) is cheaper
+REFETCH_MAX = 50  # one request a card; past this a full read (two requests) is cheaper
 CARD_FIELDS = (
     "badges,closed,dateLastActivity,desc,due,dueComplete,idLabels,idList,idMembers,idShort,"
     "labels,name,shortLink,shortUrl,start,url"
@@ -59,7 +59,9 @@ BOARD_PARAMS = {
     "customFields": "true",
 }
 CARD_PARAMS = {"fields": CARD_FIELDS, "checklists": "all", "customFieldItems": "true"}
-HISTORY_FILTER = "updateCard"  # list moves; creation comes from the card id and first move
+HISTORY_FILTER = "createCard,updateCard:idList"  # creation and list moves: the status history
+# Each card comes with its own history as nested actions, so a whole board is two requests.
+CARD_WITH_HISTORY = CARD_PARAMS | {"actions": HISTORY_FILTER, "actions_limit": "1000"}
 CONTEXT_ACTIONS = frozenset(
     {"createList", "updateList", "moveListToBoard", "moveListFromBoard", "createLabel",
      "updateLabel", "deleteLabel", "createCustomField", "updateCustomField",
@@ -144,11 +146,9 @@ class TrelloConnector:
     async def pull_all(self, *, census: bool) -> AsyncIterator[PullResult]:
         """Board, all cards and the whole list-move history."""
         ctx = await self.read_board()  # alone first: bad credentials cost one request
-        cards, actions = await asyncio.gather(
-            self.get(f"/boards/{self.config.board}/cards/all", **CARD_PARAMS),
-            self.read_actions(None, kinds=HISTORY_FILTER),
-        )
-        cursor = newest(actions) or max_activity(cards)
+        cards = await self.get(f"/boards/{self.config.board}/cards/all", **CARD_WITH_HISTORY)
+        actions = [a for card in cards for a in card.pop("actions", None) or ()]
+        cursor = latest(newest(actions), max_activity(cards))
         async for page in self.pages(cards, ctx, histories(actions), cursor=cursor):
             if page.cursor is not None and census:
                 page = with_census(page, ids_of(cards))
@@ -201,13 +201,10 @@ class TrelloConnector:
 
         async def one(ident: str) -> tuple[JsonDict, list[JsonDict]] | None:
             try:
-                card, moves = await asyncio.gather(
-                    self.get(f"/cards/{ident}", **CARD_PARAMS),
-                    self.get(f"/cards/{ident}/actions", filter="updateCard:idList"),
-                )
+                card = await self.get(f"/cards/{ident}", **CARD_WITH_HISTORY)
             except NotFoundError:
                 return None  # deleted: only a census may say so
-            return card, moves
+            return card, card.pop("actions", None) or []
 
         results = await asyncio.gather(*(one(ident) for ident in ids))
         return [r for r in results if r is not None]
@@ -283,6 +280,11 @@ def card_id(action: JsonDict) -> str:
 def newest(actions: list[JsonDict]) -> datetime | None:
     dates = [d for d in (parse_time(a.get("date")) for a in actions) if d is not None]
     return max(dates, default=None)
+
+
+def latest(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None
 
 
 def max_activity(cards: list[JsonDict]) -> datetime | None:

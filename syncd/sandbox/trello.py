@@ -18,6 +18,7 @@ from syncd.sandbox.context import Context
 from syncd.sandbox.routing import ApiError, Call, Handler, async_route, json_response, route
 from syncd.sandbox.state import Action, Board, Card
 from syncd.sandbox.trello_auth import TrelloAuth
+from syncd.sandbox.trello_nested import nested_actions
 from syncd.sandbox.trello_render import (
     JsonDict,
     action_json,
@@ -67,10 +68,17 @@ def board_cards(call: Call, board: Board, which: str, prefix: str = "") -> list[
     fields = parse_fields(q.get(f"{prefix}fields"))
     custom = flag(q.get(f"{prefix}customFieldItems"))
     checklists = q.get("checklists" if not prefix else "card_checklists", "none") == "all"
-    return [
+    rendered = [
         card_json(state, c, fields=fields, custom_items=custom, checklists=checklists)
         for c in cards
     ]
+    if q.get("actions") and not prefix:
+        nested = nested_actions(
+            state, board.id, (c.id for c in cards), q["actions"], q.get("actions_limit")
+        )
+        for card, body in zip(cards, rendered, strict=True):
+            body["actions"] = nested[card.id]
+    return rendered
 
 
 def board_lists(call: Call, board: Board, which: str) -> list[JsonDict]:
@@ -206,15 +214,19 @@ def get_card(call: Call) -> Response:
     """`GET /cards/{id}`."""
     card = find_card(call)
     q = call.query
-    return json_response(
-        card_json(
-            call.ctx.state,
-            card,
-            fields=parse_fields(q.get("fields")),
-            custom_items=flag(q.get("customFieldItems")),
-            checklists=q.get("checklists", "none") == "all",
-        )
+    body = card_json(
+        call.ctx.state,
+        card,
+        fields=parse_fields(q.get("fields")),
+        custom_items=flag(q.get("customFieldItems")),
+        checklists=q.get("checklists", "none") == "all",
     )
+    if q.get("actions"):
+        nested = nested_actions(
+            call.ctx.state, card.id_board, [card.id], q["actions"], q.get("actions_limit")
+        )
+        body["actions"] = nested[card.id]
+    return json_response(body)
 
 
 def get_card_part(call: Call) -> Response:

@@ -75,6 +75,15 @@ ACTIONS = [
     move(1, CARDS[1]["id"], 0, 1, T0 - timedelta(days=2)),
     move(0, CARDS[2]["id"], 0, 1, T0 - timedelta(days=3)),
 ]
+
+
+def nested(cards: list[dict[str, Any]], actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cards as a history read returns them: each with its own actions, newest first."""
+    return [
+        {**c, "actions": [a for a in actions if a["data"]["card"]["id"] == c["id"]]} for c in cards
+    ]
+
+
 BOARD_JSON = {
     "id": BOARD,
     "name": "ACME",
@@ -130,24 +139,25 @@ def query(call: Any) -> dict[str, str]:
 
 def routes(router: respx.MockRouter, *, cards: list[dict[str, Any]] | None = None) -> None:
     router.get(f"/boards/{BOARD}").respond(json=BOARD_JSON)
-    router.get(f"/boards/{BOARD}/cards/all").respond(json=CARDS if cards is None else cards)
-    router.get(f"/boards/{BOARD}/actions").respond(json=ACTIONS)
+    router.get(f"/boards/{BOARD}/cards/all").respond(
+        json=nested(CARDS, ACTIONS) if cards is None else cards
+    )
 
 
 def test_full_pull_reads_board_cards_and_history(trello: respx.MockRouter) -> None:
-    """A full pull is three requests: board with lists, every card, list-move actions."""
+    """A full pull is two requests: the board with its lists, every card with its history."""
     routes(trello)
     pages = pull(connector())
     items = [i for p in pages for i in p.items]
-    assert len(trello.calls) == 3
+    assert len(trello.calls) == 2
     assert {i.external_id for i in items} == {c["id"] for c in CARDS}
-    assert sum(p.requests for p in pages) == 3
-    board, cards, actions = (query(c) for c in trello.calls)
+    assert sum(p.requests for p in pages) == 2
+    board, cards = (query(c) for c in trello.calls)
     assert board["lists"] == "all" and board["customFields"] == "true"
     assert cards["checklists"] == "all" and cards["customFieldItems"] == "true"
+    assert cards["actions"] == "createCard,updateCard:idList" and cards["actions_limit"] == "1000"
     assert "desc" in cards["fields"].split(",")
-    assert actions == {"key": KEY, "token": TOKEN, "filter": "updateCard", "limit": "1000"}
-    assert pages[-1].cursor == T0 - timedelta(days=1)
+    assert pages[-1].cursor == T0  # the newest activity seen: a card's, later than any move
     by_id = {i.external_id: i for i in items}
     third = by_id[CARDS[2]["id"]]
     assert third.archived and third.category == "done"
@@ -160,11 +170,16 @@ def test_actions_are_paged_with_before(trello: respx.MockRouter) -> None:
     ident = CARDS[1]["id"]
     full = [move(n, ident, 0, 1, T0 - timedelta(minutes=n)) for n in range(100, 1100)]
     trello.get(f"/boards/{BOARD}").respond(json=BOARD_JSON)
-    trello.get(f"/boards/{BOARD}/cards/all").respond(json=CARDS)
     trello.get(f"/boards/{BOARD}/actions").mock(
         side_effect=[httpx.Response(200, json=full), httpx.Response(200, json=ACTIONS)]
     )
-    pages = pull(connector())
+    by_id = {c["id"]: c for c in nested(CARDS, [*full, *ACTIONS])}
+    trello.get(path__regex=r"/cards/[0-9a-f]+$").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=by_id[request.url.path.rsplit("/")[-1]]
+        )
+    )
+    pages = pull(connector(), T0 - timedelta(days=5))
     action_calls = [c for c in trello.calls if c.request.url.path.endswith("/actions")]
     assert len(action_calls) == 2
     assert query(action_calls[1])["before"] == full[-1]["id"]
@@ -194,7 +209,7 @@ def test_census_on_an_unchanged_board_costs_two(trello: respx.MockRouter) -> Non
 
 
 def test_changed_cards_alone_are_refetched(trello: respx.MockRouter) -> None:
-    """A comment after the cursor refetches that card and its moves, not the board's cards."""
+    """A comment after the cursor refetches that card (with its moves), not the board's cards."""
     ident = CARDS[1]["id"]
     comment = {
         "id": "5f0002000000000000000001",
@@ -204,16 +219,16 @@ def test_changed_cards_alone_are_refetched(trello: respx.MockRouter) -> None:
     }
     trello.get(f"/boards/{BOARD}/actions").respond(json=[comment])
     trello.get(f"/boards/{BOARD}").respond(json=BOARD_JSON)
-    trello.get(f"/cards/{ident}").respond(json=CARDS[1])
-    trello.get(f"/cards/{ident}/actions").respond(json=[ACTIONS[1]])
+    trello.get(f"/cards/{ident}").respond(json=nested([CARDS[1]], [ACTIONS[1]])[0])
     pages = pull(connector(), T0)
     items = [i for p in pages for i in p.items]
     assert [i.external_id for i in items] == [ident]
     assert items[0].actual_start == T0 - timedelta(days=2)
     assert pages[-1].cursor == T0 + timedelta(minutes=5)
     card_calls = [c for c in trello.calls if c.request.url.path.startswith("/trello/1/cards")]
-    assert len(card_calls) == 2
+    assert len(card_calls) == 1
     assert query(card_calls[0])["customFieldItems"] == "true"
+    assert query(card_calls[0])["actions"] == "createCard,updateCard:idList"
 
 
 def test_renamed_list_reads_the_whole_board(trello: respx.MockRouter) -> None:
@@ -269,8 +284,7 @@ def test_rate_limited_request_is_retried(trello: respx.MockRouter) -> None:
         429, headers={"Retry-After": "0"}, json={"error": "API_KEY_LIMIT_EXCEEDED"}
     )
     trello.get(f"/boards/{BOARD}").mock(side_effect=[limited, httpx.Response(200, json=BOARD_JSON)])
-    trello.get(f"/boards/{BOARD}/cards/all").respond(json=CARDS)
-    trello.get(f"/boards/{BOARD}/actions").respond(json=ACTIONS)
+    trello.get(f"/boards/{BOARD}/cards/all").respond(json=nested(CARDS, ACTIONS))
     conn = connector()
     pages = pull(conn)
     assert len([i for p in pages for i in p.items]) == len(CARDS)

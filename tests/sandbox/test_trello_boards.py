@@ -35,3 +35,29 @@ def test_list_and_label_need_a_known_board(trello: httpx.Client) -> None:
     """An unknown board or a missing name is a 400, as Trello answers."""
     assert trello.post("/lists", params={"name": "x", "idBoard": "nope"}).status_code == 400
     assert trello.post("/labels", params={"name": "x", "idBoard": "nope"}).status_code == 400
+
+
+def test_cards_carry_their_own_list_moves_as_nested_actions(
+    sandbox: Sandbox, trello: httpx.Client
+) -> None:
+    """`actions=updateCard:idList` on a card read nests that card's list moves, newest first."""
+    board = sandbox.board_ids[0]
+    plain = trello.get(f"/boards/{board}/cards/all").json()
+    assert all("actions" not in card for card in plain)
+    cards = trello.get(
+        f"/boards/{board}/cards/all",
+        params={"actions": "createCard,updateCard:idList", "actions_limit": "1000"},
+    ).json()
+    moves = [a for card in cards for a in card["actions"]]
+    assert moves and all(a["type"] in ("createCard", "updateCard") for a in moves)
+    for card in cards:
+        assert all(a["data"]["card"]["id"] == card["id"] for a in card["actions"])
+        dates = [a["date"] for a in card["actions"]]
+        assert dates == sorted(dates, reverse=True)
+    assert all("old" in a["data"] for a in moves if a["type"] == "updateCard")
+    one = trello.get(f"/cards/{cards[0]['id']}", params={"actions": "updateCard:idList"})
+    assert one.status_code == 200 and "actions" in one.json()
+    refused = trello.get(
+        f"/boards/{board}/cards/all", params={"actions": "all", "actions_limit": "5000"}
+    )
+    assert refused.status_code == 400
