@@ -52,7 +52,7 @@ def execute(kind: str, job_id: int) -> None:
     rt = runtime.current()
     override = rt.settings.job_lease_seconds
     lease = timedelta(seconds=override) if override else LEASES[kind]
-    claimed = jobs.claim(rt.engine, job_id, lease=lease)
+    claimed = jobs.claim(rt.engine, job_id, lease=lease, kind=kind)
     if claimed is None:
         return  # done, dead, not yet due, or held by another worker: nothing to do
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, or_, select, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -86,14 +86,21 @@ def enqueue(
     return job
 
 
-def claim(engine: Engine, job_id: int, *, lease: timedelta) -> Claimed | None:
-    """Take a due job for `lease`; None if it is done, dead, not due or held by a live lease."""
+def claim(
+    engine: Engine, job_id: int, *, lease: timedelta, kind: str | None = None
+) -> Claimed | None:
+    """Take a due job for `lease`; None if it is done, dead, not due or held by a live lease.
+
+    With `kind`, a row of another kind is not taken: a message that names it came from
+    somewhere else (another deployment on the same broker) and is ignored.
+    """
     now = utcnow()
     with sessions(engine).begin() as session:
         result = session.execute(
             update(Job)
             .where(
                 Job.id == job_id,
+                Job.kind == kind if kind is not None else true(),
                 Job.due_at <= now,
                 or_(Job.state == "pending", (Job.state == "leased") & (Job.lease_until < now)),
             )

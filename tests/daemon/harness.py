@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,18 +200,43 @@ def duplicate_keys(engine: Engine) -> list[Any]:
         )
 
 
-def cursors_consistent(engine: Engine) -> list[str]:
-    """Problems: a cursor ahead of the newest stored item of its connector."""
+def millis(moment: datetime) -> datetime:
+    """The APIs show times to the millisecond; the sandbox keeps microseconds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def cursors_consistent(engine: Engine, sandbox: Sandbox, client: str) -> list[str]:
+    """Problems: a change at or before a connector's cursor that the store does not hold.
+
+    A cursor may pass changes that are not items (syncd's own status card), but never an item
+    change: everything the remote changed up to the cursor must be stored at least that new.
+    """
     problems = []
     with store.sessions(engine)() as session:
-        for cursor in session.execute(select(Cursor)).scalars():
-            newest = session.execute(
-                select(func.max(Item.updated)).where(
-                    Item.client == cursor.client, Item.source == cursor.source
-                )
-            ).scalar()
-            if cursor.cursor is not None and (newest is None or cursor.cursor > newest):
-                problems.append(f"{cursor.client}/{cursor.source}: {cursor.cursor} > {newest}")
+        cursors = {
+            c.source: c.cursor
+            for c in session.execute(select(Cursor).where(Cursor.client == client)).scalars()
+        }
+        stored = {
+            (source, ext): updated
+            for source, ext, updated in session.execute(
+                select(Item.source, Item.external_id, Item.updated).where(Item.client == client)
+            )
+        }
+    remote: list[tuple[str, str, datetime]] = []
+    for issue in sandbox.state.issues.values():
+        remote.append((f"{client}-jira", str(issue.id), millis(issue.updated)))
+    own = {c.id for b in sandbox.board_ids for c in status_cards(sandbox, b)}
+    for card in sandbox.state.cards.values():
+        if card.id not in own:
+            remote.append((f"{client}-board", card.id, millis(card.date_last_activity)))
+    for source, ext, changed in remote:
+        cursor = cursors.get(source)
+        if cursor is None or source not in {s for s, _ in stored} or changed > cursor:
+            continue
+        have = stored.get((source, ext))
+        if have is None or have < changed:
+            problems.append(f"{source}/{ext}: changed {changed}, cursor {cursor}, stored {have}")
     return problems
 
 

@@ -54,7 +54,7 @@ def check_invariants(dep: h.Deployment, sb: Sandbox, board: str) -> None:
     engine = dep.engine()
     try:
         assert h.duplicate_keys(engine) == []
-        assert h.cursors_consistent(engine) == []
+        assert h.cursors_consistent(engine, sb, "crash") == []
     finally:
         engine.dispose()
     assert h.status_comments(sb, "ACME-1") == 1

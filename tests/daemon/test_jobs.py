@@ -148,3 +148,12 @@ email = "a@b.c"
 token_env = "T"
 jql = "project = X"
 """
+
+
+def test_a_message_of_another_kind_does_not_claim_the_row(engine: Engine) -> None:
+    """A push message naming a pull row (another deployment's id) leaves the row alone."""
+    job_id = add(engine)
+    assert job_id is not None
+    assert jobs.claim(engine, job_id, lease=LEASE, kind="push") is None
+    claimed = jobs.claim(engine, job_id, lease=LEASE, kind="pull")
+    assert claimed is not None and claimed.attempts == 1

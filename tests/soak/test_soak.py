@@ -121,7 +121,7 @@ def verify(dep: h.Deployment, sb: Sandbox, board: str) -> None:
     engine = dep.engine()
     try:
         assert h.duplicate_keys(engine) == []
-        assert h.cursors_consistent(engine) == []
+        assert h.cursors_consistent(engine, sb, "soak") == []
         dead = jobs.list_dead(engine)
         assert all((j.last_error or "").startswith(PERMANENT) for j in dead), [
             j.last_error for j in dead
