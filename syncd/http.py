@@ -113,6 +113,22 @@ class Pacer:
                 window.events.append(now)
             return 0.0
 
+    def observe(self, key: str, used: int) -> None:
+        """Align a window with the remote's own count of requests in its current window.
+
+        Another process, or this one before a restart, may have spent part of the budget: when
+        the remote says more were used than this window holds, the difference is added (as of
+        now), so the window never lets the remote's count pass the limit.
+        """
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None:
+                return
+            now = self._clock()
+            window.wait_time(now)  # forget what left the window
+            missing = min(used, window.limit) - len(window.events)
+            window.events.extend([now] * max(0, missing))
+
     async def acquire(self, keys: tuple[str, ...]) -> None:
         while (wait := self.try_acquire(keys)) > 0:
             await asyncio.sleep(wait + 0.001)
@@ -236,6 +252,7 @@ class Remote:
         max_backoff: float = 20.0,
         pacer: Pacer = PACER,
         on_throttle: Callable[[], None] | None = None,
+        usage_headers: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         self.client = client
         self.service = service
@@ -245,6 +262,7 @@ class Remote:
         self.max_backoff = max_backoff
         self.pacer = pacer
         self.on_throttle = on_throttle
+        self.usage_headers = dict(usage_headers or {})  # budget key -> (remaining, max) headers
         self.counters = Counters()
 
     async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -258,6 +276,7 @@ class Remote:
                 f"{method} {httpx.URL(url).path}: {type(exc).__name__}", service=self.service
             ) from exc
         self.counters.bytes_in += len(response.content)
+        self._observe_usage(response.headers)
         metrics.REMOTE_LATENCY.labels(self.service).observe(time.monotonic() - started)
         try:
             return classify(response, service=self.service)
@@ -268,6 +287,14 @@ class Remote:
             if exc.retry_after > MAX_INLINE_WAIT:
                 raise PermanentRateLimit(exc) from exc
             raise
+
+    def _observe_usage(self, headers: httpx.Headers) -> None:
+        for key, (remaining, most) in self.usage_headers.items():
+            try:
+                used = int(headers[most]) - int(headers[remaining])
+            except (KeyError, ValueError):
+                continue
+            self.pacer.observe(key, used)
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; retried while transient, raised as syncd's error otherwise."""

@@ -111,7 +111,14 @@ class TrelloConnector:
             transport=transport,
         )
         self.remote = http.Remote(
-            client, service="trello", budgets=budgets, on_throttle=self.limit.throttled
+            client,
+            service="trello",
+            budgets=budgets,
+            on_throttle=self.limit.throttled,
+            usage_headers={  # Trello counts every token's and key's requests on each answer
+                budgets[0]: ("x-rate-limit-api-token-remaining", "x-rate-limit-api-token-max"),
+                budgets[1]: ("x-rate-limit-api-key-remaining", "x-rate-limit-api-key-max"),
+            },
         )
         self.writer = trello_push.StatusWriter(self.remote, config)
 

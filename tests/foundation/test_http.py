@@ -178,3 +178,34 @@ def test_adaptive_limit_halves_on_429_and_grows_back() -> None:
         return seen
 
     assert asyncio.run(scenario()) == [4, 5]
+
+
+def test_remote_usage_headers_fill_the_window_after_a_restart() -> None:
+    """A fresh process told by the remote that 95 of 100 were used waits instead of bursting."""
+    pacer = http.Pacer(clock=lambda: 50.0)
+    key = http.credential_key("trello", "token-after-restart")
+    pacer.configure(key, limit=90, seconds=10)
+    pacer.observe(key, 95)  # the remote counts more than this window holds: the limit is full
+    assert pacer.try_acquire((key,)) > 0
+    other = http.credential_key("trello", "quiet-token")
+    pacer.configure(other, limit=90, seconds=10)
+    pacer.observe(other, 3)
+    assert pacer.try_acquire((other,)) == 0
+
+
+@respx.mock
+def test_usage_headers_are_read_from_every_answer() -> None:
+    """Remote feeds the remaining/max headers of each answer into the pacer's window."""
+    pacer = http.Pacer()
+    key = http.credential_key("trello", "hdr-token")
+    pacer.configure(key, limit=90, seconds=10)
+    headers = {"x-rate-limit-api-token-remaining": "0", "x-rate-limit-api-token-max": "100"}
+    respx.get("https://acme.example/x").mock(return_value=httpx.Response(200, headers=headers))
+    r = http.Remote(
+        http.make_client("https://acme.example"),
+        service="trello",
+        pacer=pacer,
+        usage_headers={key: ("x-rate-limit-api-token-remaining", "x-rate-limit-api-token-max")},
+    )
+    asyncio.run(r.request("GET", "/x"))
+    assert pacer.try_acquire((key,)) > 0
