@@ -61,7 +61,12 @@ BOARD_PARAMS = {
 CARD_PARAMS = {"fields": CARD_FIELDS, "checklists": "all", "customFieldItems": "true"}
 HISTORY_FILTER = "createCard,updateCard:idList"  # creation and list moves: the status history
 # Each card comes with its own history as nested actions, so a whole board is two requests.
-CARD_WITH_HISTORY = CARD_PARAMS | {"actions": HISTORY_FILTER, "actions_limit": "1000"}
+CARD_WITH_HISTORY = CARD_PARAMS | {
+    "actions": HISTORY_FILTER,
+    "actions_limit": "1000",
+    "action_fields": "type,date,data",
+    "action_memberCreator": "false",
+}
 CONTEXT_ACTIONS = frozenset(
     {"createList", "updateList", "moveListToBoard", "moveListFromBoard", "createLabel",
      "updateLabel", "deleteLabel", "createCustomField", "updateCustomField",

@@ -73,9 +73,7 @@ def board_cards(call: Call, board: Board, which: str, prefix: str = "") -> list[
         for c in cards
     ]
     if q.get("actions") and not prefix:
-        nested = nested_actions(
-            state, board.id, (c.id for c in cards), q["actions"], q.get("actions_limit")
-        )
+        nested = nested_actions(state, board.id, (c.id for c in cards), q)
         for card, body in zip(cards, rendered, strict=True):
             body["actions"] = nested[card.id]
     return rendered
@@ -222,9 +220,7 @@ def get_card(call: Call) -> Response:
         checklists=q.get("checklists", "none") == "all",
     )
     if q.get("actions"):
-        nested = nested_actions(
-            call.ctx.state, card.id_board, [card.id], q["actions"], q.get("actions_limit")
-        )
+        nested = nested_actions(call.ctx.state, card.id_board, [card.id], q)
         body["actions"] = nested[card.id]
     return json_response(body)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from syncd.sandbox.routing import ApiError
 from syncd.sandbox.state import Action, State
@@ -30,16 +30,31 @@ def limit_of(value: str | None) -> int:
     return limit
 
 
+def shaped(body: JsonDict, fields: str | None, member_creator: str | None) -> JsonDict:
+    """`action_fields` (a comma list, or all) and `action_memberCreator` (true/false)."""
+    if fields not in (None, "", "all"):
+        keep = {"id", *str(fields).split(",")}
+        body = {k: v for k, v in body.items() if k in keep}
+    if member_creator == "false":
+        body.pop("memberCreator", None)
+    return body
+
+
 def nested_actions(
-    state: State, board_id: str, card_ids: Iterable[str], kinds: str, limit: str | None
+    state: State,
+    board_id: str,
+    card_ids: Iterable[str],
+    query: Mapping[str, str],
 ) -> dict[str, list[JsonDict]]:
-    """Each card's matching actions, newest first, at most `limit` each: one pass over the board."""
+    """Each card's matching actions, newest first, at most `actions_limit` each, shaped by
+    `action_fields` and `action_memberCreator`: one pass over the board's actions."""
     wanted_ids = set(card_ids)
-    cap = limit_of(limit)
+    cap = limit_of(query.get("actions_limit"))
     found: dict[str, list[JsonDict]] = {cid: [] for cid in wanted_ids}
-    filters = set(kinds.split(","))
+    filters = set(query.get("actions", "").split(","))
+    fields, creator = query.get("action_fields"), query.get("action_memberCreator")
     for action in reversed(state.board_actions(board_id)):
         cid = (action.data.get("card") or {}).get("id")
         if cid in wanted_ids and len(found[cid]) < cap and wanted(action, filters):
-            found[cid].append(action_json(state, action))
+            found[cid].append(shaped(action_json(state, action), fields, creator))
     return found

@@ -156,6 +156,7 @@ def test_full_pull_reads_board_cards_and_history(trello: respx.MockRouter) -> No
     assert board["lists"] == "all" and board["customFields"] == "true"
     assert cards["checklists"] == "all" and cards["customFieldItems"] == "true"
     assert cards["actions"] == "createCard,updateCard:idList" and cards["actions_limit"] == "1000"
+    assert cards["action_fields"] == "type,date,data" and cards["action_memberCreator"] == "false"
     assert "desc" in cards["fields"].split(",")
     assert pages[-1].cursor == T0  # the newest activity seen: a card's, later than any move
     by_id = {i.external_id: i for i in items}

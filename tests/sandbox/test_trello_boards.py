@@ -55,8 +55,16 @@ def test_cards_carry_their_own_list_moves_as_nested_actions(
         dates = [a["date"] for a in card["actions"]]
         assert dates == sorted(dates, reverse=True)
     assert all("old" in a["data"] for a in moves if a["type"] == "updateCard")
-    one = trello.get(f"/cards/{cards[0]['id']}", params={"actions": "updateCard:idList"})
-    assert one.status_code == 200 and "actions" in one.json()
+    one = trello.get(
+        f"/cards/{cards[0]['id']}",
+        params={
+            "actions": "createCard,updateCard:idList",
+            "action_fields": "type,date,data",
+            "action_memberCreator": "false",
+        },
+    )
+    assert one.status_code == 200
+    assert all(set(a) == {"id", "type", "date", "data"} for a in one.json()["actions"])
     refused = trello.get(
         f"/boards/{board}/cards/all", params={"actions": "all", "actions_limit": "5000"}
     )
