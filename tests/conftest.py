@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -37,3 +44,67 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """A running `syncd demo`: dashboard URL, admin token, its log and data directory."""
+
+    url: str
+    token: str
+    log: Path
+    directory: Path
+
+    def engine(self) -> Engine:
+        return make_engine(f"sqlite:///{self.directory / 'syncd.db'}")
+
+    def env(self) -> dict[str, str]:
+        """The environment for a `syncd` command run against the demo's data."""
+        from syncd.demo import ENV
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
+        return (
+            env
+            | ENV
+            | {
+                "SYNCD_CONFIG_DIR": str(self.directory / "config"),
+                "SYNCD_DATA_DIR": str(self.directory),
+            }
+        )
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+    """`syncd demo` as a real process on a free port, until its first statuses are stored."""
+    from tests.daemon import harness as h
+
+    root = tmp_path_factory.mktemp("demo")
+    port = h.free_port()
+    log = root / "demo.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCD_", "DEMO_"))}
+    command = [sys.executable, "-m", "syncd", "demo", "--port", str(port), "--tick", "0",
+               "--directory", str(root / "demo")]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
+    try:
+        token = h.wait_for(lambda: _demo_token(log), 90, "the demo's token line")
+        site = DemoSite(f"http://127.0.0.1:{port}", token, log, root / "demo")
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=site.url, headers=headers, timeout=30) as http:
+            for client in ("acme", "globex"):
+                h.wait_for(
+                    lambda c=client: http.get(f"/api/clients/{c}/status").status_code == 200,
+                    120, f"the first {client} status",
+                )  # fmt: skip
+        yield site
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _demo_token(log: Path) -> str | None:
+    found = re.search(r"token: (\S+)", log.read_text(errors="replace")) if log.exists() else None
+    return found.group(1) if found else None
