@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.db import BaselineRow, Cursor, Item, Run, Snapshot, StatusHistory, SyncError
-from syncd.model import PullResult, Quarantined, WorkItem, item_from_dict, item_to_dict, utcnow
+from syncd.model import PullResult, Quarantined, WorkItem, item_from_dict, utcnow
 
 CHUNK = 500
 
@@ -41,7 +41,7 @@ def _item_row(client: str, item: WorkItem, now: datetime) -> dict[str, Any]:
         "deleted": item.deleted,
         "archived": item.archived,
         "content_hash": item.content_hash or "",
-        "data": item_to_dict(item),
+        "data": item,  # the JSON column serializes the frozen value itself (see db.make_engine)
         "stored_at": now,
     }
 
