@@ -18,7 +18,7 @@ from syncd.sandbox.context import Context
 from syncd.sandbox.routing import ApiError, Call, Handler, async_route, json_response, route
 from syncd.sandbox.state import Action, Board, Card
 from syncd.sandbox.trello_auth import TrelloAuth
-from syncd.sandbox.trello_nested import nested_actions
+from syncd.sandbox.trello_nested import nested_actions, wanted
 from syncd.sandbox.trello_render import (
     JsonDict,
     action_json,
@@ -151,7 +151,7 @@ def select_actions(call: Call, board: Board, *, prefix: str = "") -> list[JsonDi
     if not 0 <= limit <= ACTIONS_CAP:
         raise ApiError(400, "invalid value for limit")
     kinds = q.get("actions" if prefix else "filter", "all")
-    wanted = None if kinds == "all" else set(kinds.split(","))
+    kinds_wanted = None if kinds == "all" else set(kinds.split(","))
     since = position_of(call, q["since"], upper=False) if q.get("since") else None
     before = position_of(call, q["before"], upper=False) if q.get("before") else None
     page = call.int_arg("page", 0)
@@ -162,7 +162,7 @@ def select_actions(call: Call, board: Board, *, prefix: str = "") -> list[JsonDi
             continue
         if since is not None and here <= since:
             break
-        if wanted is None or action.type in wanted:
+        if kinds_wanted is None or wanted(action, kinds_wanted):
             found.append(action)
         if len(found) >= limit * (page + 1):
             break
