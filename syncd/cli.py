@@ -223,7 +223,8 @@ AsOfOpt = Annotated[
 ]
 
 
-def _as_of(value: str | None) -> date | None:
+def parse_as_of(value: str | None) -> date | None:
+    """A `--as-of` value as a date; a ConfigError that names the option when it is not one."""
     if value is None:
         return None
     try:
@@ -272,7 +273,7 @@ def reconcile(client: ClientArg, as_of: AsOfOpt = None, config_dir: ConfigDirOpt
 
     rt = _runtime(config_dir)
     target = rt.client(client)
-    day = _as_of(as_of)
+    day = parse_as_of(as_of)
     rec, _, _ = reconcile_client(rt.engine, target, as_of=day)
     queued = reconcile_and_queue(rt.engine, target, as_of=day, public_url=rt.settings.public_url)
     _print_reconciliation(client, rec)

@@ -23,12 +23,9 @@ class ReportFormat(StrEnum):
 
 
 def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--as-of › {value!r}: not a date (YYYY-MM-DD)") from None
+    from syncd.cli import parse_as_of
+
+    return parse_as_of(value)
 
 
 def report(
