@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +27,7 @@ from syncd.connectors.config import JiraConfig, Secrets
 from syncd.connectors.jira_normalize import OWN_LABEL_PREFIX
 from syncd.connectors.jira_push import PROPERTY_KEY
 from syncd.errors import ConfigError
-from syncd.http import AdaptiveLimit, Remote, make_client
+from syncd.http import AdaptiveLimit, Remote, credential_key, make_client
 from syncd.model import PullResult, PushOutcome, StatusPush
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ class Meta:
             account_tz=tz,
             account=str((me or {}).get("accountId") or (me or {}).get("name") or ""),
         )
+
+
+META_TTL = 3600.0  # seconds a site's field catalogue and time zone are trusted
+_META_CACHE: dict[tuple[str, str, str, str, str | None], tuple[float, Meta]] = {}
 
 
 class JiraConnector:
@@ -109,19 +114,35 @@ class JiraConnector:
         self.once = Remote(self.client, service="jira", attempts=1)  # non-idempotent writes
         self.meta: Meta | None = None
         self._meta_lock = asyncio.Lock()
+        self._meta_key = (
+            config.url,
+            config.deployment,
+            credential_key("jira", secrets.value("token")),
+            config.story_points_field,
+            config.push.rag_field,
+        )
         self._written_comments: set[str] = set()
 
     def __repr__(self) -> str:
         return f"JiraConnector(id={self.id!r}, url={self.config.url!r})"
 
     async def load_meta(self) -> Meta:
-        """The field catalogue and the account's time zone, read on the first call only."""
+        """The field catalogue and the account's time zone: read once, then kept for an hour.
+
+        The cache is per process and per site, credential and field names, so the daemon, which
+        builds a connector for every job, still pulls an unchanged site in one request.
+        """
         async with self._meta_lock:
             if self.meta is None:
+                cached = _META_CACHE.get(self._meta_key)
+                if cached is not None and cached[0] > time.monotonic():
+                    self.meta = cached[1]
+                    return self.meta
                 # /myself first: refused credentials then cost one request, not two
                 me = await self.remote.json("GET", f"{self.api}/myself")
                 fields = await self.remote.json("GET", f"{self.api}/field")
                 self.meta = Meta.read(self.config, fields, me)
+                _META_CACHE[self._meta_key] = (time.monotonic() + META_TTL, self.meta)
             return self.meta
 
     def pull(self, since: datetime | None, *, census: bool = False) -> AsyncIterator[PullResult]:
