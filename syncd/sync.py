@@ -177,7 +177,11 @@ def run_webhook_job(rt: Runtime, job: jobs.Claimed) -> None:
     client = rt.client(job.client)
     source = job.payload["source"]
     connector = build_connector(client, source)
-    if connector.is_own_write(job.payload.get("body", {})):
+    try:
+        own = connector.is_own_write(job.payload.get("body", {}))
+    finally:
+        asyncio.run(connector.aclose())
+    if own:
         log.info("webhook %d for %s/%s is syncd's own write: no pull", job.id, client.id, source)
         return
     dispatch("pull", request_pull(rt.engine, client.id, source))
