@@ -17,7 +17,8 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from syncd import queue, runtime, store
-from syncd.db import Job, Schedule
+from syncd.connectors.webhooks import Registered
+from syncd.db import Job, Schedule, Webhook
 from syncd.errors import ConfigError
 from syncd.migrate import upgrade
 from syncd.scheduler import Scheduler
@@ -108,15 +109,28 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
     for client in rt.clients.values():
         for conn in client.config.connectors:
             secrets = client.secrets[conn.id]
+            registered = None
             try:
                 if isinstance(conn, TrelloConfig) and secrets.value("webhook_secret"):
                     url = base_url + callback_path(client.id, conn.id, "trello")
-                    asyncio.run(register_trello(conn, secrets, url))
+                    registered = asyncio.run(register_trello(conn, secrets, url))
                 elif isinstance(conn, JiraConfig):
                     url = base_url + callback_path(client.id, conn.id, "jira")
-                    asyncio.run(register_jira(conn, secrets, url))
+                    registered = asyncio.run(register_jira(conn, secrets, url))
             except Exception:
                 log.warning("webhook for %s/%s not registered", client.id, conn.id, exc_info=True)
+            if registered is not None:
+                remember_webhook(rt.engine, client.id, conn.id, registered)
+
+
+def remember_webhook(engine: Engine, client: str, source: str, hook: Registered) -> None:
+    """Keep the remote id and callback of a registered webhook (one row per connector)."""
+    with store.sessions(engine).begin() as session:
+        row = session.get(Webhook, (client, source))
+        if row is None:
+            row = Webhook(client=client, source=source, remote_id="", callback="", expires=None)
+            session.add(row)
+        row.remote_id, row.callback = hook.remote_id, hook.callback
 
 
 def _after_shutdown(signum: int, frame: FrameType | None) -> None:

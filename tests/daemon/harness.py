@@ -240,6 +240,15 @@ def cursors_consistent(engine: Engine, sandbox: Sandbox, client: str) -> list[st
     return problems
 
 
+def registered_webhooks(engine: Engine) -> set[tuple[str, str]]:
+    """(client, connector) pairs whose webhook syncd registered and remembered."""
+    from syncd.db import Webhook
+
+    with store.sessions(engine)() as session:
+        rows = session.execute(select(Webhook.client, Webhook.source)).all()
+        return {(client, source) for client, source in rows}
+
+
 def open_jobs(engine: Engine, kind: str | None = None) -> int:
     with store.sessions(engine)() as session:
         query = select(func.count()).select_from(Job).where(Job.state.in_(("pending", "leased")))

@@ -54,6 +54,7 @@ def check_invariants(dep: h.Deployment, sb: Sandbox, board: str) -> None:
     engine = dep.engine()
     try:
         assert h.duplicate_keys(engine) == []
+        assert h.registered_webhooks(engine) == {("crash", "crash-jira"), ("crash", "crash-board")}
         assert h.cursors_consistent(engine, sb, "crash") == []
     finally:
         engine.dispose()
