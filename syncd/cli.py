@@ -269,13 +269,15 @@ def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
 @app.command()
 def reconcile(client: ClientArg, as_of: AsOfOpt = None, config_dir: ConfigDirOpt = None) -> None:
     """Reconcile stored items with the baseline and print the summary (stores the snapshot)."""
-    from syncd.pipeline import reconcile_and_queue, reconcile_client
+    from syncd.pipeline import reconcile_client, store_and_queue
 
     rt = _runtime(config_dir)
     target = rt.client(client)
     day = parse_as_of(as_of)
-    rec, _, _ = reconcile_client(rt.engine, target, as_of=day)
-    queued = reconcile_and_queue(rt.engine, target, as_of=day, public_url=rt.settings.public_url)
+    rec, snapshot, items = reconcile_client(rt.engine, target, as_of=day)
+    queued = store_and_queue(
+        rt.engine, target, rec, snapshot, items, public_url=rt.settings.public_url
+    )
     _print_reconciliation(client, rec)
     out.print(f"{len(queued)} push(es) queued")
 

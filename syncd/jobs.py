@@ -11,7 +11,6 @@ connector); it is released when the row ends.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -189,18 +188,6 @@ def sendable(engine: Engine, *, limit: int = 500) -> list[int]:
         return ids
 
 
-def mark_sent(engine: Engine, ids: Sequence[int]) -> None:
-    """Note that messages for `ids` are in flight, so the sweeper leaves them alone a while."""
-    if not ids:
-        return
-    with sessions(engine).begin() as session:
-        session.execute(
-            update(Job)
-            .where(Job.id.in_(list(ids)), Job.state == "pending")
-            .values(lease_until=utcnow() + SEND_COVER)
-        )
-
-
 def list_dead(engine: Engine, client: str | None = None) -> list[Job]:
     with sessions(engine)() as session:
         query = select(Job).where(Job.state == "dead").order_by(Job.updated.desc())
@@ -228,15 +215,6 @@ def replay(engine: Engine, job_id: int) -> bool:
 
 def replay_all(engine: Engine, client: str | None = None) -> int:
     return sum(replay(engine, job.id) for job in list_dead(engine, client))
-
-
-def counts(engine: Engine) -> dict[str, int]:
-    """Jobs per state, for /metrics and the dashboard."""
-    from sqlalchemy import func
-
-    with sessions(engine)() as session:
-        rows = session.execute(select(Job.state, func.count()).group_by(Job.state)).all()
-        return {state: int(n) for state, n in rows}
 
 
 def pending(engine: Engine, client: str, *, kind: str | None = None) -> list[Job]:

@@ -97,36 +97,7 @@ class WorkItem:
         return done_at[-1] if done_at else self.resolved
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 _ITEM_FIELDS = tuple(f.name for f in fields(WorkItem))
-_CHANGE_FIELDS = tuple(f.name for f in fields(StatusChange))
-
-
-def _plain(value: Any) -> Any:
-    """Like `_jsonable(asdict(value))` for WorkItem values, without asdict's deep copies."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, StatusChange):
-        return {name: _plain(getattr(value, name)) for name in _CHANGE_FIELDS}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def item_to_dict(item: WorkItem) -> dict[str, Any]:
-    """A JSON-ready dict of every field (datetimes as ISO-8601 UTC)."""
-    return {name: _plain(getattr(item, name)) for name in _ITEM_FIELDS}
-
-
 _HASHED = tuple(name for name in _ITEM_FIELDS if name not in ("content_hash", "plan_task"))
 
 
@@ -174,7 +145,7 @@ def _dt(value: str | None) -> datetime | None:
 
 
 def item_from_dict(data: dict[str, Any]) -> WorkItem:
-    """The inverse of `item_to_dict`."""
+    """A WorkItem from its JSON form, as the store writes it (datetimes as ISO-8601)."""
     values = dict(data)
     for name in _DT_FIELDS:
         values[name] = _dt(values.get(name))

@@ -115,8 +115,22 @@ def targets(client: Client, items: list[WorkItem]) -> list[tuple[str, str]]:
 def reconcile_and_queue(
     engine: Engine, client: Client, *, as_of: date | None = None, public_url: str = ""
 ) -> list[tuple[str, int]]:
-    """Store today's snapshot and, in the same transaction, a push row per changed target."""
+    """Reconcile, then store the snapshot and the pushes it decides (`store_and_queue`)."""
     rec, snapshot, items = reconcile_client(engine, client, as_of=as_of)
+    return store_and_queue(engine, client, rec, snapshot, items, public_url=public_url)
+
+
+def store_and_queue(
+    engine: Engine,
+    client: Client,
+    rec: Reconciliation,
+    snapshot: dict[str, Any],
+    items: list[WorkItem],
+    *,
+    public_url: str = "",
+) -> list[tuple[str, int]]:
+    """Store a reconciliation's snapshot and, in the same transaction, a push row per changed
+    target."""
     push = status_push(engine, client, snapshot, items, public_url=public_url)
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:

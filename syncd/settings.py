@@ -47,7 +47,6 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=0.0, ge=0.0, description="override every job lease (0: per-kind defaults)"
     )
-    worker_threads: int = Field(default=4, ge=1, le=64)
 
     @classmethod
     def settings_customise_sources(

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from syncd.sandbox.data import BOT_ACCOUNT
 from syncd.sandbox.events import notify_issue
-from syncd.sandbox.jira_issues import checked_property
+from syncd.sandbox.jira_properties import keys_answer, put_value, value_answer
 from syncd.sandbox.jira_render import comment_json
 from syncd.sandbox.jira_search import find_issue, split_list
 from syncd.sandbox.routing import ApiError, Call, json_response
@@ -143,23 +143,15 @@ def comment_property_keys(call: Call) -> Response:
     """`GET /comment/{id}/properties`."""
     comment = find_comment_anywhere(call)
     assert call.flavour is not None
-    base = f"{call.flavour.api}/comment/{comment.id}/properties"
-    return json_response({"keys": [{"self": f"{base}/{k}", "key": k} for k in comment.properties]})
+    return keys_answer(f"{call.flavour.api}/comment/{comment.id}/properties", comment.properties)
 
 
 def comment_property(call: Call) -> Response:
     """`GET /comment/{id}/properties/{prop}`."""
-    comment = find_comment_anywhere(call)
-    key = call.path["prop"]
-    if key not in comment.properties:
-        raise ApiError(404, f"The property with key '{key}' does not exist.")
-    return json_response({"key": key, "value": comment.properties[key]})
+    return value_answer(find_comment_anywhere(call).properties, call.path["prop"])
 
 
 def put_comment_property(call: Call) -> Response:
     """`PUT /comment/{id}/properties/{prop}`: 201 created, 200 updated."""
-    comment = find_comment_anywhere(call)
-    value = checked_property(call)
-    created = call.path["prop"] not in comment.properties
-    comment.properties[call.path["prop"]] = value
+    created = put_value(call, find_comment_anywhere(call).properties)
     return Response(status_code=201 if created else 200)

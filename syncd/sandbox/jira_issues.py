@@ -11,12 +11,11 @@ from starlette.responses import Response
 from syncd.sandbox.data import BOT_ACCOUNT, record_status_change
 from syncd.sandbox.events import notify_issue
 from syncd.sandbox.jira_fields import issue_json
+from syncd.sandbox.jira_properties import keys_answer, put_value, value_answer
 from syncd.sandbox.jira_render import JsonDict, select_fields, status_json
 from syncd.sandbox.jira_search import find_issue, split_list
 from syncd.sandbox.routing import ApiError, Call, json_response
 from syncd.sandbox.state import STATUSES, History, Issue
-
-PROPERTY_LIMIT = 32768
 
 
 def get_issue(call: Call) -> Response:
@@ -186,37 +185,19 @@ def list_properties(call: Call) -> Response:
     """`GET /issue/{key}/properties`: the keys."""
     issue = find_issue(call)
     assert call.flavour is not None
-    base = f"{call.flavour.api}/issue/{issue.key}/properties"
-    return json_response({"keys": [{"self": f"{base}/{k}", "key": k} for k in issue.properties]})
+    return keys_answer(f"{call.flavour.api}/issue/{issue.key}/properties", issue.properties)
 
 
 def get_property(call: Call) -> Response:
     """`GET /issue/{key}/properties/{prop}`."""
-    issue = find_issue(call)
-    key = call.path["prop"]
-    if key not in issue.properties:
-        raise ApiError(404, f"The property with key '{key}' does not exist.")
-    return json_response({"key": key, "value": issue.properties[key]})
+    return value_answer(find_issue(call).properties, call.path["prop"])
 
 
 def put_property(call: Call) -> Response:
     """`PUT /issue/{key}/properties/{prop}`: 201 when created, 200 when updated."""
-    issue = find_issue(call)
-    value = checked_property(call)
-    key = call.path["prop"]
-    created = key not in issue.properties
-    issue.properties[key] = value
+    created = put_value(call, find_issue(call).properties)
     call.ctx.state.touch()
     return Response(status_code=201 if created else 200)
-
-
-def checked_property(call: Call) -> Any:
-    """A property value: non-empty JSON of at most 32768 characters."""
-    if not call.body.strip():
-        raise ApiError(400, "The property value must not be empty.")
-    if len(call.body) > PROPERTY_LIMIT:
-        raise ApiError(400, "The property value is too long; the limit is 32768 characters.")
-    return call.json()
 
 
 def delete_property(call: Call) -> Response:
