@@ -83,11 +83,17 @@ class RequestContext:
                     if k.encode() not in present
                 ]
                 message["headers"] = headers
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()  # before the last byte leaves: the line exists once the client has it
             await send(message)
 
-        try:
-            await self.app(scope, receive, sending)
-        finally:
+        done = False
+
+        def record() -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
             elapsed = time.perf_counter() - started
             route = _route_name(scope)
             metrics.HTTP_LATENCY.labels(scope["method"], route, f"{status // 100}xx").observe(
@@ -102,6 +108,11 @@ class RequestContext:
                 status,
                 elapsed * 1000,
             )
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            record()  # an app that failed before answering still gets its line
             REQUEST_ID.reset(token)
 
 
