@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import dramatiq
+from sqlalchemy.engine import Engine
 
 from syncd import jobs, metrics, runtime, sync
 from syncd.errors import ConfigError, MappingError, PermanentError, PlanError, RateLimitedError
@@ -56,31 +58,68 @@ def execute(kind: str, job_id: int) -> None:
     if claimed is None:
         return  # done, dead, not yet due, or held by another worker: nothing to do
     try:
-        result = HANDLERS[kind](rt, claimed)
-        if asyncio.iscoroutine(result):
-            asyncio.run(result)
+        with Heartbeat(rt.engine, claimed, lease):
+            result = HANDLERS[kind](rt, claimed)
+            if asyncio.iscoroutine(result):
+                asyncio.run(result)
     except RateLimitedError as exc:
-        _retry(rt, kind, job_id, str(exc), retry_after=exc.retry_after)
+        _retry(rt, claimed, str(exc), retry_after=exc.retry_after)
     except PERMANENT as exc:
-        jobs.fail(rt.engine, job_id, f"{type(exc).__name__}: {exc}", permanent=True)
+        try:
+            jobs.fail(rt.engine, claimed, f"{type(exc).__name__}: {exc}", permanent=True)
+        except jobs.LeaseLost:
+            log.warning("job %d (%s) failed after another worker took it over", job_id, kind)
+            return
         metrics.DEAD_LETTERS.labels(kind).inc()
         log.warning("job %d (%s) is a dead letter: %s", job_id, kind, exc)
         raise
     except Exception as exc:  # noqa: BLE001 -- anything else is transient: the row retries it
-        _retry(rt, kind, job_id, f"{type(exc).__name__}: {exc}", retry_after=None)
+        _retry(rt, claimed, f"{type(exc).__name__}: {exc}", retry_after=None)
     else:
-        jobs.complete(rt.engine, job_id)
+        if jobs.complete(rt.engine, claimed):
+            sync.dispatch(kind, job_id)  # asked for again while it ran
+
+
+class Heartbeat:
+    """Keeps a running job's lease alive, so a short lease (quick recovery after a crash) never
+    runs out under a job that is merely slow, and a second worker never runs it alongside."""
+
+    def __init__(self, engine: Engine, job: jobs.Claimed, lease: timedelta) -> None:
+        self.engine, self.job, self.lease = engine, job, lease
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.beat, name=f"lease-{job.id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def beat(self) -> None:
+        while not self.stopped.wait(self.lease.total_seconds() / 3):
+            try:
+                if not jobs.renew(self.engine, self.job, lease=self.lease):
+                    log.warning("job %d: lost its lease while running", self.job.id)
+                    return
+            except Exception:  # the database may be back at the next beat
+                log.warning("job %d: could not renew its lease", self.job.id, exc_info=True)
 
 
 def _retry(
-    rt: runtime.Runtime, kind: str, job_id: int, error: str, *, retry_after: float | None
+    rt: runtime.Runtime, job: jobs.Claimed, error: str, *, retry_after: float | None
 ) -> None:
-    delay = jobs.fail(rt.engine, job_id, error, permanent=False, retry_after=retry_after)
-    if delay is None:
-        metrics.DEAD_LETTERS.labels(kind).inc()
-        log.warning("job %d is a dead letter after its last attempt: %s", job_id, error)
+    try:
+        delay = jobs.fail(rt.engine, job, error, permanent=False, retry_after=retry_after)
+    except jobs.LeaseLost:
+        log.warning("job %d failed after another worker took it over: %s", job.id, error)
         return
-    metrics.RETRIES.labels(kind).inc()
+    if delay is None:
+        metrics.DEAD_LETTERS.labels(job.kind).inc()
+        log.warning("job %d is a dead letter after its last attempt: %s", job.id, error)
+        return
+    metrics.RETRIES.labels(job.kind).inc()
     raise dramatiq.Retry(error, delay=int(delay * 1000))
 
 

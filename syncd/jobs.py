@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, or_, select, true, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from syncd.store import sessions
 SEND_COVER = timedelta(seconds=60)  # a sent message is trusted this long before a re-send
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
+AGAIN = "_again"  # payload key: requests that arrived while the row was running
 
 
 @dataclass(frozen=True)
@@ -54,15 +55,26 @@ def enqueue(
 ) -> Job | None:
     """Add a job in the caller's transaction; with `dedupe`, only if no live row holds that key.
 
-    Returns the new row, or None when a live row with the same key already exists (a pending
-    push is then refreshed with the newer payload, so the latest status wins).
+    Returns the new row, or None when a live row with the same key already exists: a pending
+    row is then refreshed with the newer payload, so the latest status wins; a running one is
+    marked to run again when it ends (`complete`), so no request made while it ran is lost.
     """
     now = utcnow()
     if dedupe is not None:
-        live = session.execute(select(Job).where(Job.dedupe == dedupe)).scalars().first()
+        live = (
+            session.execute(select(Job).where(Job.dedupe == dedupe).with_for_update())
+            .scalars()
+            .first()
+        )
         if live is not None:
             if payload is not None and live.state == "pending":
                 live.payload, live.updated = payload, now
+            elif live.state == "leased" and kind != "webhook":
+                # It is running, and what it read may predate this request: it runs once more.
+                # (A webhook's key is its delivery: the same one again is not new work.)
+                base = payload if payload is not None else dict(live.payload)
+                live.payload = {**base, AGAIN: int(live.payload.get(AGAIN, 0)) + 1}
+                live.updated = now
             return None
     job = Job(
         kind=kind,
@@ -112,25 +124,36 @@ def claim(
         return Claimed(job.id, job.kind, job.client, job.target, dict(job.payload), job.attempts)
 
 
-def complete(engine: Engine, job_id: int) -> None:
+def renew(engine: Engine, job: Claimed, *, lease: timedelta) -> bool:
+    """Extend the lease of a job this worker still holds; False if it holds it no more."""
     with sessions(engine).begin() as session:
-        session.execute(
+        result = session.execute(
             update(Job)
-            .where(Job.id == job_id)
-            .values(
-                state="done",
-                dedupe=_released(),
-                lease_until=None,
-                last_error=None,
-                updated=utcnow(),
-            )
+            .where(Job.id == job.id, Job.state == "leased", Job.attempts == job.attempts)
+            .values(lease_until=utcnow() + lease)
         )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def _released() -> Any:
-    """The dedupe key after a row ends: freed, except a webhook delivery's, kept for good so a
-    redelivered webhook is recognised and processed once."""
-    return case((Job.kind == "webhook", Job.dedupe), else_=None)
+def complete(engine: Engine, job: Claimed) -> bool:
+    """Mark a held job done. True when it was asked for again while it ran: it is then pending,
+    due now, for the caller to send once more.
+
+    A worker whose lease ran out and was taken over does not touch the row (it is not its own).
+    """
+    now = utcnow()
+    with sessions(engine).begin() as session:
+        row = session.get(Job, job.id, with_for_update=True)
+        if row is None or row.state != "leased" or row.attempts != job.attempts:
+            return False
+        row.lease_until, row.last_error, row.updated = None, None, now
+        if row.payload != job.payload:
+            row.state, row.due_at, row.attempts = "pending", now, 0
+            row.lease_until = now + SEND_COVER
+            return True
+        row.state = "done"
+        row.dedupe = row.dedupe if row.kind == "webhook" else None
+        return False
 
 
 def backoff(attempts: int) -> float:
@@ -139,24 +162,34 @@ def backoff(attempts: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 -- jitter, not secrecy
 
 
+class LeaseLost(Exception):
+    """The row is no longer held by this worker: its lease ran out and another took it over."""
+
+
 def fail(
-    engine: Engine, job_id: int, error: str, *, permanent: bool, retry_after: float | None = None
+    engine: Engine,
+    job: Claimed,
+    error: str,
+    *,
+    permanent: bool,
+    retry_after: float | None = None,
 ) -> float | None:
-    """Record a failure. Returns the delay before the retry, or None if the job is now dead."""
+    """Record a failure of a held job. Returns the delay before the retry, or None if the job is
+    now dead; raises `LeaseLost` if another worker holds it now."""
     now = utcnow()
     with sessions(engine).begin() as session:
-        job = session.get(Job, job_id, with_for_update=True)
-        if job is None:
+        row = session.get(Job, job.id, with_for_update=True)
+        if row is None or row.state != "leased" or row.attempts != job.attempts:
+            raise LeaseLost(f"job {job.id} is no longer held by this worker")
+        row.last_error, row.updated = error[:2000], now
+        if permanent or row.attempts >= row.max_attempts:
+            row.state, row.lease_until = "dead", None
+            row.dedupe = row.dedupe if row.kind == "webhook" else None
             return None
-        job.last_error, job.updated = error[:2000], now
-        if permanent or job.attempts >= job.max_attempts:
-            job.state, job.lease_until = "dead", None
-            job.dedupe = job.dedupe if job.kind == "webhook" else None
-            return None
-        delay = retry_after if retry_after is not None else backoff(job.attempts)
-        job.state = "pending"
-        job.due_at = now + timedelta(seconds=delay)
-        job.lease_until = job.due_at + SEND_COVER
+        delay = retry_after if retry_after is not None else backoff(row.attempts)
+        row.state = "pending"
+        row.due_at = now + timedelta(seconds=delay)
+        row.lease_until = row.due_at + SEND_COVER
         return delay
 
 

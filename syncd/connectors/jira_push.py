@@ -10,7 +10,10 @@ when its answer is lost the issue's comments are searched for the marker before 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from syncd.connectors.base import MARKER
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 COMMENT_PROPERTY = "syncd"
 PROPERTY_KEY = "syncd.status"
 CREATE_ATTEMPTS = 5
+log = logging.getLogger(__name__)
 JIRA_CATEGORY = {"todo": "new", "in_progress": "indeterminate", "done": "done"}
 
 
@@ -75,18 +79,23 @@ async def status_comment(
     comment = await known_comment(connector, target, status.client, known)
     if comment is None:
         comment = await find_marked(connector, target, status.client)
+    writes = 0
     if comment is None:
-        return await create_comment(connector, status, target), 1
+        created = await create_comment(connector, status, target)
+        comment = await sole_comment(connector, target, status.client, created)
+        if comment is None:
+            return created, 1
+        writes = 1  # another push made one first: ours is gone, theirs is brought up to date
     comment_id = str(comment["id"])
     connector.remember_comment(comment_id)
     if (marker_of(comment, status.client) or {}).get("digest") == status.digest:
-        return comment_id, 0
+        return comment_id, writes
     await connector.remote.request(
         "PUT",
         f"{connector.api}/issue/{target}/comment/{comment_id}",
         json={"body": body_of(connector, status), "properties": [prop(status)]},
     )
-    return comment_id, 1
+    return comment_id, writes + 1
 
 
 def body_of(connector: JiraConnector, status: StatusPush) -> Any:
@@ -114,8 +123,8 @@ async def known_comment(
     return comment if marker_of(comment, client) is not None else None
 
 
-async def find_marked(connector: JiraConnector, target: str, client: str) -> dict[str, Any] | None:
-    """Our comment among the issue's comments, through its property."""
+async def comments_of(connector: JiraConnector, target: str) -> AsyncIterator[dict[str, Any]]:
+    """Every comment on `target`, with its properties, page by page."""
     start = 0
     while True:
         page = await connector.remote.json(
@@ -125,11 +134,18 @@ async def find_marked(connector: JiraConnector, target: str, client: str) -> dic
         )
         comments = page.get("comments") or []
         for comment in comments:
-            if marker_of(comment, client) is not None:
-                return dict(comment)
+            yield comment
         start += len(comments)
         if not comments or start >= int(page.get("total") or 0):
-            return None
+            return
+
+
+async def find_marked(connector: JiraConnector, target: str, client: str) -> dict[str, Any] | None:
+    """Our comment among the issue's comments, through its property."""
+    async for comment in comments_of(connector, target):
+        if marker_of(comment, client) is not None:
+            return dict(comment)
+    return None
 
 
 async def create_comment(connector: JiraConnector, status: StatusPush, target: str) -> str:
@@ -152,6 +168,24 @@ async def create_comment(connector: JiraConnector, status: StatusPush, target: s
         connector.remember_comment(str(created["id"]))
         return str(created["id"])
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def sole_comment(
+    connector: JiraConnector, target: str, client: str, created: str
+) -> dict[str, Any] | None:
+    """After a create: when another push created one at the same time, keep the oldest marked
+    comment (every writer picks the same one) and delete the others. Returns the kept comment
+    when it is not `created`."""
+    ours = [c async for c in comments_of(connector, target) if marker_of(c, client)]
+    ours.sort(key=lambda c: (len(str(c["id"])), str(c["id"])))
+    for extra in ours[1:]:
+        with contextlib.suppress(NotFoundError):  # the other writer deleted it first
+            url = f"{connector.api}/issue/{target}/comment/{extra['id']}"
+            await connector.remote.request("DELETE", url)
+        log.warning("deleted a second status comment %s on %s", extra["id"], target)
+    if not ours or str(ours[0]["id"]) == created:
+        return None
+    return dict(ours[0])
 
 
 async def put_property(

@@ -9,6 +9,7 @@ retried blindly: after a failed POST the writer looks for what it tried to creat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,7 +152,25 @@ class StatusWriter:
             card: JsonDict = await self.get(f"/cards/{known['card_id']}", **CARD_READ)
         except NotFoundError:
             return None
-        return card if MARKER in str(card.get("desc") or "") else None
+        if MARKER not in str(card.get("desc") or "") or card.get("closed"):
+            return None  # no longer ours, or archived: an open marked card is preferred
+        return card
+
+    async def sole_card(self, created: JsonDict, run: Run) -> JsonDict:
+        """After a create: when another push created one at the same time, keep the oldest open
+        marked card (every writer picks the same one) and archive the others."""
+        cards = await self.get(f"/boards/{self.board}/cards/open", fields="desc")
+        mine = sorted(str(c["id"]) for c in cards if MARKER in str(c.get("desc") or ""))
+        if len(mine) <= 1:
+            return created
+        for extra in mine[1:]:
+            await self.remote.json("PUT", f"/cards/{extra}", params={"closed": "true"})
+            run.writes += 1
+            run.warnings.append(f"archived a second status card {extra} on board {self.board}")
+        if mine[0] == str(created["id"]):
+            return created
+        kept: JsonDict = await self.get(f"/cards/{mine[0]}", **CARD_READ)
+        return kept
 
     async def ensure_card(
         self, list_id: str, status: StatusPush, known: dict[str, Any], run: Run
@@ -161,10 +180,12 @@ class StatusWriter:
         card = await self.known_card(known) or await self.find_card()
         if card is None:
             params = {"idList": list_id, "name": title, "desc": desc, "pos": "top"}
-            card = await self.create("/cards", params, self.find_card)
+            created = await self.create("/cards", params, self.find_card)
             run.writes += 1
-            self.own_ids.add(str(card["id"]))
-            return card
+            self.own_ids.add(str(created["id"]))
+            card = await self.sole_card(created, run)
+            if card is created:
+                return card
         self.own_ids.add(str(card["id"]))
         changes: dict[str, str] = {}
         if not same_text(card.get("desc"), desc):
@@ -197,12 +218,31 @@ class StatusWriter:
 
         comment = await find()
         if comment is None:
-            comment = await self.create(f"/cards/{card_id}/actions/comments", {"text": text}, find)
+            created = await self.create(f"/cards/{card_id}/actions/comments", {"text": text}, find)
             run.writes += 1
-        elif not same_text((comment.get("data") or {}).get("text"), text):
+            comment = await self.sole_comment(card_id, created, run)
+            if comment is created:
+                return str(created["id"])
+        if not same_text((comment.get("data") or {}).get("text"), text):
             await self.remote.json("PUT", f"/actions/{comment['id']}", params={"text": text})
             run.writes += 1
         return str(comment["id"])
+
+    async def sole_comment(self, card_id: str, created: JsonDict, run: Run) -> JsonDict:
+        """After a create: when another push commented at the same time, keep the oldest marked
+        comment and delete the others."""
+        comments = await self.get(f"/cards/{card_id}/actions", filter="commentCard")
+        ours = sorted(
+            (c for c in comments if MARKER in str((c.get("data") or {}).get("text") or "")),
+            key=lambda c: str(c["id"]),
+        )
+        for extra in ours[1:]:
+            with contextlib.suppress(NotFoundError):  # the other writer deleted it first
+                await self.remote.request("DELETE", f"/actions/{extra['id']}")
+            run.writes += 1
+        if not ours or str(ours[0]["id"]) == str(created["id"]):
+            return created
+        return dict(ours[0])
 
     # -- the RAG label and custom fields -----------------------------------------------------
 
@@ -248,7 +288,14 @@ class StatusWriter:
             run.warnings.append(f"could not create label {name!r}: {exc}")
             return None
         run.writes += 1
-        return label
+        # another push may have made the same label at the same time: keep the oldest
+        labels = await self.get(f"/boards/{self.board}/labels")
+        same = sorted((lb for lb in labels if by_name([lb], name)), key=lambda lb: str(lb["id"]))
+        for extra in same[1:]:
+            with contextlib.suppress(NotFoundError):
+                await self.remote.request("DELETE", f"/labels/{extra['id']}")
+            run.writes += 1
+        return same[0] if same else label
 
     async def ensure_fields(
         self, card: JsonDict, board: JsonDict, values: tuple[tuple[str, str], ...], run: Run

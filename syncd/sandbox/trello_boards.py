@@ -59,7 +59,24 @@ def create_label(call: Call) -> Response:
     return json_response(label_json(label))
 
 
+def delete_label(call: Call) -> Response:
+    """`DELETE /labels/{id}`: the label leaves the board and every card that had it."""
+    state = call.ctx.state
+    label = state.labels.get(call.path["label_id"])
+    if label is None:
+        raise ApiError(404, "The requested resource was not found.")
+    del state.labels[label.id]
+    state.boards[label.id_board].labels.remove(label.id)
+    for card_id in state.boards[label.id_board].cards:
+        card = state.cards[card_id]
+        if label.id in card.id_labels:
+            card.id_labels.remove(label.id)
+    state.touch()
+    return json_response({"_value": None})
+
+
 WRITES: list[tuple[list[str], str, Handler]] = [
     (["POST"], "/lists", create_list),
     (["POST"], "/labels", create_label),
+    (["DELETE"], "/labels/{label_id}", delete_label),
 ]

@@ -96,15 +96,21 @@ class TrelloHarness:
         return self.board
 
     def count_status_comments(self, target: str) -> int:
+        """Marked comments on the board's open cards (what people see)."""
         state = self.sb.state
         with state.lock:
+            open_cards = {c for c in state.boards[target].cards if not state.cards[c].closed}
             actions = [state.actions[a] for a in state.boards[target].actions]
             return sum(
-                1 for a in actions if a.type == "commentCard" and MARKER in a.data.get("text", "")
+                1
+                for a in actions
+                if a.type == "commentCard"
+                and MARKER in a.data.get("text", "")
+                and a.data.get("card", {}).get("id") in open_cards
             )
 
     def count_status_cards(self) -> int:
-        return sum(1 for card in self.cards() if MARKER in card.desc)
+        return sum(1 for card in self.cards() if MARKER in card.desc and not card.closed)
 
     def inject(self, fault: Fault) -> None:
         self.faults.append(fault)

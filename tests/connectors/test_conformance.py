@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterator
 
@@ -183,6 +184,34 @@ def test_push_edits_the_comment_in_place(harness: Harness) -> None:
 
     run(scenario())
     assert harness.count_status_comments(harness.target()) == 1
+
+
+def test_two_pushes_at_once_leave_one_status(harness: Harness) -> None:
+    """Two workers push the same target at the same moment: both find nothing and both create.
+    The one that sees the other's creation keeps the oldest; one status is left, and the next
+    push from either side finds it and writes nothing."""
+
+    async def scenario() -> None:
+        a, b = harness.connector(), harness.connector()
+        target = harness.target()
+        try:
+            first, second = await asyncio.gather(
+                a.push(sample_status(), target=target, known={}),
+                b.push(sample_status(), target=target, known={}),
+            )
+            assert first.remote == second.remote  # both name the one status that is left
+            before = harness.writes()
+            for connector, outcome in ((a, first), (b, second)):
+                again = await connector.push(sample_status(), target=target, known=outcome.remote)
+                assert not again.changed
+            assert harness.writes() == before
+        finally:
+            await a.aclose()
+            await b.aclose()
+
+    run(scenario())
+    assert harness.count_status_comments(harness.target()) == 1
+    assert harness.count_status_cards() == (1 if harness.name == "trello" else 0)
 
 
 def test_lost_response_never_doubles_the_comment(harness: Harness) -> None:

@@ -57,6 +57,9 @@ class Board:
         router.get(f"{b}/lists").mock(side_effect=lambda r: self.ok(self.open_lists()))
         router.get(f"{b}/labels").mock(side_effect=lambda r: self.ok(self.labels))
         router.get(f"{b}/cards/all").mock(side_effect=lambda r: self.ok(list(self.cards.values())))
+        router.get(f"{b}/cards/open").mock(
+            side_effect=lambda r: self.ok([c for c in self.cards.values() if not c["closed"]])
+        )
         router.post("/lists").mock(side_effect=self.create_list)
         router.post("/labels").mock(side_effect=self.create_label)
         router.post("/cards").mock(side_effect=self.create_card)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
@@ -22,6 +24,13 @@ def add(engine: Engine, kind: str = "pull", dedupe: str | None = None, **kw: obj
             return None
         session.flush()
         return job.id
+
+
+def held(engine: Engine, job_id: int | None, lease: timedelta = LEASE) -> jobs.Claimed:
+    assert job_id is not None
+    claimed = jobs.claim(engine, job_id, lease=lease)
+    assert claimed is not None
+    return claimed
 
 
 def test_a_job_is_claimed_once(engine: Engine) -> None:
@@ -47,8 +56,7 @@ def test_dedupe_keeps_one_live_row_and_frees_the_key_when_done(engine: Engine) -
     first = add(engine, dedupe="pull:acme:acme-jira")
     assert first is not None
     assert add(engine, dedupe="pull:acme:acme-jira") is None
-    jobs.claim(engine, first, lease=LEASE)
-    jobs.complete(engine, first)
+    jobs.complete(engine, held(engine, first))
     assert add(engine, dedupe="pull:acme:acme-jira") is not None
 
 
@@ -56,8 +64,7 @@ def test_webhook_keys_are_kept_after_the_row_ends(engine: Engine) -> None:
     """A redelivered webhook whose first delivery was processed is still recognised."""
     first = add(engine, kind="webhook", dedupe="webhook:acme:jira:d-1")
     assert first is not None
-    jobs.claim(engine, first, lease=LEASE)
-    jobs.complete(engine, first)
+    jobs.complete(engine, held(engine, first))
     assert add(engine, kind="webhook", dedupe="webhook:acme:jira:d-1") is None
 
 
@@ -65,14 +72,12 @@ def test_transient_failures_retry_then_become_dead_letters(engine: Engine) -> No
     """A failing job is retried with a delay until max_attempts, then it is a dead letter."""
     job_id = add(engine, max_attempts=2)
     assert job_id is not None
-    jobs.claim(engine, job_id, lease=LEASE)
-    delay = jobs.fail(engine, job_id, "502", permanent=False)
+    delay = jobs.fail(engine, held(engine, job_id), "502", permanent=False)
     assert delay is not None and delay > 0
     assert jobs.claim(engine, job_id, lease=LEASE) is None  # not due yet
     with store.sessions(engine).begin() as session:
         session.execute(update(Job).where(Job.id == job_id).values(due_at=utcnow()))
-    assert jobs.claim(engine, job_id, lease=LEASE) is not None
-    assert jobs.fail(engine, job_id, "502 again", permanent=False) is None
+    assert jobs.fail(engine, held(engine, job_id), "502 again", permanent=False) is None
     [dead] = jobs.list_dead(engine)
     assert dead.id == job_id and dead.last_error == "502 again"
 
@@ -81,16 +86,14 @@ def test_retry_after_sets_the_delay(engine: Engine) -> None:
     """A rate-limited job waits exactly the Retry-After the remote asked for."""
     job_id = add(engine)
     assert job_id is not None
-    jobs.claim(engine, job_id, lease=LEASE)
-    assert jobs.fail(engine, job_id, "429", permanent=False, retry_after=42.0) == 42.0
+    assert jobs.fail(engine, held(engine, job_id), "429", permanent=False, retry_after=42.0) == 42.0
 
 
 def test_permanent_failure_is_dead_at_once_and_replay_revives_it(engine: Engine) -> None:
     """A permanent error is not retried; replay makes the dead letter pending, attempts reset."""
     job_id = add(engine)
     assert job_id is not None
-    jobs.claim(engine, job_id, lease=LEASE)
-    assert jobs.fail(engine, job_id, "401", permanent=True) is None
+    assert jobs.fail(engine, held(engine, job_id), "401", permanent=True) is None
     assert jobs.replay(engine, job_id) is True
     assert jobs.replay(engine, job_id) is False
     claimed = jobs.claim(engine, job_id, lease=LEASE)
@@ -157,3 +160,60 @@ def test_a_message_of_another_kind_does_not_claim_the_row(engine: Engine) -> Non
     assert jobs.claim(engine, job_id, lease=LEASE, kind="push") is None
     claimed = jobs.claim(engine, job_id, lease=LEASE, kind="pull")
     assert claimed is not None and claimed.attempts == 1
+
+
+def test_a_request_made_while_the_job_runs_makes_it_run_once_more(engine: Engine) -> None:
+    """A newer status queued while its push is running is not dropped: the row runs again."""
+    key = "push:acme:jira:ACME-1"
+    job_id = add(engine, kind="push", dedupe=key, payload={"status": "old"})
+    running = held(engine, job_id)
+    assert add(engine, kind="push", dedupe=key, payload={"status": "new"}) is None
+    assert add(engine, kind="push", dedupe=key, payload={"status": "newer"}) is None
+    assert jobs.complete(engine, running) is True  # asked for again: pending, not done
+    again = held(engine, job_id)
+    assert again.payload["status"] == "newer" and again.attempts == 1
+    assert jobs.complete(engine, again) is False  # nothing new meanwhile: done
+    assert add(engine, kind="push", dedupe=key, payload={"status": "next"}) is not None
+
+
+def test_a_worker_whose_lease_was_taken_over_leaves_the_row_alone(engine: Engine) -> None:
+    """The first worker outlived its lease; the second holds the row; the first's outcome is
+    not recorded over the second's, and it can no longer renew."""
+    job_id = add(engine)
+    first = held(engine, job_id, lease=timedelta(seconds=-1))
+    second = held(engine, job_id)
+    assert jobs.renew(engine, first, lease=LEASE) is False
+    assert jobs.complete(engine, first) is False
+    with pytest.raises(jobs.LeaseLost):
+        jobs.fail(engine, first, "late", permanent=True)
+    assert jobs.renew(engine, second, lease=LEASE) is True
+    assert jobs.pending(engine, "acme") == [] and jobs.list_dead(engine) == []
+    assert jobs.complete(engine, second) is False
+
+
+def test_a_renewed_lease_is_not_swept(engine: Engine) -> None:
+    """A live worker renews its short lease, so the sweeper does not hand the row to another."""
+    job_id = add(engine)
+    claimed = held(engine, job_id, lease=timedelta(seconds=-1))
+    assert jobs.renew(engine, claimed, lease=LEASE) is True
+    assert scheduler.sweep(engine, lambda kind, job_id: None) == 0
+    assert jobs.claim(engine, claimed.id, lease=LEASE) is None
+
+
+def test_a_running_job_keeps_its_lease_and_loses_it_when_its_worker_stops(engine: Engine) -> None:
+    """The heartbeat renews a short lease while the job runs: no other worker can claim it; once
+    the worker is gone (no heartbeat) the lease runs out and another worker takes the row."""
+    from syncd.actors import Heartbeat
+
+    lease = timedelta(seconds=1.5)
+    job_id = add(engine)
+    claimed = held(engine, job_id, lease=lease)
+    with Heartbeat(engine, claimed, lease):
+        deadline = time.monotonic() + 4 * lease.total_seconds()
+        while time.monotonic() < deadline:
+            assert jobs.claim(engine, claimed.id, lease=LEASE) is None
+            assert scheduler.sweep(engine, lambda kind, job_id: None) == 0
+            time.sleep(0.2)
+    time.sleep(lease.total_seconds() + 0.5)
+    taken = jobs.claim(engine, claimed.id, lease=LEASE)
+    assert taken is not None and taken.attempts == 2
