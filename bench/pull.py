@@ -43,7 +43,6 @@ from syncd.connectors.jira import JiraConnector
 from syncd.connectors.jira_pull import FIELDS
 from syncd.db import make_engine
 from syncd.migrate import upgrade
-from syncd.model import PullResult
 
 LATENCY_MS = 50
 JQL = "project in (ACME, BETA)"
@@ -92,15 +91,14 @@ def syncd_pull(url: str, *, concurrency: int = 6, keep: bool = True) -> Row:
 
         async def pull() -> None:
             newest = None
+            sink = store.PageSink(engine, "bench", connector.id)  # as syncd.sync.pull stores
             try:
                 async for page in connector.pull(None):
                     if keep:
-                        await asyncio.to_thread(  # as syncd.sync.pull does
-                            store.commit_pull, engine, "bench", connector.id, page, final=False
-                        )
+                        sink.add(page)
                     seen.update(item.external_id for item in page.items)
                     newest = page.cursor or newest
-                store.commit_pull(engine, "bench", connector.id, PullResult(cursor=newest))
+                sink.close(newest)
             finally:
                 await connector.aclose()
 

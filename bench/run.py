@@ -224,16 +224,18 @@ def sandbox_process(issues: int, cards: int) -> Iterator[tuple[str, httpx.Client
 
 
 def syncd_pull(make: Callable[[], Any], since: datetime | None, engine: Engine) -> Row:
-    """One pull through a fresh connector, each page committed to the store as `sync` does."""
+    """One pull through a fresh connector, its pages committed to the store as `sync` does."""
     conn = make()
 
     async def go() -> tuple[int, datetime | None]:
         items, newest = 0, None
+        sink = store.PageSink(engine, "bench", conn.id)
         try:
             async for page in conn.pull(since):
-                store.commit_pull(engine, "bench", conn.id, page, final=False)
+                sink.add(page)
                 items += len(page.items)
                 newest = max(filter(None, (newest, page.cursor)), default=None)
+            sink.close(newest)
         finally:
             await conn.aclose()
         return items, newest

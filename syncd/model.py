@@ -6,10 +6,13 @@ Everything here is a frozen value. Datetimes are timezone-aware UTC; hours are f
 from __future__ import annotations
 
 import hashlib
+import operator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 
 class StatusCategory(StrEnum):
@@ -71,10 +74,13 @@ class WorkItem:
     content_hash: str = ""
 
     def with_hash(self) -> WorkItem:
-        """Return a copy whose `content_hash` covers every pulled field."""
-        from dataclasses import replace
+        """Set `content_hash` to cover every pulled field, and return the item.
 
-        return replace(self, content_hash=content_hash(self))
+        For the code that has just built the item, before anyone else holds it: a copy through
+        `dataclasses.replace` cost a fifth of normalizing a Jira issue.
+        """
+        object.__setattr__(self, "content_hash", content_hash(self))
+        return self
 
     @property
     def ident(self) -> tuple[str, str]:
@@ -99,15 +105,17 @@ class WorkItem:
 
 _ITEM_FIELDS = tuple(f.name for f in fields(WorkItem))
 _HASHED = tuple(name for name in _ITEM_FIELDS if name not in ("content_hash", "plan_task"))
+_hashed_values = operator.attrgetter(*_HASHED)
 
 
 def content_hash(item: WorkItem) -> str:
     """A stable digest of what was pulled (everything but the link and the hash itself).
 
-    It hashes the `repr` of the field values: every value is a str, number, enum, tuple or an
-    aware UTC datetime, whose reprs are stable, and it costs a tenth of a JSON round.
+    It hashes the values as JSON (orjson writes strings, numbers, enums, tuples, the nested
+    `StatusChange`s and aware datetimes the same way every time), at a third of the cost of
+    their `repr`.
     """
-    blob = repr(tuple(getattr(item, name) for name in _HASHED)).encode()
+    blob = orjson.dumps(_hashed_values(item))
     return hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 

@@ -9,16 +9,26 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.db import BaselineRow, Cursor, Item, Run, Snapshot, StatusHistory, SyncError
+from syncd.db import (
+    BaselineRow,
+    Cursor,
+    Item,
+    Run,
+    Snapshot,
+    StatusHistory,
+    SyncError,
+    UTCDateTime,
+)
 from syncd.model import PullResult, Quarantined, WorkItem, item_from_dict, utcnow
 
 CHUNK = 500
@@ -28,22 +38,31 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _item_row(client: str, item: WorkItem, now: datetime) -> dict[str, Any]:
-    return {
-        "client": client,
-        "source": item.source,
-        "external_id": item.external_id,
-        "key": item.key,
-        "title": item.title,
-        "category": item.category.value,
-        "updated": item.updated,
-        "plan_task": item.plan_task,
-        "deleted": item.deleted,
-        "archived": item.archived,
-        "content_hash": item.content_hash or "",
-        "data": item,  # the JSON column serializes the frozen value itself (see db.make_engine)
-        "stored_at": now,
-    }
+ITEM_COLUMNS = (
+    "client", "source", "external_id", "key", "title", "category", "updated", "plan_task",
+    "deleted", "archived", "content_hash", "data", "stored_at",
+)  # fmt: skip
+HISTORY_COLUMNS = (
+    "client", "source", "external_id", "at", "from_status", "to_status", "to_category",
+)  # fmt: skip
+
+
+def _item_row(client: str, item: WorkItem, now: datetime) -> tuple[Any, ...]:
+    return (
+        client,
+        item.source,
+        item.external_id,
+        item.key,
+        item.title,
+        item.category.value,
+        item.updated,
+        item.plan_task,
+        item.deleted,
+        item.archived,
+        item.content_hash or "",
+        item,  # the JSON column serializes the frozen value itself (see db.make_engine)
+        now,
+    )
 
 
 def upsert_items(session: Session, client: str, items: Iterable[WorkItem]) -> None:
@@ -60,19 +79,79 @@ def upsert_items(session: Session, client: str, items: Iterable[WorkItem]) -> No
             newest[item.ident] = item
     if not newest:
         return
-    dialect = session.get_bind().dialect.name
-    session.execute(_statements(dialect)[0], [_item_row(client, i, now) for i in newest.values()])
-    _record_history(session, client, newest.values(), dialect)
+    upsert, history = _statements(session.get_bind().dialect)
+    upsert.run(session, [_item_row(client, i, now) for i in newest.values()])
+    rows = [
+        (
+            client,
+            item.source,
+            item.external_id,
+            change.at,
+            change.from_status,
+            change.to_status,
+            change.to_category.value if change.to_category else None,
+        )
+        for item in newest.values()
+        for change in item.history
+    ]
+    if rows:
+        history.run(session, rows)
+
+
+class Bulk:
+    """One statement run for many rows straight through the driver, each value converted by its
+    column's own bind processor: the same SQL and values SQLAlchemy would send, without its
+    per-row parameter machinery, which cost more than the database's work (pulls of 10,000
+    issues spent 0.3 s in it)."""
+
+    def __init__(self, statement: Any, table: Table, columns: tuple[str, ...], dialect: Any):
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.names = list(compiled.positiontup or []) if compiled.positional else None
+        order = self.names or list(columns)
+        self.index = [columns.index(name) for name in order]
+        self.keys = order
+        processors = [
+            sqlite_utc_text
+            if dialect.name == "sqlite" and isinstance(table.c[name].type, UTCDateTime)
+            else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in order
+        ]  # the dialect's own types (SQLite's DATETIME writes its text form)
+        self.convert = [(at, p) for at, p in enumerate(processors) if p is not None]
+        self.same_order = self.index == list(range(len(columns)))
+
+    def run(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
+        converted: list[tuple[Any, ...]] = []
+        for row in rows:
+            values = list(row) if self.same_order else [row[i] for i in self.index]
+            for at, process in self.convert:
+                if values[at] is not None:
+                    values[at] = process(values[at])
+            converted.append(tuple(values))
+        params: list[Any] = (
+            converted
+            if self.names is not None
+            else [dict(zip(self.keys, row, strict=True)) for row in converted]
+        )
+        session.connection().exec_driver_sql(self.sql, params)
+
+
+def sqlite_utc_text(value: datetime) -> str:
+    """An aware datetime as the text SQLAlchemy's SQLite DATETIME stores for `UTCDateTime`
+    (`2026-11-20 09:15:30.000000`, in UTC), at a fifth of the cost of its two processors."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 @functools.cache
-def _statements(dialect: str) -> tuple[Any, Any]:
+def _statements(dialect: Any) -> tuple[Bulk, Bulk]:
     """The item upsert and the history insert for one dialect, built once (executemany)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     table = cast(Table, Item.__table__)
-    upsert = insert(table)
-    new = upsert.excluded
     keys = ("client", "source", "external_id")
+    upsert = insert(table).values({name: bindparam(name) for name in ITEM_COLUMNS})
+    new = upsert.excluded
     upsert = upsert.on_conflict_do_update(
         index_elements=list(keys),
         set_={c.name: getattr(new, c.name) for c in table.columns if c.name not in (*keys, "id")},
@@ -82,32 +161,22 @@ def _statements(dialect: str) -> tuple[Any, Any]:
             and_(new.updated == table.c.updated, new.content_hash != table.c.content_hash),
         ),
     )
-    history = insert(cast(Table, StatusHistory.__table__)).on_conflict_do_nothing()
-    return upsert, history
+    history_table = cast(Table, StatusHistory.__table__)
+    history = (
+        insert(history_table)
+        .values({name: bindparam(name) for name in HISTORY_COLUMNS})
+        .on_conflict_do_nothing()
+    )
+    return (
+        Bulk(upsert, table, ITEM_COLUMNS, dialect),
+        Bulk(history, history_table, HISTORY_COLUMNS, dialect),
+    )
 
 
 def _newer(a: WorkItem, b: WorkItem) -> bool:
     if a.updated is None or b.updated is None:
         return b.updated is None
     return a.updated >= b.updated
-
-
-def _record_history(session: Session, client: str, items: Iterable[WorkItem], dialect: str) -> None:
-    rows = [
-        {
-            "client": client,
-            "source": item.source,
-            "external_id": item.external_id,
-            "at": change.at,
-            "from_status": change.from_status,
-            "to_status": change.to_status,
-            "to_category": change.to_category.value if change.to_category else None,
-        }
-        for item in items
-        for change in item.history
-    ]
-    if rows:
-        session.execute(_statements(dialect)[1], rows)
 
 
 def quarantine(session: Session, client: str, bad: Sequence[Quarantined]) -> None:
@@ -150,6 +219,43 @@ def commit_pull(
         if result.census is not None:
             cursor.census_at = utcnow()
             _mark_gone(session, client, source, result.census)
+
+
+class PageSink:
+    """Where a pull's pages go: committed together once about `batch` items wait (or `seconds`
+    passed since the last commit), the rest with the cursor in `close`.
+
+    One transaction per ten pages instead of one per page cost a third less for 10,000 issues
+    (bench/pull.py); a crash in between repeats at most a batch, from the old cursor.
+    """
+
+    def __init__(
+        self, engine: Engine, client: str, source: str, *, batch: int = 1000, seconds: float = 2.0
+    ) -> None:
+        self.engine, self.client, self.source = engine, client, source
+        self.batch, self.seconds = batch, seconds
+        self.items: list[WorkItem] = []
+        self.quarantined: list[Quarantined] = []
+        self.last = time.monotonic()
+
+    def add(self, page: PullResult) -> None:
+        self.items.extend(page.items)
+        self.quarantined.extend(page.quarantined)
+        if len(self.items) + len(self.quarantined) >= self.batch or (
+            time.monotonic() - self.last >= self.seconds
+        ):
+            self._commit(PullResult(), final=False)
+
+    def close(self, cursor: datetime | None, census: frozenset[str] | None = None) -> None:
+        """Commit what waits and move the cursor, in one transaction."""
+        self._commit(PullResult(cursor=cursor, census=census), final=True)
+
+    def _commit(self, last: PullResult, *, final: bool) -> None:
+        result = PullResult(
+            items=self.items, quarantined=self.quarantined, cursor=last.cursor, census=last.census
+        )
+        commit_pull(self.engine, self.client, self.source, result, final=final)
+        self.items, self.quarantined, self.last = [], [], time.monotonic()
 
 
 def _mark_gone(session: Session, client: str, source: str, present: frozenset[str]) -> None:

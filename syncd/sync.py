@@ -20,7 +20,6 @@ from sqlalchemy.engine import Engine
 from syncd import jobs, metrics, store
 from syncd.clients import Client
 from syncd.connectors.base import Connector
-from syncd.model import PullResult
 
 if TYPE_CHECKING:
     from syncd.runtime import Runtime
@@ -66,8 +65,9 @@ async def pull(
 ) -> PullStats:
     """Pull one connector incrementally (a census every `census_every` pulls) into the store.
 
-    Pages are committed as they arrive; the cursor moves only after the last page, so a failure
-    at any point repeats work from the old cursor and never skips an item.
+    Pages are committed as they arrive, a batch at a time (`store.PageSink`); the cursor moves
+    only with the last of them, so a failure at any point repeats work from the old cursor and
+    never skips an item.
     """
     started = time.monotonic()
     own = connector is None
@@ -80,10 +80,13 @@ async def pull(
     run_id = store.start_run(engine, client.id, source, "pull")
     newest: datetime | None = since
     present: frozenset[str] | None = None
+    sink = store.PageSink(engine, client.id, source)
     try:
         async for page in conn.pull(since, census=census):
-            # in a thread, so the connector's requests in flight go on while the page is stored
-            await asyncio.to_thread(store.commit_pull, engine, client.id, source, page, final=False)
+            # On this loop, not in a thread: the answers in flight wait in the socket buffers for
+            # the few milliseconds a commit takes, and a thread lost more to handing the GIL back
+            # and forth than it gained (bench/pull.py: 2.1 s against 1.8 s for 10,000 issues).
+            sink.add(page)
             stats.pages += 1
             stats.items += len(page.items)
             stats.quarantined += len(page.quarantined)
@@ -93,7 +96,7 @@ async def pull(
                 present = page.census
             if on_page is not None:
                 on_page(stats)
-        store.commit_pull(engine, client.id, source, PullResult(cursor=newest, census=present))
+        sink.close(newest, present)
     except Exception as exc:
         metrics.PULLS.labels(client.id, source, "failed").inc()
         store.finish_run(engine, run_id, ok=False, items=stats.items, error=str(exc))

@@ -113,6 +113,7 @@ class JiraConnector:
         self.remote = Remote(self.client, service="jira", on_throttle=self.limit.throttled)
         self.once = Remote(self.client, service="jira", attempts=1)  # non-idempotent writes
         self.meta: Meta | None = None
+        self._me: dict[str, Any] | None = None
         self._meta_lock = asyncio.Lock()
         self._meta_key = (
             config.url,
@@ -126,24 +127,34 @@ class JiraConnector:
     def __repr__(self) -> str:
         return f"JiraConnector(id={self.id!r}, url={self.config.url!r})"
 
+    def _cached_meta(self) -> Meta | None:
+        if self.meta is None:
+            cached = _META_CACHE.get(self._meta_key)
+            if cached is not None and cached[0] > time.monotonic():
+                self.meta = cached[1]
+        return self.meta
+
+    async def check_account(self) -> None:
+        """`/myself` unless the meta is known: refused credentials cost this one request, and a
+        site that counts failed logins (CAPTCHA) sees one, not one per request in flight."""
+        async with self._meta_lock:
+            if self._cached_meta() is None and self._me is None:
+                self._me = await self.remote.json("GET", f"{self.api}/myself")
+
     async def load_meta(self) -> Meta:
         """The field catalogue and the account's time zone: read once, then kept for an hour.
 
         The cache is per process and per site, credential and field names, so the daemon, which
         builds a connector for every job, still pulls an unchanged site in one request.
         """
+        await self.check_account()
         async with self._meta_lock:
-            if self.meta is None:
-                cached = _META_CACHE.get(self._meta_key)
-                if cached is not None and cached[0] > time.monotonic():
-                    self.meta = cached[1]
-                    return self.meta
-                # /myself first: refused credentials then cost one request, not two
-                me = await self.remote.json("GET", f"{self.api}/myself")
+            meta = self._cached_meta()
+            if meta is None:
                 fields = await self.remote.json("GET", f"{self.api}/field")
-                self.meta = Meta.read(self.config, fields, me)
-                _META_CACHE[self._meta_key] = (time.monotonic() + META_TTL, self.meta)
-            return self.meta
+                meta = self.meta = Meta.read(self.config, fields, self._me or {})
+                _META_CACHE[self._meta_key] = (time.monotonic() + META_TTL, meta)
+            return meta
 
     def pull(self, since: datetime | None, *, census: bool = False) -> AsyncIterator[PullResult]:
         """Pages of issues updated at or after `since - OVERLAP` (all when None)."""

@@ -3,12 +3,16 @@
 `fan_out(jobs, width=n)` starts each job that `jobs` yields, keeps at most `n` of them started
 but not yet consumed (so memory stays flat however many pages a pull has), and yields results
 in completion order. The first failure cancels everything else and is raised.
+
+`Ahead(source)` starts fetching the first item of an async iterator at once, so that request
+overlaps whatever the caller does before it reads.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -75,3 +79,33 @@ async def fan_out(jobs: AsyncIterator[Job[T]], *, width: int) -> AsyncIterator[T
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+class Ahead(Generic[T]):
+    """An async iterator over `source` whose first item is already on its way."""
+
+    def __init__(self, source: AsyncGenerator[T, None]) -> None:
+        self.source = source
+        self.first: asyncio.Task[T] | None = asyncio.create_task(_next(source))
+
+    def __aiter__(self) -> Ahead[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self.first is not None:
+            first, self.first = self.first, None
+            return await first
+        return await anext(self.source)
+
+    async def aclose(self) -> None:
+        """Stop: the first fetch cancelled if nobody read it, its failure dropped with it."""
+        if self.first is not None:
+            self.first.cancel()
+            with contextlib.suppress(BaseException):
+                await self.first
+            self.first = None
+        await self.source.aclose()
+
+
+async def _next(source: AsyncGenerator[T, None]) -> T:
+    return await anext(source)

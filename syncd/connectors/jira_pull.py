@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from syncd.connectors.base import OVERLAP
-from syncd.connectors.jira_fanout import Job, fan_out
+from syncd.connectors.jira_fanout import Ahead, Job, fan_out
 from syncd.connectors.jira_normalize import normalize_issue
 from syncd.errors import MappingError, TransientError
 from syncd.model import PullResult, Quarantined, StatusCategory, WorkItem
@@ -37,6 +37,7 @@ FIELDS = (
     "resolutiondate", "resolution", "labels", "components", "timetracking", "subtasks", "parent",
 )  # fmt: skip
 ORDER_BY = re.compile(r"\s+order\s+by\s+.*$", re.IGNORECASE | re.DOTALL)
+UTC_ZONE = ZoneInfo("UTC")
 CATEGORIES: dict[str, StatusCategory] = {}  # per-client overrides would go here
 
 
@@ -188,7 +189,7 @@ async def census_ids(connector: JiraConnector) -> frozenset[str]:
     return frozenset(ids)
 
 
-async def list_ids(connector: JiraConnector, jql: str) -> AsyncIterator[list[str]]:
+async def list_ids(connector: JiraConnector, jql: str) -> AsyncGenerator[list[str], None]:
     """Issue ids in query order, a listing page at a time (Cloud token paging)."""
     token: str | None = None
     while True:
@@ -205,34 +206,48 @@ async def list_ids(connector: JiraConnector, jql: str) -> AsyncIterator[list[str
 async def pull_cloud(
     connector: JiraConnector, since: datetime | None, *, census: bool = False
 ) -> AsyncIterator[PullResult]:
-    """A Cloud pull: one full page, then ids + bulk fetch when there is more."""
+    """A Cloud pull: one full page, then ids + bulk fetch when there is more (a first pull, with
+    no cursor, goes to the ids at once)."""
     start_count = connector.remote.counters.requests
-    meta = await connector.load_meta()
-    jql = build_jql(connector.config.jql, since, meta.account_tz, order="updated ASC, key ASC")
+    order = "updated ASC, key ASC"
+    ids: Ahead[list[str]] | None = None
     census_task = asyncio.create_task(census_ids(connector)) if census and since else None
-    pages = Pages(connector, meta, cloud_histories)
     try:
+        if since is None:  # a first pull is seldom one page: list the ids beside the catalogue
+            await connector.check_account()
+            everything = build_jql(connector.config.jql, None, UTC_ZONE, order=order)
+            ids = Ahead(list_ids(connector, everything))
+        meta = await connector.load_meta()
+        jql = build_jql(connector.config.jql, since, meta.account_tz, order=order)
+        pages = Pages(connector, meta, cloud_histories)
         batch = min(BULK, connector.config.page_size)
-        body = {
-            "jql": jql,
-            "fields": wanted_fields(meta),
-            "expand": "changelog",
-            "maxResults": batch,
-        }
-        first = await connector.remote.json("POST", f"{connector.api}/search/jql", json=body)
-        raws = list(first.get("issues") or [])
-        if first.get("nextPageToken") and not first.get("isLast", False):
-            yield pages.page(raws)
-            seen = {str(r.get("id")) for r in raws}
-            async for result in bulk_details(
-                connector, list_ids(connector, jql), seen, pages, batch
-            ):
+        if ids is not None:
+            async for result in bulk_details(connector, ids, set(), pages, batch):
                 yield result
             last = await pages.rest()
         else:
-            last = merge(pages.page(raws), await pages.rest())
+            body = {
+                "jql": jql,
+                "fields": wanted_fields(meta),
+                "expand": "changelog",
+                "maxResults": batch,
+            }
+            first = await connector.remote.json("POST", f"{connector.api}/search/jql", json=body)
+            raws = list(first.get("issues") or [])
+            if first.get("nextPageToken") and not first.get("isLast", False):
+                yield pages.page(raws)
+                seen = {str(r.get("id")) for r in raws}
+                async for result in bulk_details(
+                    connector, list_ids(connector, jql), seen, pages, batch
+                ):
+                    yield result
+                last = await pages.rest()
+            else:
+                last = merge(pages.page(raws), await pages.rest())
         seen_all = await census_task if census_task is not None else None
     finally:
+        if ids is not None:
+            await ids.aclose()
         if census_task is not None and not census_task.done():
             census_task.cancel()
     if census and since is None:

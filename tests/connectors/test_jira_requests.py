@@ -98,14 +98,19 @@ def test_cloud_incremental_pull_is_one_search() -> None:
     assert request_problems(router) == []
 
 
-def test_cloud_big_pull_lists_ids_then_fetches_in_bulk() -> None:
-    """More than one page: ids listed with nextPageToken, details by bulkfetch, none twice."""
+@pytest.mark.parametrize("first_pull", [False, True], ids=["incremental", "first-pull"])
+def test_cloud_big_pull_lists_ids_then_fetches_in_bulk(first_pull: bool) -> None:
+    """More than one page: ids listed with nextPageToken, details by bulkfetch, none twice. An
+    incremental pull reads one full page first (often all there is); a first pull lists the ids
+    at once."""
+    full_searches: list[dict[str, Any]] = []
     with respx.mock() as router:
         meta_routes(router, CLOUD, 3)
 
         def search(request: httpx.Request) -> httpx.Response:
             body = json.loads(request.content)
             if body["fields"] != ["id"]:
+                full_searches.append(body)
                 return httpx.Response(200, json={"issues": [issue(1)], "nextPageToken": "p2"})
             if "nextPageToken" not in body:
                 ids = [{"id": str(10000 + n)} for n in (1, 2, 3)]
@@ -118,10 +123,17 @@ def test_cloud_big_pull_lists_ids_then_fetches_in_bulk() -> None:
 
         router.post(f"{CLOUD}/rest/api/3/search/jql").mock(side_effect=search)
         fetch = router.post(f"{CLOUD}/rest/api/3/issue/bulkfetch").mock(side_effect=bulk)
-        pages = run(pages_of(connector(page_size=2)))
+        since = None if first_pull else datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+        pages = run(pages_of(connector(page_size=2), since))
     keys = [item.key for page in pages for item in page.items]
     assert sorted(keys) == ["ACME-1", "ACME-2", "ACME-3", "ACME-4"]
-    assert fetch.call_count == 2
+    fetched = [json.loads(c.request.content)["issueIdsOrKeys"] for c in fetch.calls]
+    if first_pull:
+        assert full_searches == []
+        assert sorted(fetched) == [["10001", "10002"], ["10003"], ["10004"]]
+    else:
+        assert len(full_searches) == 1
+        assert sorted(fetched) == [["10002", "10003"], ["10004"]]  # ACME-1 came with the page
     assert request_problems(router) == []
 
 
@@ -141,7 +153,7 @@ def test_cut_short_changelog_is_fetched_in_bulk() -> None:
         logs = router.post(f"{CLOUD}/rest/api/3/changelog/bulkfetch").respond(
             json={"issueChangeLogs": [{"issueId": "10001", "changeHistories": [change]}]}
         )
-        pages = run(pages_of(connector()))
+        pages = run(pages_of(connector(), datetime(2026, 11, 20, 9, 0, tzinfo=UTC)))
     assert json.loads(logs.calls.last.request.content)["fieldIds"] == ["status"]
     assert pages[-1].items[0].history[0].to_status == "In Progress"
     assert request_problems(router) == []
@@ -176,17 +188,21 @@ def test_429_with_retry_after_is_retried() -> None:
                 httpx.Response(200, json={"issues": [issue(1)], "isLast": True}),
             ]
         )
-        pages = run(pages_of(connector()))
+        pages = run(pages_of(connector(), datetime(2026, 11, 20, 9, 0, tzinfo=UTC)))
     assert len(pages[-1].items) == 1
 
 
-def test_401_raises_auth_error_once() -> None:
-    """Refused credentials: AuthError after a single request."""
+@pytest.mark.parametrize("first_pull", [True, False], ids=["first-pull", "incremental"])
+def test_401_raises_auth_error_once(first_pull: bool) -> None:
+    """Refused credentials: AuthError after a single request, `/myself`, on a first pull too
+    (a site that counts failed logins sees one)."""
+    refused = {"status_code": 401, "json": {"errorMessages": ["no"]}}
     with respx.mock() as router:
-        me = router.get(f"{CLOUD}/rest/api/3/myself").respond(401, json={"errorMessages": ["no"]})
+        me = router.get(f"{CLOUD}/rest/api/3/myself").respond(**refused)
+        since = None if first_pull else datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
         with pytest.raises(AuthError):
-            run(pages_of(connector()))
-    assert me.call_count == 1
+            run(pages_of(connector(), since))
+    assert me.call_count == 1  # any other request would have failed as not mocked
 
 
 def test_missing_transition_is_a_warning() -> None:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from syncd import store
@@ -135,3 +137,40 @@ def test_clients_are_isolated_by_key(engine: Engine) -> None:
         store.upsert_items(session, "acme", [item()])
         store.upsert_items(session, "beta", [replace(item(), title="other").with_hash()])
     assert store.count_items(engine, "acme") == 1 and store.count_items(engine, "beta") == 1
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.timezones()
+    )
+)
+def test_the_fast_sqlite_datetime_text_is_what_sqlalchemy_writes(moment: datetime) -> None:
+    """The bulk writer's own conversion of an aware datetime equals SQLAlchemy's two processors
+    (so rows written either way compare and read back alike)."""
+    from sqlalchemy.dialects import sqlite
+
+    from syncd.db import UTCDateTime
+
+    dialect = sqlite.dialect()
+    impl = UTCDateTime().dialect_impl(dialect)
+    process = impl.bind_processor(dialect)
+    assert process is not None
+    assert store.sqlite_utc_text(moment) == process(moment)
+
+
+def test_items_written_in_bulk_read_back_through_the_orm_and_compare_in_sql(engine: Engine) -> None:
+    """Rows from the driver-level upsert are the rows SQLAlchemy reads: the same datetimes,
+    the same JSON, and `updated` compared correctly in SQL across whole and fractional seconds."""
+    whole = item("1", updated=T0)
+    fraction = item("1", updated=T0 + timedelta(microseconds=250))
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [whole])
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [fraction])
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [replace(whole, title="stale").with_hash()])
+    [back] = store.load_items(engine, "acme")
+    assert back == fraction and back.updated is not None and back.updated.tzinfo is UTC
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(sa.text("updated")).select_from(sa.text("items"))).scalar()
+    assert stored is not None
