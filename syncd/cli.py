@@ -76,10 +76,11 @@ app.add_typer(dlq_app, name="dlq")
 
 def _runtime(config_dir: Path | None = None, *, strict: bool = False) -> Runtime:
     from syncd.migrate import upgrade
-    from syncd.runtime import install, load
+    from syncd.runtime import freeze_startup_heap, install, load
 
     rt = install(load(settings(config_dir), strict=strict))
     upgrade(rt.engine)
+    freeze_startup_heap()
     return rt
 
 

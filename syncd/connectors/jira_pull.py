@@ -269,22 +269,22 @@ async def bulk_details(
 ) -> AsyncIterator[PullResult]:
     """Fetch listed ids in bulk over several connections, yielding pages as they complete."""
     body = {"fields": wanted_fields(pages.meta), "expand": ["changelog"]}
+    url = f"{connector.api}/issue/bulkfetch"
 
-    async def fetch(ids: list[str]) -> list[dict[str, Any]]:
+    async def fetch(ids: list[str]) -> bytes:
         async with connector.limit:
-            data = await connector.remote.json(
-                "POST", f"{connector.api}/issue/bulkfetch", json={"issueIdsOrKeys": ids, **body}
-            )
-        return list(data.get("issues") or [])
+            return await connector.remote.body("POST", url, json={"issueIdsOrKeys": ids, **body})
 
-    async def jobs() -> AsyncIterator[Job[list[dict[str, Any]]]]:
+    async def jobs() -> AsyncIterator[Job[bytes]]:
         async for ids in id_pages:
             fresh = [i for i in ids if i not in skip]
             for start in range(0, len(fresh), batch):
                 yield partial(fetch, fresh[start : start + batch])
 
-    async for raws in fan_out(jobs(), width=connector.config.concurrency * 2):
-        yield pages.page(raws)
+    # answers wait as bytes and are decoded one at a time, as they are normalized
+    async for answer in fan_out(jobs(), width=connector.config.concurrency * 2):
+        data = connector.remote.decode(answer, f"POST {url}") or {}
+        yield pages.page(list(data.get("issues") or []))
 
 
 async def pull_datacenter(
@@ -316,34 +316,34 @@ async def dc_search(
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Offset pages of a search: the first one, then every other one concurrently."""
 
-    async def page_at(start: int) -> dict[str, Any]:
+    url = f"{connector.api}/search"
+
+    async def page_at(start: int) -> bytes:
         params = {"jql": jql, "startAt": start, "maxResults": size, "fields": fields}
         if fields != "id":
             params["expand"] = "changelog"
         async with connector.limit:
-            data: dict[str, Any] = await connector.remote.json(
-                "GET", f"{connector.api}/search", params=params
-            )
-        return data
+            return await connector.remote.body("GET", url, params=params)
 
-    first = await page_at(0)
+    def decoded(answer: bytes) -> dict[str, Any]:
+        return connector.remote.decode(answer, f"GET {url}") or {}
+
+    first = decoded(await page_at(0))
     yield list(first.get("issues") or [])
     total, size = int(first.get("total") or 0), int(first.get("maxResults") or 0)
     if size <= 0 or total <= size:
         return
 
-    async def checked(offset: int) -> list[dict[str, Any]]:
-        data = await page_at(offset)
+    async def jobs() -> AsyncIterator[Job[bytes]]:
+        for offset in range(size, total, size):
+            yield partial(page_at, offset)
+
+    # answers wait as bytes and are decoded one at a time, as they are normalized
+    async for answer in fan_out(jobs(), width=connector.config.concurrency * 2):
+        data = decoded(answer)
         if int(data.get("total") or 0) < total:  # items left the result: offsets shifted
             raise TransientError("Jira results shrank while paging; pull again", service="jira")
-        return list(data.get("issues") or [])
-
-    async def jobs() -> AsyncIterator[Job[list[dict[str, Any]]]]:
-        for offset in range(size, total, size):
-            yield partial(checked, offset)
-
-    async for raws in fan_out(jobs(), width=connector.config.concurrency * 2):
-        yield raws
+        yield list(data.get("issues") or [])
 
 
 async def dc_census(connector: JiraConnector) -> frozenset[str]:
