@@ -83,7 +83,7 @@ class SandboxProcess:
         self.process.wait(timeout=10)
 
 
-def syncd_pull(url: str, *, concurrency: int = 6, keep: bool = True) -> Row:
+def syncd_pull(url: str, *, concurrency: int = 10, keep: bool = True) -> Row:
     """A full pull through the connector, each page committed into a fresh SQLite store."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")

@@ -49,7 +49,12 @@ class JiraConfig(Strict):
     story_points_field: str = "Story Points"
     webhook_secret_env: str | None = None
     page_size: int = Field(default=100, ge=1, le=5000)
-    concurrency: int = Field(default=6, ge=1, le=32)
+    concurrency: int = Field(
+        default=10,
+        ge=1,
+        le=32,
+        description="requests in flight at most; halved on every 429 and grown back slowly",
+    )
     census_every: int = Field(default=24, ge=1, description="pulls between id censuses")
     push: JiraPush = Field(default_factory=JiraPush)
 

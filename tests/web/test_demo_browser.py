@@ -78,8 +78,9 @@ def test_a_dead_letter_is_replayed_from_the_page(page: Page, demo_site: DemoSite
         assert job is not None
         session.flush()
         job_id = job.id
-    assert jobs.claim(engine, job_id, lease=timedelta(minutes=1), kind="pull") is not None
-    jobs.fail(engine, job_id, "AuthError: GET /myself: not authorized (401)", permanent=True)
+    claimed = jobs.claim(engine, job_id, lease=timedelta(minutes=1), kind="pull")
+    assert claimed is not None
+    jobs.fail(engine, claimed, "AuthError: GET /myself: not authorized (401)", permanent=True)
     page.goto(f"{demo_site.url}/clients/acme?token={demo_site.token}")
     row = page.locator(f'tr[data-job="{job_id}"]')
     assert "not authorized" in row.inner_text()
