@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from syncd.sandbox.config import Faults, SandboxConfig
 from syncd.sandbox.state import State
@@ -34,3 +34,6 @@ class Context:
     search_cache: dict[tuple[str, int, datetime], tuple[bool, list[str]]] = field(
         default_factory=dict
     )
+    # rendered issues: (state version, clock, flavour, fields, expand, properties, key) -> JSON;
+    # a bench's repeated pulls then cost the sandbox a dump, not a render, of each issue
+    render_cache: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)

@@ -154,4 +154,5 @@ def comment_property(call: Call) -> Response:
 def put_comment_property(call: Call) -> Response:
     """`PUT /comment/{id}/properties/{prop}`: 201 created, 200 updated."""
     created = put_value(call, find_comment_anywhere(call).properties)
+    call.ctx.state.touch()
     return Response(status_code=201 if created else 200)

@@ -177,6 +177,7 @@ def do_transition(call: Call) -> Response:
     state = call.ctx.state
     when = state.clock.tick()
     history = record_status_change(state, issue, target.id, when, author=BOT_ACCOUNT)
+    state.touch()
     notify_issue(call.ctx, issue, history=history, user=BOT_ACCOUNT)
     return Response(status_code=204)
 
@@ -205,4 +206,5 @@ def delete_property(call: Call) -> Response:
     issue = find_issue(call)
     if issue.properties.pop(call.path["prop"], None) is None:
         raise ApiError(404, f"The property with key '{call.path['prop']}' does not exist.")
+    call.ctx.state.touch()
     return Response(status_code=204)

@@ -34,6 +34,7 @@ ID_ONLY_CAP = 5000
 FIELDS_CAP = 100
 DC_CAP = 1000
 SEARCH_CACHE_SIZE = 32
+RENDER_CACHE_SIZE = 20_000  # issues; any change to the data starts it afresh
 
 
 def run_jql(ctx: Context, text: str, *, require_bounded: bool) -> list[Issue]:
@@ -101,18 +102,28 @@ def render_issues(
     id_only = fields == ["id"]
     expand = {e.lower() for e in split_list(args.get("expand"))}
     properties = split_list(args.get("properties"))[:5]
-    return [
-        issue_json(
-            call.ctx.state,
-            i,
-            call.flavour,
-            fields=[f for f in fields if f not in ("id", "key")],
-            expand=expand,
-            properties=properties,
-            id_only=id_only,
-        )
-        for i in issues
-    ]
+    state, cache = call.ctx.state, call.ctx.render_cache
+    shown = [f for f in fields if f not in ("id", "key")]
+    shape: tuple[Any, ...] = (state.version, state.clock.now(), call.flavour)
+    shape += (tuple(fields), tuple(sorted(expand)), tuple(properties))
+    out = []
+    for issue in issues:
+        key = (*shape, issue.key)
+        rendered = cache.get(key)
+        if rendered is None:
+            if len(cache) >= RENDER_CACHE_SIZE:
+                cache.clear()
+            rendered = cache[key] = issue_json(
+                state,
+                issue,
+                call.flavour,
+                fields=shown,
+                expand=expand,
+                properties=properties,
+                id_only=id_only,
+            )
+        out.append(rendered)
+    return out
 
 
 def encode_token(snapshot: int, offset: int) -> str:

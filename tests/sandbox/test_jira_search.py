@@ -63,3 +63,31 @@ def test_cloud_rejects_wrong_token(sandbox: Sandbox) -> None:
     )
     assert response.status_code == 401
     assert response.json()["errorMessages"]
+
+
+def test_a_rendered_issue_is_fresh_after_every_kind_of_write(cloud: httpx.Client) -> None:
+    """Rendered issues are reused between reads, never across a change: an edit, a transition,
+    a property put and deleted each show in the next bulk fetch."""
+
+    def fetched() -> dict[str, object]:
+        body = {"issueIdsOrKeys": ["ACME-7"], "fields": ["summary", "status"]}
+        answer = cloud.post("/issue/bulkfetch", json={**body, "properties": ["syncd.probe"]})
+        [issue] = answer.json()["issues"]
+        return {
+            "summary": issue["fields"]["summary"],
+            "status": issue["fields"]["status"]["name"],
+            "probe": issue.get("properties", {}).get("syncd.probe"),
+        }
+
+    first = fetched()
+    assert fetched() == first  # from the cache, the same
+    cloud.put("/issue/ACME-7", json={"fields": {"summary": "Renamed"}}).raise_for_status()
+    assert fetched()["summary"] == "Renamed"
+    moves = cloud.get("/issue/ACME-7/transitions").json()["transitions"]
+    target = next(t for t in moves if t["to"]["name"] != first["status"])
+    cloud.post("/issue/ACME-7/transitions", json={"transition": {"id": target["id"]}})
+    assert fetched()["status"] == target["to"]["name"]
+    cloud.put("/issue/ACME-7/properties/syncd.probe", json={"n": 1}).raise_for_status()
+    assert fetched()["probe"] == {"n": 1}
+    cloud.delete("/issue/ACME-7/properties/syncd.probe").raise_for_status()
+    assert fetched()["probe"] is None
