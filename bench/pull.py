@@ -47,6 +47,7 @@ from syncd.connectors.jira_pull import FIELDS
 from syncd.db import make_engine
 from syncd.migrate import upgrade
 from syncd.runtime import freeze_startup_heap
+from syncd.sandbox.config import Creds
 
 LATENCY_MS = 50
 JQL = "project in (ACME, BETA)"
@@ -56,11 +57,14 @@ Row = dict[str, Any]
 
 
 class SandboxProcess:
-    """`python -m syncd.sandbox` in a child process, steered through `/_admin`."""
+    """`python -m syncd.sandbox` in a child process, steered through `/_admin`: its CPU and
+    memory are not the client's. It answers to `trello_url`, `creds` and `board_ids` as a
+    `Sandbox` object does, so the same client code runs against either."""
 
-    def __init__(self, issues: int) -> None:
+    def __init__(self, issues: int, *, cards: int = 0, trello_limits: bool = False) -> None:
         command = [sys.executable, "-m", "syncd.sandbox", "--port", "0", "--issues", str(issues),
-                   "--cards", "0", "--latency-ms", str(LATENCY_MS), "--seed", "1"]  # fmt: skip
+                   "--cards", str(cards), "--latency-ms", str(LATENCY_MS), "--seed", "1",
+                   *(["--trello-limits"] if trello_limits else [])]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         first = self.process.stdout.readline()
@@ -68,6 +72,11 @@ class SandboxProcess:
             self.process.kill()
             raise RuntimeError(f"the sandbox did not start: {first!r}")
         self.url = first.rsplit(" ", 1)[1].strip()
+        self.trello_url = f"{self.url}/trello/1"
+        self.creds = Creds()
+        banner = [self.process.stdout.readline() for _ in range(5)]
+        boards = next((line for line in banner if line.strip().startswith("boards:")), "")
+        self.board_ids = boards.split(":", 1)[1].replace(",", " ").split() if boards else []
         self.admin = httpx.Client(base_url=f"{self.url}/_admin", timeout=60)
 
     def faults(self, **settings: Any) -> None:

@@ -1,11 +1,12 @@
 """Pulling a Trello board: syncd's connector against py-trello, over the sandbox at 50 ms latency.
 
-Part 1, a full pull of one board (5,000 and 10,000 cards) with Trello's limits on: wall time,
-requests, bytes received, peak Python memory (tracemalloc, in a second run so it does not slow
-the timed one) and items received. syncd reads lists, labels, members, custom fields, every
-card with checklists and custom field values, and the list-move history; py-trello reads the
-board, its lists and `all_cards()` (no history), and in a second row also pages the board's
-list-move actions with `fetch_actions`, the history syncd needs for real start and finish dates.
+Part 1, a full pull of one board (5,000 and 10,000 cards) with Trello's limits on, the sandbox
+in its own process: wall time, requests, bytes received, peak Python memory of the client
+(tracemalloc, in a second run so it does not slow the timed one) and items received. syncd
+reads lists, labels, members, custom fields, every card with checklists and custom field
+values, and the list-move history; py-trello reads the board, its lists and `all_cards()` (no
+history), and in a second row also pages the board's list-move actions with `fetch_actions`,
+the history syncd needs for real start and finish dates.
 
 Part 2, trouble: 5% 5xx, 2% dropped connections and the per-token budget (100 / 10 s), while
 each client reads 60 cards one by one. py-trello raises at the first bad answer; syncd paces,
@@ -28,6 +29,7 @@ from typing import Any
 import requests
 from trello import TrelloClient  # type: ignore[import-untyped]
 
+from bench.pull import SandboxProcess
 from syncd.connectors.trello import TrelloConnector
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
 from tests.connectors.harness_trello import trello_config, trello_secrets
@@ -110,11 +112,11 @@ def measure(run: Callable[[Sandbox], dict[str, Any]], sb: Sandbox) -> dict[str, 
 
 
 def full_pulls(sizes: list[int]) -> list[dict[str, Any]]:
+    """The sandbox in its own process, so peak memory is the client's alone."""
     rows = []
     for size in sizes:
-        config = SandboxConfig(seed=1, jira_issues=0, trello_cards=size,
-                               latency_ms=LATENCY_MS, trello_limits=True)  # fmt: skip
-        with Sandbox(config) as sb:
+        sb = SandboxProcess(0, cards=size, trello_limits=True)
+        try:
             clients = (
                 ("syncd", syncd_pull),
                 ("py-trello", pytrello_pull),
@@ -122,6 +124,8 @@ def full_pulls(sizes: list[int]) -> list[dict[str, Any]]:
             )
             for name, run in clients:
                 rows.append({"cards": size, "client": name, **measure(run, sb)})
+        finally:
+            sb.stop()
     return rows
 
 
