@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import httpx
@@ -10,7 +11,13 @@ import pytest
 import respx
 
 from syncd import http
-from syncd.errors import AuthError, NotFoundError, PermanentError, RateLimitedError
+from syncd.errors import (
+    AuthError,
+    NotFoundError,
+    PermanentError,
+    RateLimitedError,
+    TransientError,
+)
 
 
 def remote(**kwargs: object) -> http.Remote:
@@ -209,3 +216,20 @@ def test_usage_headers_are_read_from_every_answer() -> None:
     )
     asyncio.run(r.request("GET", "/x"))
     assert pacer.try_acquire((key,)) > 0
+
+
+@pytest.mark.parametrize("size", [10, http.LARGE_BODY + 10], ids=["small", "large"])
+def test_answers_small_and_large_decode_alike_and_bad_json_is_transient(size: int) -> None:
+    """Small answers go through orjson, large ones through the standard library (no document
+    tree at 15 times the body): the same values; JSON that is not JSON is a TransientError
+    saying where, either way."""
+    remote = http.Remote(httpx.AsyncClient(), service="jira")
+    value = {
+        "issues": [{"id": str(n), "key": f"ACME-{n}", "x": "é" * 5} for n in range(size // 60)]
+    }
+    body = json.dumps(value).encode()
+    assert (len(body) >= http.LARGE_BODY) == (size > http.LARGE_BODY)
+    assert remote.decode(body, "GET https://jira.test/rest/api/3/search") == value
+    with pytest.raises(TransientError, match="GET /rest/api/3/search: the answer is not JSON"):
+        remote.decode(body[:-1], "GET https://jira.test/rest/api/3/search")
+    assert remote.decode(b"", "GET https://jira.test/x") is None
