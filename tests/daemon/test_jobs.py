@@ -205,11 +205,11 @@ def test_a_running_job_keeps_its_lease_and_loses_it_when_its_worker_stops(engine
     the worker is gone (no heartbeat) the lease runs out and another worker takes the row."""
     from syncd.actors import Heartbeat
 
-    lease = timedelta(seconds=1.5)
+    lease = timedelta(seconds=2.4)  # a beat every 0.8 s: 1.6 s of slack on a busy machine
     job_id = add(engine)
     claimed = held(engine, job_id, lease=lease)
     with Heartbeat(engine, claimed, lease):
-        deadline = time.monotonic() + 4 * lease.total_seconds()
+        deadline = time.monotonic() + 2 * lease.total_seconds()  # outlives two leases
         while time.monotonic() < deadline:
             assert jobs.claim(engine, claimed.id, lease=LEASE) is None
             assert scheduler.sweep(engine, lambda kind, job_id: None) == 0
