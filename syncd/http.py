@@ -324,21 +324,21 @@ class Remote:
         log.info("%s: retry %d after %s", self.service, state.attempt_number, exc)
 
     async def json(self, method: str, url: str, **kwargs: Any) -> Any:
-        return self.decode(await self.body(method, url, **kwargs), f"{method} {url}")
+        return self.decode(await self.body(method, url, **kwargs), method, url)
 
     async def body(self, method: str, url: str, **kwargs: Any) -> bytes:
         """The answer's bytes, for `decode` later: bytes wait in a queue without costing the
         garbage collector anything, where a decoded page is a hundred thousand objects."""
         return (await self.request(method, url, **kwargs)).content
 
-    def decode(self, body: bytes, where: str) -> Any:
-        """JSON from an answer's bytes (None when empty); not JSON is a transient error."""
+    def decode(self, body: bytes, method: str, url: str) -> Any:
+        """JSON from the bytes of an answer to `method url` (None when empty); not JSON is a
+        transient error."""
         if not body:
             return None
         try:
             return (orjson.loads if len(body) < LARGE_BODY else json.loads)(body)
         except json.JSONDecodeError as exc:  # orjson's error is a subclass
-            method, _, url = where.partition(" ")
             raise TransientError(
                 f"{method} {httpx.URL(url).path}: the answer is not JSON ({exc})",
                 service=self.service,

@@ -107,15 +107,14 @@ class Bulk:
     def __init__(self, statement: Any, table: Table, columns: tuple[str, ...], dialect: Any):
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
-        self.names = list(compiled.positiontup or []) if compiled.positional else None
-        order = self.names or list(columns)
-        self.index = [columns.index(name) for name in order]
-        self.keys = order
+        self.positional = bool(compiled.positional)  # SQLite: `?` in `positiontup` order
+        self.order = list(compiled.positiontup or []) if self.positional else list(columns)
+        self.index = [columns.index(name) for name in self.order]
         processors = [
             sqlite_utc_text
             if dialect.name == "sqlite" and isinstance(table.c[name].type, UTCDateTime)
             else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in order
+            for name in self.order
         ]  # the dialect's own types (SQLite's DATETIME writes its text form)
         self.convert = [(at, p) for at, p in enumerate(processors) if p is not None]
         self.same_order = self.index == list(range(len(columns)))
@@ -130,8 +129,8 @@ class Bulk:
             converted.append(tuple(values))
         params: list[Any] = (
             converted
-            if self.names is not None
-            else [dict(zip(self.keys, row, strict=True)) for row in converted]
+            if self.positional
+            else [dict(zip(self.order, row, strict=True)) for row in converted]
         )
         session.connection().exec_driver_sql(self.sql, params)
 

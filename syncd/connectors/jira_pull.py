@@ -283,7 +283,7 @@ async def bulk_details(
 
     # answers wait as bytes and are decoded one at a time, as they are normalized
     async for answer in fan_out(jobs(), width=connector.config.concurrency * 2):
-        data = connector.remote.decode(answer, f"POST {url}") or {}
+        data = connector.remote.decode(answer, "POST", url) or {}
         yield pages.page(list(data.get("issues") or []))
 
 
@@ -326,7 +326,7 @@ async def dc_search(
             return await connector.remote.body("GET", url, params=params)
 
     def decoded(answer: bytes) -> dict[str, Any]:
-        return connector.remote.decode(answer, f"GET {url}") or {}
+        return connector.remote.decode(answer, "GET", url) or {}
 
     first = decoded(await page_at(0))
     yield list(first.get("issues") or [])
@@ -348,7 +348,7 @@ async def dc_search(
 
 async def dc_census(connector: JiraConnector) -> frozenset[str]:
     """Every issue id the client's JQL sees now (Data Center)."""
-    jql = build_jql(connector.config.jql, None, ZoneInfo("UTC"), order="key ASC")
+    jql = build_jql(connector.config.jql, None, UTC_ZONE, order="key ASC")
     ids: set[str] = set()
     async for raws in dc_search(connector, jql, fields="id", size=1000):
         ids.update(str(r["id"]) for r in raws)

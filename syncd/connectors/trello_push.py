@@ -160,16 +160,16 @@ class StatusWriter:
         """After a create: when another push created one at the same time, keep the oldest open
         marked card (every writer picks the same one) and archive the others."""
         cards = await self.get(f"/boards/{self.board}/cards/open", fields="desc")
-        mine = sorted(str(c["id"]) for c in cards if MARKER in str(c.get("desc") or ""))
-        if len(mine) <= 1:
-            return created
-        for extra in mine[1:]:
+
+        async def archive(extra: str) -> None:
             await self.remote.json("PUT", f"/cards/{extra}", params={"closed": "true"})
-            run.writes += 1
             run.warnings.append(f"archived a second status card {extra} on board {self.board}")
-        if mine[0] == str(created["id"]):
+
+        mine = [c for c in cards if MARKER in str(c.get("desc") or "")]
+        oldest = await keep_oldest(mine, archive, run)
+        if oldest is None or str(oldest["id"]) == str(created["id"]):
             return created
-        kept: JsonDict = await self.get(f"/cards/{mine[0]}", **CARD_READ)
+        kept: JsonDict = await self.get(f"/cards/{oldest['id']}", **CARD_READ)
         return kept
 
     async def ensure_card(
@@ -211,8 +211,7 @@ class StatusWriter:
         text = marked(status.markdown)
 
         async def find() -> JsonDict | None:
-            comments = await self.get(f"/cards/{card_id}/actions", filter="commentCard")
-            ours = [c for c in comments if MARKER in str((c.get("data") or {}).get("text") or "")]
+            ours = await self.marked_comments(card_id)
             by_id = [c for c in ours if c.get("id") == known.get("comment_id")]
             return (by_id or sorted(ours, key=lambda c: str(c.get("date"))))[0] if ours else None
 
@@ -228,21 +227,22 @@ class StatusWriter:
             run.writes += 1
         return str(comment["id"])
 
+    async def marked_comments(self, card_id: str) -> list[JsonDict]:
+        """The card's comments that carry syncd's marker."""
+        comments = await self.get(f"/cards/{card_id}/actions", filter="commentCard")
+        return [c for c in comments if MARKER in str((c.get("data") or {}).get("text") or "")]
+
     async def sole_comment(self, card_id: str, created: JsonDict, run: Run) -> JsonDict:
         """After a create: when another push commented at the same time, keep the oldest marked
         comment and delete the others."""
-        comments = await self.get(f"/cards/{card_id}/actions", filter="commentCard")
-        ours = sorted(
-            (c for c in comments if MARKER in str((c.get("data") or {}).get("text") or "")),
-            key=lambda c: str(c["id"]),
-        )
-        for extra in ours[1:]:
-            with contextlib.suppress(NotFoundError):  # the other writer deleted it first
-                await self.remote.request("DELETE", f"/actions/{extra['id']}")
-            run.writes += 1
-        if not ours or str(ours[0]["id"]) == str(created["id"]):
+
+        async def delete(extra: str) -> None:
+            await self.remote.request("DELETE", f"/actions/{extra}")
+
+        oldest = await keep_oldest(await self.marked_comments(card_id), delete, run)
+        if oldest is None or str(oldest["id"]) == str(created["id"]):
             return created
-        return dict(ours[0])
+        return dict(oldest)
 
     # -- the RAG label and custom fields -----------------------------------------------------
 
@@ -289,13 +289,13 @@ class StatusWriter:
             return None
         run.writes += 1
         # another push may have made the same label at the same time: keep the oldest
+
+        async def delete(extra: str) -> None:
+            await self.remote.request("DELETE", f"/labels/{extra}")
+
         labels = await self.get(f"/boards/{self.board}/labels")
-        same = sorted((lb for lb in labels if by_name([lb], name)), key=lambda lb: str(lb["id"]))
-        for extra in same[1:]:
-            with contextlib.suppress(NotFoundError):
-                await self.remote.request("DELETE", f"/labels/{extra['id']}")
-            run.writes += 1
-        return same[0] if same else label
+        same = [lb for lb in labels if by_name([lb], name)]
+        return await keep_oldest(same, delete, run) or label
 
     async def ensure_fields(
         self, card: JsonDict, board: JsonDict, values: tuple[tuple[str, str], ...], run: Run
@@ -316,6 +316,19 @@ class StatusWriter:
             path = f"/cards/{card['id']}/customField/{definition['id']}/item"
             await self.remote.json("PUT", path, json=body)
             run.writes += 1
+
+
+async def keep_oldest(
+    rows: list[JsonDict], drop: Callable[[str], Awaitable[None]], run: Run
+) -> JsonDict | None:
+    """The oldest of `rows` (Trello ids grow with time, so every writer picks the same one),
+    the others dropped, a write each; None when there are none."""
+    ordered = sorted(rows, key=lambda r: str(r["id"]))
+    for extra in ordered[1:]:
+        with contextlib.suppress(NotFoundError):  # the other writer dropped it first
+            await drop(str(extra["id"]))
+        run.writes += 1
+    return ordered[0] if ordered else None
 
 
 def by_name(rows: list[JsonDict], name: str) -> JsonDict | None:

@@ -229,7 +229,7 @@ def test_answers_small_and_large_decode_alike_and_bad_json_is_transient(size: in
     }
     body = json.dumps(value).encode()
     assert (len(body) >= http.LARGE_BODY) == (size > http.LARGE_BODY)
-    assert remote.decode(body, "GET https://jira.test/rest/api/3/search") == value
+    assert remote.decode(body, "GET", "https://jira.test/rest/api/3/search") == value
     with pytest.raises(TransientError, match="GET /rest/api/3/search: the answer is not JSON"):
-        remote.decode(body[:-1], "GET https://jira.test/rest/api/3/search")
-    assert remote.decode(b"", "GET https://jira.test/x") is None
+        remote.decode(body[:-1], "GET", "https://jira.test/rest/api/3/search")
+    assert remote.decode(b"", "GET", "https://jira.test/x") is None
