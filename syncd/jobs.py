@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, true, update
@@ -197,28 +197,34 @@ def sendable(engine: Engine, *, limit: int = 500) -> list[int]:
     """Rows to (re-)send now: due pending rows no message covers, and leases that ran out."""
     now = utcnow()
     with sessions(engine).begin() as session:
-        rows = (
-            session.execute(
-                select(Job.id)
-                .where(
-                    Job.due_at <= now,
-                    or_(Job.state == "pending", Job.state == "leased"),
-                    or_(Job.lease_until.is_(None), Job.lease_until < now),
-                )
-                .order_by(Job.due_at)
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )
-        ids = list(rows)
-        if ids:
-            session.execute(
-                update(Job)
-                .where(Job.id.in_(ids))
-                .values(state="pending", lease_until=now + SEND_COVER)
-            )
-        return ids
+        due = session.execute(
+            select(Job.id).where(*_unsent(now)).order_by(Job.due_at).limit(limit)
+        ).scalars()
+        return mark_sent(session, list(due), now)
+
+
+def _unsent(now: datetime) -> tuple[Any, ...]:
+    """Due, not ended, and covered by neither a live lease nor a recent message."""
+    return (
+        Job.due_at <= now,
+        or_(Job.state == "pending", Job.state == "leased"),
+        or_(Job.lease_until.is_(None), Job.lease_until < now),
+    )
+
+
+def mark_sent(session: Session, ids: list[int], now: datetime) -> list[int]:
+    """Cover `ids` by a message about to be sent; the ones still unsent, that is. A worker may
+    have claimed one since it was read (SQLite reads outside the write transaction), and its
+    fresh lease must not be turned back into a pending row that a second worker would run."""
+    if not ids:
+        return []
+    marked = session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), *_unsent(now))
+        .values(state="pending", lease_until=now + SEND_COVER)
+        .returning(Job.id)
+    ).scalars()
+    return sorted(marked, key=ids.index)
 
 
 def list_dead(engine: Engine, client: str | None = None) -> list[Job]:

@@ -217,3 +217,18 @@ def test_a_running_job_keeps_its_lease_and_loses_it_when_its_worker_stops(engine
     time.sleep(lease.total_seconds() + 0.5)
     taken = jobs.claim(engine, claimed.id, lease=LEASE)
     assert taken is not None and taken.attempts == 2
+
+
+def test_a_row_claimed_after_the_sweeper_read_it_is_not_sent_again(engine: Engine) -> None:
+    """The sweeper reads a due row, a worker claims it, then the sweeper marks what it read:
+    the claimed row keeps its lease (else a second worker would run it beside the first)."""
+    fresh = add(engine)
+    other = add(engine)
+    now = utcnow()
+    claimed = held(engine, fresh)
+    with store.sessions(engine).begin() as session:
+        assert jobs.mark_sent(session, [fresh, other], now) == [other]  # type: ignore[list-item]
+    assert jobs.complete(engine, claimed) is False  # held still: done, nothing asked again
+    with store.sessions(engine)() as session:
+        row = session.get(Job, fresh)
+        assert row is not None and row.state == "done"
