@@ -83,6 +83,9 @@ class RequestContext:
                     if k.encode() not in present
                 ]
                 message["headers"] = headers
+                if (b"content-length", b"0") in headers:
+                    # An empty answer (a redirect) is whole once its head is out: log it first
+                    record()
             elif message["type"] == "http.response.body" and not message.get("more_body"):
                 record()  # before the last byte leaves: the line exists once the client has it
             await send(message)
