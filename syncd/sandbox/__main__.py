@@ -51,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"sandbox listening on {sandbox.url}")
     print(f"  Jira Cloud: {sandbox.jira_cloud_url}  (basic {creds.jira_email}:{creds.jira_token})")
     print(f"  Jira DC:    {sandbox.jira_dc_url}  (bearer {creds.jira_pat})")
+    print(f"  Jira OAuth: {sandbox.jira_oauth_url}  (apps: POST {sandbox.url}/_admin/oauth/apps)")
+    print(f"  OAuth:      {sandbox.atlassian_auth_url}/oauth/token")
     print(
         f"  Trello:     {sandbox.trello_url}  (key={creds.trello_key} token={creds.trello_token})"
     )

@@ -1,4 +1,5 @@
-"""`/_admin`: stats, clock, faults and latency for a sandbox running in another process."""
+"""`/_admin`: stats, clock, faults, latency, webhooks and OAuth apps for a sandbox running in
+another process."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ def admin_routes(ctx: Context) -> list[Route]:
                 "cards": len(state.cards),
                 "board_ids": list(state.boards),
                 "jira_timezone": state.jira_timezone,
+                "cloud_id": state.oauth.cloud_id,
             }
         )
 
@@ -69,6 +71,17 @@ def admin_routes(ctx: Context) -> list[Route]:
             ctx.state.jira_webhooks.append(hook)
         return JSONResponse({"id": hook.id}, status_code=201)
 
+    async def oauth_app(request: Request) -> Response:
+        body = await json_body(request)
+        client_id, secret = body.get("client_id"), body.get("client_secret")
+        if not isinstance(client_id, str) or not isinstance(secret, str):
+            return JSONResponse({"error": "client_id and client_secret are required"}, 400)
+        ctx.state.oauth.register_app(client_id, secret)
+        refresh_token = ctx.state.oauth.grant(client_id)
+        return JSONResponse(
+            {"refresh_token": refresh_token, "cloud_id": ctx.state.oauth.cloud_id}, 201
+        )
+
     return [
         Route("/stats", stats, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
@@ -77,6 +90,7 @@ def admin_routes(ctx: Context) -> list[Route]:
         Route("/latency", set_latency, methods=["POST", "PUT"]),
         Route("/info", info, methods=["GET"]),
         Route("/jira-webhooks", jira_webhook, methods=["POST"]),
+        Route("/oauth/apps", oauth_app, methods=["POST"]),
     ]
 
 

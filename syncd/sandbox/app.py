@@ -1,4 +1,5 @@
-"""The ASGI app: faults outermost, then counting, then `/cloud`, `/dc`, `/trello/1`, `/_admin`."""
+"""The ASGI app: faults outermost, then counting, then `/cloud`, `/dc`, `/trello/1`, `/_admin`,
+and Atlassian's OAuth front doors (`/auth/oauth/token`, `/api/...`; see `gateway`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from syncd.sandbox.admin import admin_routes
 from syncd.sandbox.context import Context
 from syncd.sandbox.faults import FaultInjector
+from syncd.sandbox.gateway import gateway_routes
 from syncd.sandbox.jira import CREDENTIAL_KEY, jira_app
 from syncd.sandbox.routing import ROUTE_KEY
 from syncd.sandbox.trello import trello_app
@@ -23,6 +25,7 @@ def build_app(ctx: Context) -> ASGIApp:
             Mount("/dc", app=jira_app(ctx, cloud=False)),
             Mount("/trello/1", app=trello_app(ctx)),
             Mount("/_admin", routes=admin_routes(ctx)),
+            *gateway_routes(ctx),
         ]
     )
     return FaultInjector(Counting(router, ctx), ctx)

@@ -8,7 +8,8 @@ from syncd.sandbox.clock import epoch_ms
 from syncd.sandbox.context import Context
 from syncd.sandbox.jira_fields import issue_json
 from syncd.sandbox.jira_render import Flavour, comment_json, select_fields, user_json
-from syncd.sandbox.state import Action, Comment, History, Issue
+from syncd.sandbox.jira_webhooks import matches
+from syncd.sandbox.state import Action, Comment, DynamicWebhook, History, Issue
 from syncd.sandbox.trello_render import action_json, board_json, card_json
 
 
@@ -27,29 +28,76 @@ def notify_issue(
     comment: Comment | None = None,
     user: str | None = None,
 ) -> None:
-    """Send `event` about `issue` to every Jira webhook subscribed to it."""
-    state = ctx.state
-    for hook in state.jira_webhooks:
+    """Send `event` about `issue` to every admin webhook and OAuth app subscribed to it."""
+    for hook in ctx.state.jira_webhooks:
         if not hook.active or (hook.events and event not in hook.events):
             continue
         flavour = jira_flavour(ctx, hook.flavour)
-        body: dict[str, Any] = {
-            "timestamp": epoch_ms(state.clock.now()),
-            "webhookEvent": event,
-            "issue_event_type_name": "issue_generic" if history else "issue_commented",
-            "user": user_json(state, user or issue.assignee or issue.reporter, flavour),
-            "issue": issue_json(
-                state,
-                issue,
-                flavour,
-                fields=select_fields(["*navigable"], flavour, default="*navigable"),
-            ),
-        }
-        if history is not None:
-            body["changelog"] = {"id": str(history.id), "items": history.items}
-        if comment is not None:
-            body["comment"] = comment_json(state, issue, comment, flavour)
+        body = issue_event(
+            ctx, issue, flavour=flavour, event=event, history=history, comment=comment, user=user
+        )
         ctx.dispatcher.send_jira(hook.callback_url, body, hook.secret)
+    notify_apps(ctx, issue, event=event, history=history, comment=comment, user=user)
+
+
+def issue_event(
+    ctx: Context,
+    issue: Issue,
+    *,
+    flavour: Flavour,
+    event: str,
+    history: History | None,
+    comment: Comment | None,
+    user: str | None,
+) -> dict[str, Any]:
+    """The JSON body of an issue or comment event, in `flavour`'s representation."""
+    state = ctx.state
+    body: dict[str, Any] = {
+        "timestamp": epoch_ms(state.clock.now()),
+        "webhookEvent": event,
+        "issue_event_type_name": "issue_generic" if history else "issue_commented",
+        "user": user_json(state, user or issue.assignee or issue.reporter, flavour),
+        "issue": issue_json(
+            state,
+            issue,
+            flavour,
+            fields=select_fields(["*navigable"], flavour, default="*navigable"),
+        ),
+    }
+    if history is not None:
+        body["changelog"] = {"id": str(history.id), "items": history.items}
+    if comment is not None:
+        body["comment"] = comment_json(state, issue, comment, flavour)
+    return body
+
+
+def notify_apps(
+    ctx: Context,
+    issue: Issue,
+    *,
+    event: str,
+    history: History | None,
+    comment: Comment | None,
+    user: str | None,
+) -> None:
+    """One delivery per OAuth app with matching dynamic webhooks, listing the ids matched."""
+    state = ctx.state
+    matched: dict[str, list[DynamicWebhook]] = {}
+    for hook in sorted(state.dynamic_webhooks.values(), key=lambda h: h.id):
+        if matches(ctx, hook, issue, event, history):
+            matched.setdefault(hook.client_id, []).append(hook)
+    for client_id, hooks in matched.items():
+        app = state.oauth.apps.get(client_id)
+        if app is None:
+            continue
+        flavour = jira_flavour(ctx, "cloud")
+        body = issue_event(
+            ctx, issue, flavour=flavour, event=event, history=history, comment=comment, user=user
+        )
+        body["matchedWebhookIds"] = [h.id for h in hooks]
+        ctx.dispatcher.send_jira_app(
+            hooks[0].url, body, client_id=client_id, client_secret=app.client_secret
+        )
 
 
 def notify_action(ctx: Context, action: Action) -> None:

@@ -21,6 +21,7 @@ from syncd.sandbox.config import Faults
 from syncd.sandbox.context import Context
 
 ERROR_STATUSES = (500, 502, 503)
+JIRA_PREFIXES = ("/cloud", "/dc", "/api/ex/jira/")
 
 
 class FaultInjector:
@@ -59,7 +60,7 @@ class FaultInjector:
             await drop(send)
         elif decision:
             self.ctx.stats.fault(decision)
-            await error(send, int(decision), retry_after, jira=path.startswith(("/cloud", "/dc")))
+            await error(send, int(decision), retry_after, jira=path.startswith(JIRA_PREFIXES))
         else:
             await self.app(scope, receive, send)
 
@@ -69,7 +70,7 @@ class FaultInjector:
         delay = self.ctx.latency_ms / 1000
         if faults.slow_ms and rng.random() < faults.slow_rate:
             delay += faults.slow_ms / 1000
-        if path.startswith(("/cloud", "/dc")):
+        if path.startswith(JIRA_PREFIXES):
             limited = self.jira_limit(faults)
             if limited:
                 return "429", delay, limited

@@ -116,6 +116,22 @@ class Sandbox:
         return self.url + "/dc"
 
     @property
+    def atlassian_auth_url(self) -> str:
+        """Stands in for `https://auth.atlassian.com` (`/oauth/token` below it)."""
+        return self.url + "/auth"
+
+    @property
+    def atlassian_api_url(self) -> str:
+        """Stands in for `https://api.atlassian.com` (`/oauth/token/accessible-resources`,
+        `/ex/jira/{cloudId}/rest/api/3/...` below it)."""
+        return self.url + "/api"
+
+    @property
+    def jira_oauth_url(self) -> str:
+        """The Cloud site's base for OAuth apps: `/api/ex/jira/{cloudId}`."""
+        return f"{self.atlassian_api_url}/ex/jira/{self.ctx.state.oauth.cloud_id}"
+
+    @property
     def trello_url(self) -> str:
         """Trello's API base (`/trello/1/boards/...`)."""
         return self.url + "/trello/1"

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from syncd.sandbox.clock import SimClock
+from syncd.sandbox.oauth import OAuth
 
 JsonDict = dict[str, Any]
 
@@ -264,6 +265,20 @@ class Webhook:
     events: list[str] = field(default_factory=list)
 
 
+@dataclass
+class DynamicWebhook:
+    """A Jira Cloud dynamic webhook an OAuth app registered; it lapses at `expires`."""
+
+    id: int
+    client_id: str
+    url: str
+    events: list[str]
+    jql: str
+    expires: datetime
+    field_ids: list[str] | None = None
+    property_keys: list[str] | None = None
+
+
 class State:
     """Everything the sandbox knows. Guard edits with `lock` while the server runs."""
 
@@ -287,8 +302,11 @@ class State:
         self.actions: dict[str, Action] = {}
         self.trello_webhooks: dict[str, Webhook] = {}
         self.jira_webhooks: list[Webhook] = []
+        self.oauth = OAuth(clock)
+        self.dynamic_webhooks: dict[int, DynamicWebhook] = {}
         self._counter = 0
         self._jira_counter = 20000
+        self._dynamic_counter = 10000
 
     def touch(self) -> None:
         """Mark the data changed (search caches key on this)."""
@@ -298,6 +316,11 @@ class State:
         """A fresh numeric id for comments and changelog entries."""
         self._jira_counter += 1
         return self._jira_counter
+
+    def next_dynamic_webhook_id(self) -> int:
+        """A fresh dynamic webhook id (never reused, as Jira's are not)."""
+        self._dynamic_counter += 1
+        return self._dynamic_counter
 
     def trello_id(self, when: datetime) -> str:
         """A Trello-style 24-hex id whose first 8 digits are the creation time, as Trello's are."""

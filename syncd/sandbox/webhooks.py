@@ -1,5 +1,6 @@
-"""Webhook deliveries: Jira admin webhooks (HMAC-SHA256 `X-Hub-Signature` when a secret is set)
-and Trello webhooks (`X-Trello-Webhook`: base64 HMAC-SHA1 over body + callbackURL).
+"""Webhook deliveries: Jira admin webhooks (HMAC-SHA256 `X-Hub-Signature` when a secret is set),
+Jira dynamic webhooks of OAuth apps (`Authorization: Bearer <HS256 JWT>` signed with the app's
+client secret) and Trello webhooks (`X-Trello-Webhook`: base64 HMAC-SHA1 over body + callbackURL).
 
 Deliveries go out from one background thread over httpx; failures (connection errors, 408,
 409, 425, 429, 5xx) are retried a few times with `X-Atlassian-Webhook-Retry` on Jira retries.
@@ -23,6 +24,7 @@ import httpx
 
 log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
+JWT_LIFETIME_S = 180
 
 
 @dataclass
@@ -48,6 +50,32 @@ def trello_signature(secret: str, body: bytes, callback_url: str) -> str:
 def jira_signature(secret: str, body: bytes) -> str:
     """Jira admin webhooks' `X-Hub-Signature` value."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def jwt_hs256(secret: str, claims: dict[str, Any]) -> str:
+    """A compact HS256 JWT (base64url without padding) over `claims`."""
+    header = {"alg": "HS256", "typ": "JWT"}
+    signing_input = f"{b64url(compact_json(header))}.{b64url(compact_json(claims))}"
+    digest = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(digest)}"
+
+
+def b64url(raw: bytes) -> str:
+    """base64url without `=` padding, as JWTs write it."""
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def compact_json(value: dict[str, Any]) -> bytes:
+    """JSON without spaces."""
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def jira_headers() -> dict[str, str]:
+    """The headers every Jira delivery carries."""
+    return {
+        "Content-Type": "application/json",
+        "X-Atlassian-Webhook-Identifier": str(uuid.uuid4()),
+    }
 
 
 class Dispatcher:
@@ -85,15 +113,22 @@ class Dispatcher:
         return not self._queue.unfinished_tasks
 
     def send_jira(self, url: str, payload: dict[str, Any], secret: str | None) -> None:
-        """Queue a Jira webhook delivery."""
+        """Queue a Jira admin webhook delivery."""
         body = json.dumps(payload).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Atlassian-Webhook-Identifier": str(uuid.uuid4()),
-        }
+        headers = jira_headers()
         if secret:
             headers["X-Hub-Signature"] = jira_signature(secret, body)
         self._put(Delivery(url, body, headers, "jira"))
+
+    def send_jira_app(
+        self, url: str, payload: dict[str, Any], *, client_id: str, client_secret: str
+    ) -> None:
+        """Queue a dynamic webhook delivery to an OAuth app, with a JWT it can verify."""
+        issued = int(time.time())
+        claims = {"iss": client_id, "iat": issued, "exp": issued + JWT_LIFETIME_S}
+        headers = jira_headers()
+        headers["Authorization"] = "Bearer " + jwt_hs256(client_secret, claims)
+        self._put(Delivery(url, json.dumps(payload).encode(), headers, "jira"))
 
     def send_trello(self, url: str, payload: dict[str, Any], secret: str) -> None:
         """Queue a Trello webhook delivery."""
