@@ -124,7 +124,15 @@ def _resolve_secrets(
     problems: list[str] = []
     for index, conn in enumerate(config.connectors):
         values: dict[str, SecretStr] = {}
-        for name in ("token", "key", "webhook_secret", "secret"):
+        for name in (
+            "token",
+            "key",
+            "webhook_secret",
+            "secret",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+        ):
             var = getattr(conn, f"{name}_env", None)
             if var is None:
                 continue
@@ -148,7 +156,12 @@ def _semantic_problems(config: ClientConfig, path: Path) -> list[str]:
                 f" (also connectors[{seen[conn.id]}])"
             )
         seen.setdefault(conn.id, index)
-        if conn.kind == "jira" and conn.deployment == "cloud" and not conn.email:
+        if (
+            conn.kind == "jira"
+            and conn.auth == "token"
+            and conn.deployment == "cloud"
+            and not conn.email
+        ):
             problems.append(f"connectors[{index}].email: required for Jira Cloud (basic auth)")
     if config.plan is not None:
         plan = path.parent / config.plan.file

@@ -10,6 +10,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import FrameType
 
 import uvicorn
@@ -58,7 +59,13 @@ def run(
         released = release_leases(rt.engine)
         log.info("embedded broker: %d unfinished job(s) will be sent again", released)
     worker = queue.start_worker(broker, threads=threads)
-    scheduler = Scheduler(rt.engine, list(rt.clients.values()), queue.send, tick=tick)
+    scheduler = Scheduler(
+        rt.engine,
+        list(rt.clients.values()),
+        queue.send,
+        tick=tick,
+        upkeep=(lambda: extend_webhooks(rt)) if settings.webhook_base_url else None,
+    )
     scheduler.start()
     host, port = settings.host_port
     base_url = settings.webhook_base_url or f"http://{host}:{port}"
@@ -116,7 +123,8 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
                     registered = asyncio.run(register_trello(conn, secrets, url))
                 elif isinstance(conn, JiraConfig):
                     url = base_url + callback_path(client.id, conn.id, "jira")
-                    registered = asyncio.run(register_jira(conn, secrets, url))
+                    keeper = store.GrantKeeper(rt.engine, client.id, conn.id)
+                    registered = asyncio.run(register_jira(conn, secrets, url, keeper=keeper))
             except Exception:
                 log.warning("webhook for %s/%s not registered", client.id, conn.id, exc_info=True)
             if registered is not None:
@@ -130,7 +138,40 @@ def remember_webhook(engine: Engine, client: str, source: str, hook: Registered)
         if row is None:
             row = Webhook(client=client, source=source, remote_id="", callback="", expires=None)
             session.add(row)
-        row.remote_id, row.callback = hook.remote_id, hook.callback
+        row.remote_id, row.callback, row.expires = hook.remote_id, hook.callback, hook.expires
+
+
+def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
+    """Extend every dynamic Jira webhook that lapses within `REFRESH_BEFORE` (made again when
+    Jira has dropped it); returns how many were extended. Failures are warnings: the next
+    upkeep tries again, and polling covers the gap."""
+    import asyncio
+
+    from syncd.connectors.config import JiraConfig
+    from syncd.connectors.webhooks import REFRESH_BEFORE, Registered, extend_dynamic
+
+    now = now or datetime.now(UTC)
+    with store.sessions(rt.engine)() as session:
+        rows = session.query(Webhook).filter(Webhook.expires.is_not(None)).all()
+    extended = 0
+    for row in rows:
+        client = rt.clients.get(row.client)
+        if row.expires is None or row.expires - now > REFRESH_BEFORE or client is None:
+            continue
+        conn = next((c for c in client.config.connectors if c.id == row.source), None)
+        if not isinstance(conn, JiraConfig) or conn.auth != "oauth":
+            continue
+        hook = Registered(row.remote_id, row.callback, row.expires)
+        keeper = store.GrantKeeper(rt.engine, row.client, row.source)
+        try:
+            fresh = asyncio.run(extend_dynamic(conn, client.secrets[conn.id], hook, keeper=keeper))
+        except Exception:
+            log.warning("webhook of %s/%s not extended", row.client, row.source, exc_info=True)
+            continue
+        if fresh is not None:
+            remember_webhook(rt.engine, row.client, row.source, fresh)
+            extended += 1
+    return extended
 
 
 def _after_shutdown(signum: int, frame: FrameType | None) -> None:

@@ -215,6 +215,17 @@ class Token(Base):
     created: Mapped[datetime]
 
 
+class OAuthGrant(Base):
+    """The newest refresh token of a connector's OAuth grant: Atlassian rotates it on every use,
+    so the one in the environment stops working after the first refresh."""
+
+    __tablename__ = "oauth_grants"
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    rotated: Mapped[datetime]
+
+
 class Webhook(Base):
     __tablename__ = "webhooks"
     client: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -186,7 +186,7 @@ async def push_target(engine: Engine, client: Client, payload: dict[str, Any]) -
     with store.sessions(engine)() as session:
         state = session.get(PushState, (client.id, source, target))
         known = dict(state.remote) if state is not None else {}
-    connector = build_connector(client, source)
+    connector = build_connector(client, source, engine=engine)
     try:
         outcome = await connector.push(status, target=target, known=known)
     finally:

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from syncd.model import utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
+UPKEEP_EVERY = 3600.0  # seconds between checks for webhooks that lapse soon
 Sender = Callable[[str, int], None]
 
 
@@ -110,10 +112,19 @@ class Scheduler(threading.Thread):
     """The scheduling loop: hold the lease, queue due pulls, sweep; every `tick` seconds."""
 
     def __init__(
-        self, engine: Engine, clients: list[Client], send: Sender, *, tick: float = 1.0
+        self,
+        engine: Engine,
+        clients: list[Client],
+        send: Sender,
+        *,
+        tick: float = 1.0,
+        upkeep: Callable[[], object] | None = None,
+        upkeep_every: float = UPKEEP_EVERY,
     ) -> None:
         super().__init__(name="syncd-scheduler", daemon=True)
         self.engine, self.clients, self.send, self.tick = engine, clients, send, tick
+        self.upkeep, self.upkeep_every = upkeep, upkeep_every
+        self.upkeep_at = 0.0  # time.monotonic() of the next upkeep
         self.owner = owner_id()
         self.stopping = threading.Event()
 
@@ -131,6 +142,9 @@ class Scheduler(threading.Thread):
         for kind, job_id in due_pulls(self.engine, self.clients):
             self.send(kind, job_id)
         sweep(self.engine, self.send)
+        if self.upkeep is not None and time.monotonic() >= self.upkeep_at:
+            self.upkeep_at = time.monotonic() + self.upkeep_every
+            self.upkeep()  # extending webhooks that lapse soon: rare, short, this thread
 
     def stop(self) -> None:
         self.stopping.set()

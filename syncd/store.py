@@ -23,6 +23,7 @@ from syncd.db import (
     BaselineRow,
     Cursor,
     Item,
+    OAuthGrant,
     Run,
     Snapshot,
     StatusHistory,
@@ -413,3 +414,26 @@ def load_snapshots(engine: Engine, client: str) -> list[Snapshot]:
     with sessions(engine)() as session:
         query = select(Snapshot).where(Snapshot.client == client).order_by(Snapshot.as_of)
         return list(session.execute(query).scalars())
+
+
+class GrantKeeper:
+    """Keeps the newest refresh token of one connector's OAuth grant in the store."""
+
+    def __init__(self, engine: Engine, client: str, source: str) -> None:
+        self.engine, self.client, self.source = engine, client, source
+
+    def __repr__(self) -> str:
+        return f"GrantKeeper(client={self.client!r}, source={self.source!r})"
+
+    def load(self) -> str | None:
+        with sessions(self.engine)() as session:
+            row = session.get(OAuthGrant, (self.client, self.source))
+            return row.refresh_token if row is not None else None
+
+    def save(self, refresh_token: str) -> None:
+        with sessions(self.engine).begin() as session:
+            row = session.get(OAuthGrant, (self.client, self.source))
+            if row is None:
+                row = OAuthGrant(client=self.client, source=self.source)
+                session.add(row)
+            row.refresh_token, row.rotated = refresh_token, utcnow()

@@ -45,13 +45,24 @@ class PullStats:
 
 
 def build_connector(
-    client: Client, source: str, *, transport: httpx.AsyncBaseTransport | None = None
+    client: Client,
+    source: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    engine: Engine | None = None,
 ) -> Connector:
+    """The connector `source` of `client`; with `engine`, an OAuth grant's rotated refresh
+    token is kept in the store."""
     from syncd.connectors import build
 
     config = client.connector(source)
+    keeper = store.GrantKeeper(engine, client.id, source) if engine is not None else None
     return build(
-        config, client.secrets[source], transport=transport, timezone=client.config.timezone
+        config,
+        client.secrets[source],
+        transport=transport,
+        timezone=client.config.timezone,
+        keeper=keeper,
     )
 
 
@@ -71,7 +82,7 @@ async def pull(
     """
     started = time.monotonic()
     own = connector is None
-    conn = connector or build_connector(client, source)
+    conn = connector or build_connector(client, source, engine=engine)
     cursor_row = store.get_cursor(engine, client.id, source)
     since = cursor_row.cursor if cursor_row else None
     pulls = cursor_row.pulls if cursor_row else 0

@@ -16,6 +16,7 @@ from syncd.connectors.base import Connector
 from syncd.connectors.config import Secrets
 from syncd.connectors.fake import FakeConnector
 from syncd.connectors.jira import JiraConnector
+from syncd.connectors.oauth import Keeper
 from syncd.connectors.trello import TrelloConnector
 from syncd.errors import ConfigError
 
@@ -35,10 +36,13 @@ def build(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     timezone: str = "UTC",
+    keeper: Keeper | None = None,
 ) -> Connector:
-    """A connector for `config` (a JiraConfig, TrelloConfig or FakeConfig)."""
+    """A connector for `config` (a JiraConfig, TrelloConfig or FakeConfig); `keeper` holds the
+    rotated refresh token of a Jira connector that authenticates with OAuth."""
     cls = connector_class(str(config.kind))
-    connector: Connector = cls(config, secrets, transport=transport, timezone=timezone)
+    extra = {"keeper": keeper} if cls is JiraConnector and keeper is not None else {}
+    connector: Connector = cls(config, secrets, transport=transport, timezone=timezone, **extra)
     return connector
 
 

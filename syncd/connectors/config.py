@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
@@ -44,7 +44,20 @@ class JiraConfig(Strict):
     url: str
     deployment: Literal["cloud", "datacenter"] = "cloud"
     email: str | None = None
-    token_env: str
+    auth: Literal["token", "oauth"] = Field(
+        default="token",
+        description="token: API token (Cloud, with email) or PAT (Data Center); oauth: an "
+        "Atlassian OAuth 2.0 (3LO) app, Cloud only",
+    )
+    token_env: str | None = None
+    client_id_env: str | None = None  # OAuth app's client id
+    client_secret_env: str | None = None  # OAuth app's secret; also verifies its webhooks
+    refresh_token_env: str | None = None  # the grant's first refresh token; rotations are stored
+    cloud_id: str | None = Field(
+        default=None, description="the site's cloud id; found from the grant when left out"
+    )
+    api_url: str = "https://api.atlassian.com"  # OAuth: the API gateway
+    auth_url: str = "https://auth.atlassian.com"  # OAuth: the token endpoint's host
     jql: str
     story_points_field: str = "Story Points"
     webhook_secret_env: str | None = None
@@ -58,12 +71,29 @@ class JiraConfig(Strict):
     census_every: int = Field(default=24, ge=1, description="pulls between id censuses")
     push: JiraPush = Field(default_factory=JiraPush)
 
-    @field_validator("url")
+    @field_validator("url", "api_url", "auth_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (or http:// for a local sandbox)")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> JiraConfig:
+        if self.auth == "token":
+            if not self.token_env:
+                raise ValueError('token_env is required with auth = "token"')
+            return self
+        if self.deployment != "cloud":
+            raise ValueError('auth = "oauth" is for Jira Cloud; Data Center uses a PAT')
+        missing = [
+            name
+            for name in ("client_id_env", "client_secret_env", "refresh_token_env")
+            if not getattr(self, name)
+        ]
+        if missing:
+            raise ValueError(f'auth = "oauth" needs {", ".join(missing)}')
+        return self
 
 
 class TrelloConfig(Strict):
@@ -96,6 +126,9 @@ class Secrets(BaseModel):
     token: SecretStr | None = None
     key: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
 
     def value(self, name: str) -> str:
         secret = getattr(self, name)

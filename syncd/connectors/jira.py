@@ -1,4 +1,5 @@
-"""The Jira connector: Cloud (REST v3, email + API token) and Data Center (REST v2, bearer PAT).
+"""The Jira connector: Cloud (REST v3; email + API token, or an Atlassian OAuth 2.0 app) and Data
+Center (REST v2, bearer PAT).
 
     connector = JiraConnector(config, secrets)          # transport= for respx or the sandbox
     async for page in connector.pull(since): ...         # see jira_pull
@@ -26,6 +27,7 @@ from syncd.connectors.base import MARKER
 from syncd.connectors.config import JiraConfig, Secrets
 from syncd.connectors.jira_normalize import OWN_LABEL_PREFIX
 from syncd.connectors.jira_push import PROPERTY_KEY
+from syncd.connectors.oauth import AtlassianOAuth, Grant, Keeper
 from syncd.errors import ConfigError
 from syncd.http import AdaptiveLimit, Remote, credential_key, make_client
 from syncd.model import PullResult, PushOutcome, StatusPush
@@ -85,25 +87,33 @@ class JiraConnector:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timezone: str = "UTC",
+        keeper: Keeper | None = None,
     ) -> None:
         self.config = config
         self.id = config.id
         self.cloud = config.deployment == "cloud"
         self.api = "/rest/api/3" if self.cloud else "/rest/api/2"
         self.timezone = ZoneInfo(timezone)
-        token = secrets.value("token")
-        if not token:
-            raise ConfigError(f"{config.id}: no Jira token (set {config.token_env})")
         auth: httpx.Auth | None = None
         headers: dict[str, str] = {}
-        if self.cloud:
-            if not config.email:
-                raise ConfigError(f"{config.id}: Jira Cloud needs `email` beside the API token")
-            auth = httpx.BasicAuth(config.email, token)
+        base = config.url
+        if config.auth == "oauth":
+            oauth = AtlassianOAuth(Grant.of(config, secrets), keeper=keeper, transport=transport)
+            auth, base = oauth, oauth.gateway
+            credential = f"oauth:{config.url}:{secrets.value('client_id')}"
         else:
-            headers["Authorization"] = f"Bearer {token}"
+            token = secrets.value("token")
+            if not token:
+                raise ConfigError(f"{config.id}: no Jira token (set {config.token_env})")
+            if self.cloud:
+                if not config.email:
+                    raise ConfigError(f"{config.id}: Jira Cloud needs `email` beside the API token")
+                auth = httpx.BasicAuth(config.email, token)
+            else:
+                headers["Authorization"] = f"Bearer {token}"
+            credential = token
         self.client = make_client(
-            config.url,
+            base,
             auth=auth,
             headers=headers,
             connections=config.concurrency,
@@ -118,7 +128,7 @@ class JiraConnector:
         self._meta_key = (
             config.url,
             config.deployment,
-            credential_key("jira", secrets.value("token")),
+            credential_key("jira", credential),
             config.story_points_field,
             config.push.rag_field,
         )

@@ -2,20 +2,28 @@
 
 * Trello: one webhook per board and token (`POST /1/webhooks`; Trello checks the callback with
   a HEAD first, so the web server must already answer).
-* Jira: an admin webhook with a secret (`POST /rest/webhooks/1.0/webhook`), which needs an
-  administrator's credentials. Without them Jira answers 401/403: that is a warning, not an
-  error. Dynamic webhooks (`/rest/api/3/webhook`) belong to OAuth and Connect apps, which
-  syncd's token auth is not; they are not used.
+* Jira with an API token or PAT: an admin webhook with a secret
+  (`POST /rest/webhooks/1.0/webhook`), which needs an administrator's credentials. Without them
+  Jira answers 401/403: that is a warning, not an error.
+* Jira with an OAuth app: a dynamic webhook (`POST /rest/api/3/webhook`) filtered by the
+  connector's JQL, signed with a JWT made with the app's secret. It lapses 30 days after it was
+  made or last extended; the scheduler extends it (`PUT /rest/api/3/webhook/refresh`) once it
+  has less than `REFRESH_BEFORE` left, and makes it again if Jira no longer knows it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
 from syncd.connectors.config import JiraConfig, Secrets, TrelloConfig
+from syncd.connectors.oauth import AtlassianOAuth, Grant, Keeper
 from syncd.errors import PermanentError
 from syncd.http import Remote, make_client
 
@@ -24,10 +32,14 @@ log = logging.getLogger(__name__)
 JIRA_EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]
 
 
+REFRESH_BEFORE = timedelta(days=7)
+
+
 @dataclass(frozen=True)
 class Registered:
     remote_id: str
     callback: str
+    expires: datetime | None = None
 
 
 async def register_trello(
@@ -62,9 +74,13 @@ async def register_jira(
     secrets: Secrets,
     callback: str,
     *,
+    keeper: Keeper | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Registered | None:
-    """Create the admin webhook with a secret; None (and a warning) without admin rights."""
+    """Create the admin webhook with a secret (a dynamic one for an OAuth app); None (and a
+    warning) where the credentials do not allow it."""
+    if config.auth == "oauth":
+        return await register_dynamic(config, secrets, callback, keeper=keeper, transport=transport)
     secret = secrets.value("webhook_secret")
     if not secret:
         return None
@@ -95,3 +111,92 @@ async def register_jira(
             log.warning("jira %s: webhook not registered (%s); polling continues", config.id, exc)
             return None
         return Registered(str(created.get("self") or created.get("id") or ""), callback)
+
+
+@asynccontextmanager
+async def _gateway(
+    config: JiraConfig,
+    secrets: Secrets,
+    keeper: Keeper | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> AsyncIterator[Remote]:
+    oauth = AtlassianOAuth(Grant.of(config, secrets), keeper=keeper, transport=transport)
+    async with make_client(oauth.gateway, auth=oauth, transport=transport) as client:
+        yield Remote(client, service="jira")
+
+
+def _expiry(millis: Any) -> datetime | None:
+    return datetime.fromtimestamp(millis / 1000, UTC) if isinstance(millis, int) else None
+
+
+async def register_dynamic(
+    config: JiraConfig,
+    secrets: Secrets,
+    callback: str,
+    *,
+    keeper: Keeper | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Registered | None:
+    """The OAuth app's webhook for the connector's JQL at `callback`: found again if the app
+    has it, else made. None (and a warning) when Jira refuses it; polling goes on."""
+    async with _gateway(config, secrets, keeper, transport) as remote:
+        try:
+            known = await _dynamic_hooks(remote)
+            for hook in known:
+                if hook.get("jqlFilter") == config.jql:
+                    return Registered(
+                        str(hook["id"]), callback, _expiry(hook.get("expirationDate"))
+                    )
+            body = {
+                "url": callback,
+                "webhooks": [{"events": JIRA_EVENTS, "jqlFilter": config.jql}],
+            }
+            answer = await remote.json("POST", "/rest/api/3/webhook", json=body)
+        except PermanentError as exc:
+            log.warning("jira %s: webhook not registered (%s); polling continues", config.id, exc)
+            return None
+        results = answer.get("webhookRegistrationResult") or [{}]
+        created = results[0].get("createdWebhookId")
+        if created is None:
+            errors = "; ".join(results[0].get("errors") or ["no id returned"])
+            log.warning(
+                "jira %s: webhook not registered (%s); polling continues", config.id, errors
+            )
+            return None
+        for hook in await _dynamic_hooks(remote):
+            if hook.get("id") == created:
+                return Registered(str(created), callback, _expiry(hook.get("expirationDate")))
+        return Registered(str(created), callback, datetime.now(UTC) + timedelta(days=30))
+
+
+async def _dynamic_hooks(remote: Remote) -> list[dict[str, Any]]:
+    """Every webhook the app has on the site (paged by `startAt`)."""
+    hooks: list[dict[str, Any]] = []
+    while True:
+        page = await remote.json("GET", "/rest/api/3/webhook", params={"startAt": len(hooks)})
+        values = page.get("values") or []
+        hooks += [v for v in values if isinstance(v, dict)]
+        if page.get("isLast", True) or not values:
+            return hooks
+
+
+async def extend_dynamic(
+    config: JiraConfig,
+    secrets: Secrets,
+    hook: Registered,
+    *,
+    keeper: Keeper | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Registered | None:
+    """Push a dynamic webhook's expiry 30 days out; make it again if Jira has dropped it."""
+    async with _gateway(config, secrets, keeper, transport) as remote:
+        known = {str(h.get("id")) for h in await _dynamic_hooks(remote)}
+        if hook.remote_id in known:
+            answer = await remote.json(
+                "PUT", "/rest/api/3/webhook/refresh", json={"webhookIds": [int(hook.remote_id)]}
+            )
+            return Registered(hook.remote_id, hook.callback, _expiry(answer.get("expirationDate")))
+    log.info("jira %s: webhook %s is gone; making it again", config.id, hook.remote_id)
+    return await register_dynamic(
+        config, secrets, hook.callback, keeper=keeper, transport=transport
+    )

@@ -1,18 +1,22 @@
 """Webhook receivers for Jira and Trello: verify, dedupe, write the inbox row, answer at once.
 
 Jira admin webhooks sign the raw body with HMAC-SHA256 (`X-Hub-Signature: sha256=<hex>`) when
-a secret is configured. Trello signs `body + callbackURL` with HMAC-SHA1 of the app secret,
-base64-encoded, in `X-Trello-Webhook`, and checks the callback with a HEAD first. Deliveries may
-repeat: the delivery id is the inbox row's dedupe key, kept for good.
+a secret is configured; the dynamic webhooks of an OAuth app carry `Authorization: Bearer <JWT>`,
+an HS256 token made with the app's secret, checked for its signature and expiry. Trello signs
+`body + callbackURL` with HMAC-SHA1 of the app secret, base64-encoded, in `X-Trello-Webhook`,
+and checks the callback with a HEAD first. Deliveries may repeat: the delivery id is the inbox
+row's dedupe key, kept for good.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +41,36 @@ def jira_signature_ok(secret: str, body: bytes, header: str | None) -> bool:
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, header.removeprefix("sha256=").strip())
+
+
+def jira_jwt_ok(
+    secret: str, header: str | None, *, now: float | None = None, leeway: float = 60.0
+) -> bool:
+    """Constant-time check of an OAuth app's webhook JWT: HS256 only, signed with `secret`,
+    not expired (`leeway` seconds of clock skew allowed)."""
+    if not header or header[:7].lower() != "bearer ":
+        return False
+    parts = header[7:].strip().split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        head, claims = (json.loads(_unb64(p)) for p in parts[:2])
+        signature = _unb64(parts[2])
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return False
+    if not isinstance(head, dict) or head.get("alg") != "HS256" or not isinstance(claims, dict):
+        return False
+    signed = f"{parts[0]}.{parts[1]}".encode()
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, signature):
+        return False
+    expiry = claims.get("exp")
+    current = time.time() if now is None else now
+    return isinstance(expiry, int | float) and current <= expiry + leeway
+
+
+def _unb64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 def trello_signature(secret: str, body: bytes, callback_url: str) -> str:
@@ -91,8 +125,17 @@ class Receiver:
         body = await self._body(request)
         if body is None:
             return JSONResponse({"error": "body too large"}, status_code=413)
-        secret = client.secrets[conn.id].value("webhook_secret")
-        if secret and not jira_signature_ok(secret, body, request.headers.get("x-hub-signature")):
+        secrets = client.secrets[conn.id]
+        if conn.auth == "oauth":
+            signed = jira_jwt_ok(
+                secrets.value("client_secret"), request.headers.get("authorization")
+            )
+        else:
+            secret = secrets.value("webhook_secret")
+            signed = not secret or jira_signature_ok(
+                secret, body, request.headers.get("x-hub-signature")
+            )
+        if not signed:
             log.warning("jira webhook for %s/%s: bad signature, rejected", client.id, conn.id)
             metrics.WEBHOOKS.labels(conn.id, "bad_signature").inc()
             return JSONResponse({"error": "bad signature"}, status_code=401)

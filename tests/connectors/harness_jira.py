@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from syncd.connectors.config import JiraConfig, JiraPush, Secrets
 from syncd.connectors.jira import JiraConnector
 from syncd.connectors.jira_push import COMMENT_PROPERTY
+from syncd.connectors.oauth import MemoryKeeper
 from syncd.sandbox import Sandbox, SandboxConfig
 from tests.connectors.harness import Fault, FaultTransport, Harness, HarnessFactory
 
@@ -32,6 +33,35 @@ def jira_config(sb: Sandbox, *, cloud: bool = True, **changes: Any) -> JiraConfi
         "push": JiraPush(issues=["ACME-1"], labels=True),
     }
     return JiraConfig(**(values | changes))
+
+
+APP_ID, APP_SECRET = "syncd-conformance-app", "syncd-conformance-app-secret"
+
+
+def oauth_config(sb: Sandbox, **changes: Any) -> JiraConfig:
+    """A Cloud connector that reaches the sandbox as an OAuth 2.0 app, through its gateway."""
+    values: dict[str, Any] = {
+        "auth": "oauth",
+        "email": None,
+        "token_env": None,
+        "client_id_env": "APP_ID",
+        "client_secret_env": "APP_SECRET",
+        "refresh_token_env": "APP_REFRESH",
+        "api_url": sb.atlassian_api_url,
+        "auth_url": sb.atlassian_auth_url,
+    }
+    return jira_config(sb, cloud=True, **(values | changes))
+
+
+def oauth_secrets(sb: Sandbox, *, wrong: bool = False) -> Secrets:
+    """The app's id and secret (or a wrong secret) and a fresh grant's refresh token."""
+    if APP_ID not in sb.state.oauth.apps:
+        sb.state.oauth.register_app(APP_ID, APP_SECRET)
+    return Secrets(
+        client_id=SecretStr(APP_ID),
+        client_secret=SecretStr("wrong" if wrong else APP_SECRET),
+        refresh_token=SecretStr(sb.state.oauth.grant(APP_ID)),
+    )
 
 
 def jira_secrets(sb: Sandbox, *, cloud: bool = True, wrong: bool = False) -> Secrets:
@@ -56,10 +86,12 @@ class JiraHarness:
 
     nochange_budget = 1
 
-    def __init__(self, sb: Sandbox, *, cloud: bool) -> None:
+    def __init__(self, sb: Sandbox, *, cloud: bool, oauth: bool = False) -> None:
         self.sb = sb
         self.cloud = cloud
-        self.name = "jira-cloud" if cloud else "jira-dc"
+        self.oauth = oauth
+        self.keeper = MemoryKeeper()
+        self.name = "jira-oauth" if oauth else "jira-cloud" if cloud else "jira-dc"
         self.faults: list[Fault] = []
         self.corrupt: dict[str, Callable[[dict[str, Any]], None]] = {}
         self.transports: list[FaultTransport] = []
@@ -69,6 +101,13 @@ class JiraHarness:
             httpx.AsyncHTTPTransport(), faults=self.faults, corrupt=self.corrupt
         )
         self.transports.append(transport)
+        if self.oauth:
+            return JiraConnector(
+                oauth_config(self.sb, page_size=page_size),
+                oauth_secrets(self.sb, wrong=bad_credentials),
+                transport=transport,
+                keeper=self.keeper,
+            )
         return JiraConnector(
             jira_config(self.sb, cloud=self.cloud, page_size=page_size),
             jira_secrets(self.sb, cloud=self.cloud, wrong=bad_credentials),
@@ -137,4 +176,15 @@ def jira_dc() -> Iterator[Harness]:
         yield JiraHarness(sb, cloud=False)
 
 
-HARNESSES: dict[str, HarnessFactory] = {"jira-cloud": jira_cloud, "jira-dc": jira_dc}
+@contextmanager
+def jira_oauth() -> Iterator[Harness]:
+    """Jira Cloud with 30 issues, reached as an OAuth 2.0 app through the API gateway."""
+    with small_sandbox() as sb:
+        yield JiraHarness(sb, cloud=True, oauth=True)
+
+
+HARNESSES: dict[str, HarnessFactory] = {
+    "jira-cloud": jira_cloud,
+    "jira-dc": jira_dc,
+    "jira-oauth": jira_oauth,
+}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
 import logging
+import time
 from pathlib import Path
 
 import httpx
@@ -164,3 +166,66 @@ def test_unknown_client_or_garbage_body_is_refused(web, sqlite_engine) -> None: 
         "/webhooks/jira/acme/acme-jira", content=body, headers={"X-Hub-Signature": jira_sig(body)}
     )
     assert response.status_code == 400 and inbox(sqlite_engine) == []
+
+
+OAUTH_CLIENT = """
+name = "Initech"
+[[connectors]]
+kind = "jira"
+id = "initech-jira"
+url = "https://initech.atlassian.net"
+auth = "oauth"
+client_id_env = "APP_ID"
+client_secret_env = "APP_SECRET"
+refresh_token_env = "APP_REFRESH"
+jql = "project = INI"
+"""
+OAUTH_ENV = {"APP_ID": "app-id", "APP_SECRET": "app-secret-value", "APP_REFRESH": "rt"}
+
+
+def jwt(claims: dict[str, object], secret: str = "app-secret-value", alg: str = "HS256") -> str:
+    def part(value: object) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signed = f"{part({'alg': alg, 'typ': 'JWT'})}.{part(claims)}"
+    mac = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).digest()
+    return f"{signed}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def test_oauth_app_deliveries_are_checked_by_their_jwt(
+    sqlite_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A dynamic webhook's delivery is accepted with a JWT made with the app's secret; a JWT made
+    with another secret, one that has expired, an unsigned one (`alg: none`) and none at all get
+    401 and no inbox row."""
+    (tmp_path / "initech.toml").write_text(OAUTH_CLIENT)
+    client = load_client(tmp_path, "initech", env=OAUTH_ENV)
+    sent: list[tuple[str, int | None]] = []
+    receiver = Receiver(
+        sqlite_engine, {"initech": client}, lambda k, i: sent.append((k, i)), base_url=BASE
+    )
+    http = AsgiClient(Starlette(routes=receiver.routes()))
+    url = "/webhooks/jira/initech/initech-jira"
+    now = int(time.time())
+    body = b'{"webhookEvent": "jira:issue_updated", "matchedWebhookIds": [7]}'
+    caplog.set_level(logging.WARNING)
+    refused = []
+    for token in (
+        jwt({"iss": "app-id", "iat": now, "exp": now + 180}, secret="another-secret"),
+        jwt({"iss": "app-id", "iat": now - 900, "exp": now - 600}),
+        jwt({"iss": "app-id", "iat": now, "exp": now + 180}, alg="none").rsplit(".", 1)[0] + ".",
+        "not-a-jwt",
+    ):
+        answer = http.post(url, content=body, headers={"Authorization": f"Bearer {token}"})
+        refused.append(answer.status_code)
+    refused.append(http.post(url, content=body).status_code)
+    assert refused == [401] * 5 and inbox(sqlite_engine) == [] and sent == []
+    good = jwt({"iss": "app-id", "iat": now, "exp": now + 180})
+    accepted = http.post(
+        url,
+        content=body,
+        headers={"Authorization": f"Bearer {good}", "X-Atlassian-Webhook-Identifier": "d-9"},
+    )
+    assert accepted.status_code == 202 and len(inbox(sqlite_engine)) == 1
+    assert "bad signature" in caplog.text

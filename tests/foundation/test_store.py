@@ -174,3 +174,16 @@ def test_items_written_in_bulk_read_back_through_the_orm_and_compare_in_sql(engi
     with engine.connect() as conn:
         stored = conn.execute(sa.select(sa.text("updated")).select_from(sa.text("items"))).scalar()
     assert stored is not None
+
+
+def test_grant_keeper_keeps_the_newest_refresh_token(engine: Engine) -> None:
+    """An OAuth grant's rotated refresh token survives in the store, one row per connector."""
+    keeper = store.GrantKeeper(engine, "acme", "acme-jira")
+    other = store.GrantKeeper(engine, "acme", "acme-jira-2")
+    assert keeper.load() is None
+    keeper.save("rt-1")
+    keeper.save("rt-2")
+    other.save("rt-x")
+    assert keeper.load() == "rt-2" and other.load() == "rt-x"
+    assert store.GrantKeeper(engine, "acme", "acme-jira").load() == "rt-2"
+    assert "rt-2" not in repr(keeper)

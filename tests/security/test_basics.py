@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
 from typing import Any
 
@@ -13,7 +14,7 @@ from syncd.web import webhooks
 
 
 def test_signature_checks_compare_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both webhook checks go through hmac.compare_digest, never `==`."""
+    """Every webhook check (Jira HMAC and JWT, Trello) uses hmac.compare_digest, never `==`."""
     calls: list[tuple[Any, Any]] = []
     real = hmac.compare_digest
 
@@ -29,7 +30,13 @@ def test_signature_checks_compare_in_constant_time(monkeypatch: pytest.MonkeyPat
     sig = webhooks.trello_signature("s", body, "https://cb")
     assert webhooks.trello_signature_ok("s", body, "https://cb", sig) is True
     assert webhooks.trello_signature_ok("s", body, "https://other", sig) is False
-    assert len(calls) == 4
+    head = base64.urlsafe_b64encode(b'{"alg":"HS256"}').rstrip(b"=").decode()
+    claims = base64.urlsafe_b64encode(b'{"exp":4102444800}').rstrip(b"=").decode()
+    mac = hmac.new(b"s", f"{head}.{claims}".encode(), "sha256").digest()
+    jwt = f"{head}.{claims}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    assert webhooks.jira_jwt_ok("s", f"Bearer {jwt}") is True
+    assert webhooks.jira_jwt_ok("t", f"Bearer {jwt}") is False
+    assert len(calls) == 6
 
 
 def test_daemon_binds_to_loopback_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:

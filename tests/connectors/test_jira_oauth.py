@@ -1,0 +1,222 @@
+"""The Jira connector as an Atlassian OAuth 2.0 app: access tokens, rotation, the gateway."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from pydantic import SecretStr
+
+from syncd.connectors import oauth
+from syncd.connectors.config import JiraConfig, Secrets
+from syncd.connectors.jira import JiraConnector
+from syncd.connectors.oauth import MemoryKeeper
+from syncd.errors import AuthError
+from tests.connectors.harness import collect, run
+from tests.connectors.test_jira_requests import FIELDS, ME, issue, request_problems
+
+SITE = "https://acme.atlassian.net"
+AUTH = "https://auth.atlassian.com/oauth/token"
+RESOURCES = "https://api.atlassian.com/oauth/token/accessible-resources"
+CLOUD_ID = "11223344-a1b2-4c3d-8e9f-001122334455"
+GATEWAY = f"https://api.atlassian.com/ex/jira/{CLOUD_ID}"
+SECRETS = Secrets(
+    client_id=SecretStr("app-id"),
+    client_secret=SecretStr("app-secret-value"),
+    refresh_token=SecretStr("rt-env"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    oauth.forget_cached()
+    yield
+    oauth.forget_cached()
+
+
+def config(**changes: Any) -> JiraConfig:
+    values: dict[str, Any] = {
+        "kind": "jira",
+        "id": "acme-jira",
+        "url": SITE,
+        "auth": "oauth",
+        "client_id_env": "APP_ID",
+        "client_secret_env": "APP_SECRET",
+        "refresh_token_env": "APP_REFRESH",
+        "jql": "project = ACME",
+    }
+    return JiraConfig(**(values | changes))
+
+
+class Authority:
+    """The token endpoint: rotating refresh tokens, numbered access tokens."""
+
+    def __init__(self, valid: str = "rt-env") -> None:
+        self.valid = {valid}
+        self.issued = 0
+        self.bodies: list[dict[str, Any]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.bodies.append(body)
+        if body["client_secret"] != "app-secret-value":
+            return httpx.Response(401, json={"error": "access_denied"})
+        if body["refresh_token"] not in self.valid:
+            return httpx.Response(403, json={"error": "invalid_grant"})
+        self.valid.discard(body["refresh_token"])
+        self.issued += 1
+        successor = f"rt-{self.issued}"
+        self.valid.add(successor)
+        return httpx.Response(
+            200,
+            json={
+                "access_token": f"at-{self.issued}",
+                "refresh_token": successor,
+                "expires_in": 3600,
+                "token_type": "Bearer",
+                "scope": oauth.SCOPES,
+            },
+        )
+
+
+def sites() -> httpx.Response:
+    return httpx.Response(
+        200,
+        json=[
+            {"id": "other", "url": "https://other.atlassian.net", "name": "other"},
+            {"id": CLOUD_ID, "url": SITE, "name": "acme"},
+        ],
+    )
+
+
+def test_a_pull_goes_through_the_gateway_with_a_bearer_token() -> None:
+    """The first request buys an access token, finds the site's cloud id, and the search goes to
+    the gateway with `Bearer`; the rotated refresh token is kept."""
+    keeper = MemoryKeeper()
+    authority = Authority()
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=authority)
+        resources = router.get(RESOURCES).mock(return_value=sites())
+        router.get(f"{GATEWAY}/rest/api/3/myself").mock(return_value=httpx.Response(200, json=ME))
+        router.get(f"{GATEWAY}/rest/api/3/field").mock(
+            return_value=httpx.Response(200, json=FIELDS)
+        )
+        search = router.post(f"{GATEWAY}/rest/api/3/search/jql").mock(
+            return_value=httpx.Response(200, json={"issues": [issue(1)], "isLast": True})
+        )
+        conn = JiraConnector(config(), SECRETS, keeper=keeper)
+        pages = run(collect(conn, datetime(2026, 11, 20, tzinfo=UTC)))
+    assert [i.key for page in pages for i in page.items] == ["ACME-1"]
+    assert search.calls and all(
+        c.request.headers["authorization"] == "Bearer at-1"
+        for c in router.calls
+        if "ex/jira" in str(c.request.url)
+    )
+    assert resources.call_count == 1 and authority.issued == 1
+    assert request_problems(router) == []
+    assert keeper.load() == "rt-1"
+    assert authority.bodies[0] == {
+        "grant_type": "refresh_token",
+        "client_id": "app-id",
+        "client_secret": "app-secret-value",
+        "refresh_token": "rt-env",
+    }
+
+
+def test_the_stored_refresh_token_wins_and_a_used_one_falls_back() -> None:
+    """The keeper's newer token is tried first; when it is refused as used, the environment's
+    is tried next (a grant authorised again)."""
+    keeper = MemoryKeeper()
+    keeper.save("rt-old-rotated")
+    authority = Authority(valid="rt-env")
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=authority)
+        grant = oauth.Grant.of(config(cloud_id=CLOUD_ID), SECRETS)
+        token = run(oauth.AtlassianOAuth(grant, keeper=keeper).access_token())
+    assert token == "at-1"
+    assert [b["refresh_token"] for b in authority.bodies] == ["rt-old-rotated", "rt-env"]
+    assert keeper.load() == "rt-1"
+
+
+def test_access_tokens_are_shared_by_connectors_of_one_grant() -> None:
+    """Two connectors (two jobs) of the same grant buy one access token, not two: every refresh
+    rotates the refresh token."""
+    keeper = MemoryKeeper()
+    authority = Authority()
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=authority)
+        router.get(f"{GATEWAY}/rest/api/3/myself").mock(return_value=httpx.Response(200, json=ME))
+        for _ in range(2):
+            conn = JiraConnector(config(cloud_id=CLOUD_ID), SECRETS, keeper=keeper)
+            run(conn.check_account())
+            run(conn.aclose())
+    assert authority.issued == 1
+
+
+def test_a_refused_access_token_is_renewed_once() -> None:
+    """A 401 from Jira (token revoked early) buys a new access token and repeats the request."""
+    authority = Authority()
+    answers = iter([httpx.Response(401, json={"code": 401}), httpx.Response(200, json=ME)])
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=authority)
+        me = router.get(f"{GATEWAY}/rest/api/3/myself").mock(side_effect=lambda _: next(answers))
+        conn = JiraConnector(config(cloud_id=CLOUD_ID), SECRETS, keeper=MemoryKeeper())
+        run(conn.check_account())
+    assert [c.request.headers["authorization"] for c in me.calls] == [
+        "Bearer at-1",
+        "Bearer at-2",
+    ]
+
+
+def test_a_refused_app_secret_is_an_auth_error_without_the_secret() -> None:
+    """A wrong client secret is an AuthError naming the site, never the secret."""
+    wrong = Secrets(
+        client_id=SecretStr("app-id"),
+        client_secret=SecretStr("not-the-secret"),
+        refresh_token=SecretStr("rt-env"),
+    )
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=Authority())
+        conn = JiraConnector(config(cloud_id=CLOUD_ID), wrong, keeper=MemoryKeeper())
+        with pytest.raises(AuthError) as caught:
+            run(conn.check_account())
+    assert SITE in str(caught.value) and "not-the-secret" not in str(caught.value)
+
+
+def test_a_dead_refresh_token_says_how_to_recover() -> None:
+    """Every refresh token refused: an AuthError that names the environment variable to set."""
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=Authority(valid="something-else"))
+        conn = JiraConnector(config(cloud_id=CLOUD_ID), SECRETS, keeper=MemoryKeeper())
+        with pytest.raises(AuthError, match="APP_REFRESH"):
+            run(conn.check_account())
+
+
+def test_a_grant_without_the_site_names_the_sites_it_has() -> None:
+    """A grant made on another site: the error lists the sites the grant covers."""
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=Authority())
+        router.get(RESOURCES).mock(
+            return_value=httpx.Response(
+                200, json=[{"id": "x", "url": "https://other.atlassian.net"}]
+            )
+        )
+        conn = JiraConnector(config(), SECRETS, keeper=MemoryKeeper())
+        with pytest.raises(AuthError, match=r"other\.atlassian\.net"):
+            run(conn.check_account())
+
+
+def test_oauth_config_is_checked() -> None:
+    """OAuth needs its three variables and Jira Cloud; token auth still needs token_env."""
+    with pytest.raises(ValueError, match="refresh_token_env"):
+        config(refresh_token_env=None)
+    with pytest.raises(ValueError, match="Data Center"):
+        config(deployment="datacenter")
+    with pytest.raises(ValueError, match="token_env"):
+        JiraConfig(kind="jira", id="j", url=SITE, email="e@x", jql="project = A")
+    assert "app-secret-value" not in repr(oauth.Grant.of(config(), SECRETS))

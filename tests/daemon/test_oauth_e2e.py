@@ -1,0 +1,199 @@
+"""A client whose Jira Cloud is reached as an Atlassian OAuth 2.0 app, against the sandbox over
+real HTTP: pulls and pushes through the API gateway, the rotating refresh token kept in the
+store, and a dynamic webhook registered, delivered with its JWT, extended and made again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+from syncd import actors, pipeline, runtime, store
+from syncd.connectors import oauth
+from syncd.daemon import extend_webhooks, register_webhooks
+from syncd.db import Job, Webhook
+from syncd.migrate import upgrade
+from syncd.sandbox import Sandbox, SandboxConfig
+from syncd.settings import Settings
+from syncd.sync import pull
+from syncd.web.webhooks import Receiver
+from tests.daemon import harness as h
+
+BASE = "http://syncd.test"
+APP_ID, APP_SECRET = "syncd-app", "syncd-app-secret-value"
+CLIENT = """\
+name = "Initech"
+timezone = "Europe/Berlin"
+
+[[connectors]]
+kind = "jira"
+id = "initech-jira"
+url = "{sandbox}/cloud"
+auth = "oauth"
+client_id_env = "O_APP_ID"
+client_secret_env = "O_APP_SECRET"
+refresh_token_env = "O_APP_REFRESH"
+api_url = "{sandbox}/api"
+auth_url = "{sandbox}/auth"
+jql = "project = ACME"
+
+[connectors.push]
+issues = ["ACME-1"]
+
+[plan]
+file = "../plans/plan.toml"
+
+[[links]]
+by = "epic"
+
+[[links]]
+by = "wbs_in_title"
+"""
+
+
+@pytest.fixture
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Sandbox, runtime.Runtime]]:
+    oauth.forget_cached()
+    with Sandbox(SandboxConfig(demo=True, seed=7)) as sb:
+        sb.state.oauth.register_app(APP_ID, APP_SECRET)
+        first = sb.state.oauth.grant(APP_ID)
+        for name, value in {"O_APP_ID": APP_ID, "O_APP_SECRET": APP_SECRET}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("O_APP_REFRESH", first)
+        config = tmp_path / "config"
+        (config / "clients").mkdir(parents=True)
+        (config / "plans").mkdir()
+        (config / "plans" / "plan.toml").write_text(h.PLAN.read_text())
+        (config / "clients" / "initech.toml").write_text(CLIENT.format(sandbox=sb.url))
+        settings = Settings(config_dir=config, data_dir=tmp_path / "data")
+        rt = runtime.install(runtime.load(settings))
+        upgrade(rt.engine)
+        yield sb, rt
+        rt.engine.dispose()
+    oauth.forget_cached()
+
+
+def cycle(rt: runtime.Runtime) -> list[tuple[str, int]]:
+    client = rt.client("initech")
+    asyncio.run(pull(rt.engine, client, "initech-jira"))
+    queued = pipeline.reconcile_and_queue(rt.engine, client)
+    for kind, job_id in queued:
+        actors.execute(kind, job_id)
+    return queued
+
+
+def requests(sb: Sandbox, needle: str) -> int:
+    return sum(n for route, n in sb.stats()["requests"].items() if needle in route)
+
+
+def test_pulls_and_pushes_go_through_the_gateway_and_the_grant_survives_rotation(
+    world: tuple[Sandbox, runtime.Runtime],
+) -> None:
+    """Every ACME issue arrives once through `/ex/jira/{cloudId}`, the status lands once, and
+    after the access token lapses a new process (no cached token) refreshes with the stored,
+    rotated refresh token: the one in the environment was used up by the first refresh."""
+    sb, rt = world
+    first = cycle(rt)
+    acme = sum(1 for key in sb.state.issues if key.startswith("ACME-"))
+    assert store.count_items(rt.engine, "initech", "initech-jira") == acme > 0
+    assert [kind for kind, _ in first] == ["push"]
+    kept = store.GrantKeeper(rt.engine, "initech", "initech-jira").load()
+    assert kept is not None and kept != os.environ["O_APP_REFRESH"]
+    assert requests(sb, "/cloud/rest") == 0 and requests(sb, "/api/ex/jira/") > 0
+
+    oauth.forget_cached()  # as if the daemon had restarted
+    sb.advance(hours=24)  # past the access token's hour, and the team moved work along
+    cycle(rt)
+    assert requests(sb, "/auth/oauth/token") == 2
+    assert store.GrantKeeper(rt.engine, "initech", "initech-jira").load() not in (kept, None)
+    with store.sessions(rt.engine)() as session:
+        pushes = session.execute(select(Job).where(Job.kind == "push")).scalars().all()
+    assert pushes and all(job.state == "done" for job in pushes)
+    assert own_comments(sb) == 1
+
+
+def own_comments(sb: Sandbox) -> int:
+    """Comments on the status issue that carry syncd's comment property."""
+    url = f"{sb.jira_oauth_url}/rest/api/3/issue/ACME-1/comment"
+    token = httpx.post(
+        f"{sb.atlassian_auth_url}/oauth/token",
+        json={
+            "grant_type": "refresh_token",
+            "client_id": APP_ID,
+            "client_secret": APP_SECRET,
+            "refresh_token": sb.state.oauth.grant(APP_ID),
+        },
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    comments = httpx.get(url, headers=headers, params={"expand": "properties"}).json()
+    return sum(
+        1
+        for c in comments["comments"]
+        if any(p.get("key", "").startswith("syncd") for p in c.get("properties", []))
+    )
+
+
+def test_a_dynamic_webhook_is_registered_delivered_and_kept_alive(
+    world: tuple[Sandbox, runtime.Runtime],
+) -> None:
+    """The daemon registers one dynamic webhook for the connector's JQL; a team change reaches
+    the receiver with a JWT it accepts; the upkeep extends a webhook close to lapsing and makes
+    it again when Jira has dropped it."""
+    sb, rt = world
+    register_webhooks(rt, BASE)
+    register_webhooks(rt, BASE)  # a restart finds the same webhook again
+    hooks = list(sb.state.dynamic_webhooks.values())
+    assert len(hooks) == 1 and hooks[0].jql == "project = ACME"
+    with store.sessions(rt.engine)() as session:
+        row = session.get(Webhook, ("initech", "initech-jira"))
+        assert row is not None and row.expires is not None
+        hook_id, expires = row.remote_id, row.expires
+
+    mark = len(sb.deliveries)
+    sb.advance(hours=24)
+    sb.flush_webhooks(10)
+    mine = [d for d in sb.deliveries[mark:] if d.url.startswith(BASE)]
+    assert mine and all(d.headers["Authorization"].startswith("Bearer ") for d in mine)
+    answers = post_to_receiver(rt, mine)
+    assert set(answers) <= {202, 200} and 202 in answers
+
+    assert extend_webhooks(rt, now=expires - timedelta(days=20)) == 0  # not due yet
+    assert extend_webhooks(rt, now=expires - timedelta(days=3)) == 1
+    with store.sessions(rt.engine)() as session:
+        row = session.get(Webhook, ("initech", "initech-jira"))
+        assert row is not None and row.remote_id == hook_id
+        assert row.expires is not None and row.expires > expires
+        later = row.expires
+
+    sb.state.dynamic_webhooks.clear()  # Jira dropped it (lapsed, or the app was reinstalled)
+    assert extend_webhooks(rt, now=later - timedelta(days=1)) == 1
+    with store.sessions(rt.engine)() as session:
+        row = session.get(Webhook, ("initech", "initech-jira"))
+        assert row is not None and row.remote_id != hook_id
+    assert len(sb.state.dynamic_webhooks) == 1
+
+
+def post_to_receiver(rt: runtime.Runtime, deliveries: list) -> list[int]:  # type: ignore[type-arg]
+    receiver = Receiver(rt.engine, rt.clients, lambda kind, job_id: None, base_url=BASE)
+    app = Starlette(routes=receiver.routes())
+
+    async def post_all() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
+            return [
+                (
+                    await http.post(d.url.removeprefix(BASE), content=d.body, headers=d.headers)
+                ).status_code
+                for d in deliveries
+            ]
+
+    return asyncio.run(post_all())
