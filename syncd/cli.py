@@ -401,8 +401,12 @@ def main() -> None:
 # Registered here, at the end, so the verbs live in syncd/cli_report.py with their owner.
 from syncd.cli_report import report as _report  # noqa: E402 - registration block, see above
 from syncd.cli_report import token_create as _token_create  # noqa: E402
+from syncd.cli_report import token_list as _token_list  # noqa: E402
+from syncd.cli_report import token_revoke as _token_revoke  # noqa: E402
 
 token_app = typer.Typer(help="Access tokens for the dashboard and the API.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.command("report")(_report)
 token_app.command("create")(_token_create)
+token_app.command("list")(_token_list)
+token_app.command("revoke")(_token_revoke)

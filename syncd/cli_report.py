@@ -90,3 +90,44 @@ def token_create(
     scope = f"client {client}" if client else "every client"
     typer.echo(token)
     typer.echo(f"token for {scope}: keep it now, it cannot be shown again", err=True)
+
+
+def token_list() -> None:
+    """List access tokens: id, scope, note and when each was made (never the token itself)."""
+    from syncd.db import make_engine
+    from syncd.migrate import upgrade
+    from syncd.settings import load_settings
+    from syncd.web.auth import list_tokens
+
+    engine = make_engine(load_settings().db_url)
+    try:
+        upgrade(engine)
+        rows = list_tokens(engine)
+    finally:
+        engine.dispose()
+    for row in rows:
+        created = row.created.strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{row.id}\t{row.client or '*'}\t{created}\t{row.name}")
+    if not rows:
+        typer.echo("no tokens", err=True)
+
+
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="the id `syncd token list` shows", min=1)],
+) -> None:
+    """Revoke an access token: requests carrying it are refused from now on."""
+    from syncd.db import make_engine
+    from syncd.migrate import upgrade
+    from syncd.settings import load_settings
+    from syncd.web.auth import revoke_token
+
+    engine = make_engine(load_settings().db_url)
+    try:
+        upgrade(engine)
+        found = revoke_token(engine, token_id)
+    finally:
+        engine.dispose()
+    if not found:
+        typer.echo(f"error: no token with id {token_id} (see `syncd token list`)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"token {token_id} revoked")

@@ -51,6 +51,22 @@ def create_token(engine: Engine, *, client: str | None = None, name: str = "") -
     return token
 
 
+def list_tokens(engine: Engine) -> list[Token]:
+    """Every token's id, scope, note and creation time (the digests say nothing useful)."""
+    with sessions(engine)() as session:
+        return list(session.execute(select(Token).order_by(Token.id)).scalars())
+
+
+def revoke_token(engine: Engine, token_id: int) -> bool:
+    """Delete a token by id: its next request is refused. False when there is no such id."""
+    with sessions(engine).begin() as session:
+        row = session.get(Token, token_id)
+        if row is None:
+            return False
+        session.delete(row)
+        return True
+
+
 def lookup(engine: Engine, token: str | None) -> Principal | None:
     """The principal of a presented token, or None when it is unknown."""
     if not token or len(token) > 200:

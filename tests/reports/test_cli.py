@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from syncd.cli_report import report, token_create
+from syncd.cli_report import report, token_create, token_list, token_revoke
 from syncd.db import make_engine
 from syncd.migrate import upgrade
 from syncd.web.auth import lookup
@@ -17,6 +17,8 @@ from tests.reports.sample import acme, seed
 app = typer.Typer()
 app.command("report")(report)
 app.command("token")(token_create)
+app.command("tokens")(token_list)
+app.command("revoke")(token_revoke)
 
 
 @pytest.fixture
@@ -65,3 +67,22 @@ def test_token_create_prints_a_working_token(store: str) -> None:
     principal = lookup(engine, token)
     engine.dispose()
     assert principal is not None and principal.client == "acme"
+
+
+def test_a_revoked_token_stops_working(store: str) -> None:
+    """`syncd token list` shows the token's id and scope, never the token; after
+    `syncd token revoke ID` it is refused; an unknown id is an error with exit 1."""
+    runner = CliRunner()
+    token = runner.invoke(app, ["token", "--client", "acme", "--name", "ci"]).stdout.split()[0]
+    listed = runner.invoke(app, ["tokens"])
+    assert listed.exit_code == 0 and token not in listed.stdout
+    [line] = [row for row in listed.stdout.splitlines() if row.endswith("\tci")]
+    token_id, scope = line.split("\t")[:2]
+    assert scope == "acme"
+    revoked = runner.invoke(app, ["revoke", token_id])
+    assert revoked.exit_code == 0, revoked.output
+    engine = make_engine(store)
+    assert lookup(engine, token) is None
+    engine.dispose()
+    missing = runner.invoke(app, ["revoke", token_id])
+    assert missing.exit_code == 1 and "no token with id" in missing.output
