@@ -1,7 +1,8 @@
 """`syncd demo`: the whole loop on one machine, in one command.
 
-It starts the sandbox (a local Jira and Trello with the ACME scenario), writes two demo clients
-and their plan into a fresh demo directory, imports the plan, registers webhooks, runs the
+It starts the sandbox (a local Jira and Trello with the ACME scenario), writes three demo clients
+(Jira Cloud with an API token and Trello; Jira Data Center; Jira Cloud as an OAuth 2.0 app) and
+their plan into a fresh demo directory, imports the plan, registers webhooks, runs the
 daemon against it all, and prints the dashboard URL with an access token. A clock thread moves
 the sandbox's simulated team along, so statuses change while you watch.
 """
@@ -28,6 +29,9 @@ ENV = {
     "DEMO_TRELLO_KEY": "sandbox-key",
     "DEMO_TRELLO_TOKEN": "sandbox-trello-token",
     "DEMO_TRELLO_SECRET": "sandbox-trello-secret",
+    "DEMO_JIRA_APP_ID": "syncd-demo-app",
+    "DEMO_JIRA_APP_SECRET": "sandbox-app-secret",
+    "DEMO_JIRA_APP_REFRESH": "sandbox-app-refresh-token",
 }
 
 ACME = """\
@@ -103,6 +107,38 @@ spi_amber = 0.98
 spi_red = 0.9
 """
 
+INITECH = """\
+name = "Initech ERP upgrade"
+timezone = "Europe/London"
+poll_minutes = {poll}
+dashboard_url = "{web}/clients/initech"
+
+[[connectors]]
+kind = "jira"
+id = "initech-jira"
+url = "{sandbox}/cloud"
+auth = "oauth"
+client_id_env = "DEMO_JIRA_APP_ID"
+client_secret_env = "DEMO_JIRA_APP_SECRET"
+refresh_token_env = "DEMO_JIRA_APP_REFRESH"
+api_url = "{sandbox}/api"
+auth_url = "{sandbox}/auth"
+jql = "project = ACME"
+
+[connectors.push]
+issues = ["ACME-3"]
+
+[plan]
+file = "../plans/acme.toml"
+
+[[links]]
+by = "epic"
+
+[[links]]
+by = "wbs_in_title"
+"""
+CLIENTS = {"acme": ACME, "globex": GLOBEX, "initech": INITECH}
+
 
 @dataclass(frozen=True)
 class DemoOptions:
@@ -115,7 +151,7 @@ class DemoOptions:
 
 
 def prepare(options: DemoOptions, sandbox_url: str, board: str) -> Settings:
-    """A fresh demo directory with two clients and their plan; settings pointing at it."""
+    """A fresh demo directory with the demo clients and their plan; settings pointing at it."""
     root = options.directory
     if root.exists():
         shutil.rmtree(root)
@@ -125,7 +161,7 @@ def prepare(options: DemoOptions, sandbox_url: str, board: str) -> Settings:
     (root / "config" / "plans" / "acme.toml").write_text(plan, encoding="utf-8")
     web = f"http://127.0.0.1:{options.port}"
     values = {"sandbox": sandbox_url, "web": web, "board": board, "poll": options.poll_minutes}
-    for name, text in (("acme", ACME), ("globex", GLOBEX)):
+    for name, text in CLIENTS.items():
         (root / "config" / "clients" / f"{name}.toml").write_text(
             text.format(**values), encoding="utf-8"
         )
@@ -153,10 +189,12 @@ def run(options: DemoOptions, *, announce: Callable[[str], None] = print) -> Non
 
     sandbox = Sandbox(SandboxConfig(demo=True, seed=7, port=options.sandbox_port)).start()
     board = sandbox.board_ids[0]
+    sandbox.state.oauth.register_app(ENV["DEMO_JIRA_APP_ID"], ENV["DEMO_JIRA_APP_SECRET"])
+    sandbox.state.oauth.grant(ENV["DEMO_JIRA_APP_ID"], token=ENV["DEMO_JIRA_APP_REFRESH"])
     settings = prepare(options, sandbox.url, board)
     engine = make_engine(settings.db_url)
     upgrade(engine)
-    for client_id in ("acme", "globex"):
+    for client_id in CLIENTS:
         import_plan(engine, load_client(settings.clients_dir, client_id))
     token = create_token(engine, client=None, name="demo")
     engine.dispose()

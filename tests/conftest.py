@@ -76,6 +76,7 @@ class DemoSite:
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
     """`syncd demo` as a real process on a free port, until its first statuses are stored."""
+    from syncd.demo import CLIENTS
     from tests.daemon import harness as h
 
     root = tmp_path_factory.mktemp("demo")
@@ -91,7 +92,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
         site = DemoSite(f"http://127.0.0.1:{port}", token, log, root / "demo")
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=site.url, headers=headers, timeout=30) as http:
-            for client in ("acme", "globex"):
+            for client in CLIENTS:
                 h.wait_for(
                     lambda c=client: http.get(f"/api/clients/{c}/status").status_code == 200,
                     120, f"the first {client} status",

@@ -78,11 +78,15 @@ class OAuth:
         with self._lock:
             self.apps[client_id] = App(client_id, client_secret)
 
-    def grant(self, client_id: str) -> str:
-        """A fresh refresh token, as if the user had just consented to `client_id`."""
+    def grant(self, client_id: str, token: str | None = None) -> str:
+        """A fresh refresh token, as if the user had just consented to `client_id`; `token`
+        chooses its value (the demo's is fixed, so that its commands can be given it)."""
         with self._lock:
             if client_id not in self.apps:
                 raise KeyError(f"unknown OAuth app {client_id!r}; register_app it first")
+            if token is not None:
+                self._refresh[token] = client_id
+                return token
             return self._new_refresh(client_id)
 
     def refresh(self, client_id: str, client_secret: str, refresh_token: str) -> Grant:

@@ -1,6 +1,7 @@
 """A full `syncd demo` run: no credential appears in any output it produces.
 
-The demo talks to the sandbox with the sandbox's credentials. After a whole cycle (pull,
+The demo talks to the sandbox with the sandbox's credentials (and, for one client, as an OAuth
+app whose refresh token rotates into the store). After a whole cycle (pull,
 reconcile, push, webhooks) this test reads every output a person or a machine sees: the
 process's logs, every dashboard page, every API answer, /metrics, /healthz and each report
 format, and searches them all for every secret value.
@@ -13,8 +14,11 @@ import sys
 
 import httpx
 
-from syncd.demo import ENV
+from syncd import store
+from syncd.db import OAuthGrant, Webhook
+from syncd.demo import CLIENTS, ENV
 from tests.conftest import DemoSite
+from tests.daemon import harness as h
 
 SECRETS = sorted(set(ENV.values()))
 
@@ -24,10 +28,10 @@ def test_no_secret_in_logs_pages_api_metrics_or_reports(demo_site: DemoSite) -> 
     headers = {"Authorization": f"Bearer {demo_site.token}"}
     http = httpx.Client(base_url=demo_site.url, headers=headers, timeout=30)
     outputs: dict[str, str] = {}
-    for path in ("/", "/clients/acme", "/clients/globex", "/api/openapi.json", "/api/clients",
-                 "/metrics", "/healthz"):  # fmt: skip
+    for path in ("/", "/api/openapi.json", "/api/clients", "/metrics", "/healthz",
+                 *(f"/clients/{client}" for client in CLIENTS)):  # fmt: skip
         outputs[path] = http.get(path).text
-    for client in ("acme", "globex"):
+    for client in CLIENTS:
         for part in ("", "/status", "/snapshots", "/items", "/health"):
             outputs[f"/api/clients/{client}{part}"] = http.get(f"/api/clients/{client}{part}").text
     for fmt in ("html", "md", "json", "csv"):
@@ -40,6 +44,18 @@ def test_no_secret_in_logs_pages_api_metrics_or_reports(demo_site: DemoSite) -> 
     outputs["log"] = demo_site.log.read_text(errors="replace")
     assert len(outputs["/clients/acme"]) > 1000 and "Acme" in outputs["/clients/acme"]
     assert 'syncd_pulls_total{client="acme",outcome="ok",source="acme-jira"}' in outputs["/metrics"]
-    leaks = [(where, secret) for where, text in outputs.items() for secret in SECRETS
+    engine = demo_site.engine()
+
+    def dynamic_webhook() -> Webhook | None:
+        with store.sessions(engine)() as session:
+            return session.get(Webhook, ("initech", "initech-jira"))
+
+    hook = h.wait_for(dynamic_webhook, 30, "the OAuth client's dynamic webhook")
+    with store.sessions(engine)() as session:
+        rotated = [row.refresh_token for row in session.query(OAuthGrant)]
+    engine.dispose()
+    assert rotated and ENV["DEMO_JIRA_APP_REFRESH"] not in rotated  # the OAuth client refreshed
+    assert hook.expires is not None
+    leaks = [(where, secret) for where, text in outputs.items() for secret in SECRETS + rotated
              if secret in text]  # fmt: skip
     assert leaks == []

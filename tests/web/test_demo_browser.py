@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from syncd import jobs, store
+from syncd.demo import CLIENTS
 from syncd.plan import DEMO_PLAN, load_plan
 from tests.conftest import DemoSite
 from tests.daemon import harness as h
@@ -29,11 +30,11 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def test_overview_lists_the_demo_clients(page: Page, demo_site: DemoSite) -> None:
-    """Both demo clients are on the overview, each with a RAG."""
+    """Every demo client is on the overview, each with a RAG."""
     page.goto(f"{demo_site.url}/?token={demo_site.token}")
     rows = page.locator("#clients tbody tr")
-    assert rows.count() == 2
-    for client in ("acme", "globex"):
+    assert rows.count() == len(CLIENTS) == 3
+    for client in CLIENTS:
         rag = page.locator(f'tr[data-client="{client}"] .rag').inner_text().lower()
         assert rag in ("red", "amber", "green")
 
