@@ -98,6 +98,7 @@ def parse_mspdi(
     )
     elements = [t for t in child(root, "Tasks") or [] if _wanted(t, project)]
     _require_baseline(elements, chosen, source)
+    _note_own_calendars(elements, text(root, "CalendarUID") or "", project)
     tasks = _tasks(elements, chosen, project)
     label = "Current schedule" if chosen == CURRENT_SCHEDULE else f"Baseline {chosen or ''}".strip()
     status = when(root, "StatusDate")
@@ -129,6 +130,23 @@ def _choose(root: Element, wanted: int | None, source: str) -> int:
     if chosen != CURRENT_SCHEDULE and not 0 <= chosen <= 10:
         raise PlanError(f"{source}: baseline number {chosen} is out of range (0-10)")
     return chosen
+
+
+def _note_own_calendars(elements: list[Element], project_calendar: str, project: _Project) -> None:
+    """Say so when tasks carry a calendar of their own: syncd schedules every task on the
+    project calendar, so their forecast dates may differ from Project's by their non-working
+    days."""
+    own = [
+        text(t, "UID") or ""
+        for t in elements
+        if text(t, "CalendarUID") not in (None, "", "-1", project_calendar)
+    ]
+    if own:
+        shown = ", ".join(own[:5]) + (f" and {len(own) - 5} more" if len(own) > 5 else "")
+        project.notes.append(
+            f"{project.source}: {len(own)} task(s) (UID {shown}) carry their own calendar; "
+            "syncd schedules every task on the project calendar"
+        )
 
 
 def _wanted(task: Element, project: _Project) -> bool:

@@ -91,6 +91,15 @@ def parse_xer(raw: bytes, *, source: str) -> Baseline:
     if missing:
         raise PlanError(f"{source}: TASK table lacks columns {missing}")
     notes = [TARGET_NOTE]
+    own = sorted(
+        {r["task_code"] for r in rows if r.get("clndr_id") not in ("", project.get("clndr_id"))}
+    )
+    if own and project.get("clndr_id"):
+        notes.append(
+            f"{source}: {len(own)} activit(ies) ({', '.join(own[:5])}"
+            f"{' …' if len(own) > 5 else ''}) carry a calendar other than the project's; "
+            "syncd schedules every activity on the project calendar"
+        )
     hours_per_day, holidays = _calendar(tables, project.get("clndr_id", ""))
     wbs = _wbs_paths(tables, pid)
     tasks = [_activity(r, source, hours_per_day, wbs) for r in rows]

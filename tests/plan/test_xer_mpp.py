@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from syncd.errors import PlanError
@@ -72,3 +74,42 @@ def test_mpp_without_requirements_says_what_is_missing(monkeypatch: pytest.Monke
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(PlanError, match=r"needs .*a Java runtime 11\+"):
         load_plan(PLANS / "mpp12-baseline-progress.mpp")
+
+
+def test_activities_on_another_calendar_are_noted(tmp_path: Path) -> None:
+    """An XER activity on a calendar other than the project's gets a note saying that syncd
+    schedules it on the project calendar; the sample as given gets none."""
+    assert not [n for n in load_plan(XER).notes if "calendar other than" in n]
+    lines = XER.read_bytes().decode("cp1252").split("\n")
+    table, fields = "", []
+    for i, line in enumerate(lines):
+        cells = line.rstrip("\r").split("\t")
+        if cells[0] == "%T":
+            table = cells[1]
+        elif cells[0] == "%F":
+            fields = cells[1:]
+        elif (
+            cells[0] == "%R" and table == "TASK" and cells[1 + fields.index("task_code")] == "A1010"
+        ):
+            cells[1 + fields.index("clndr_id")] = "999"
+            lines[i] = "\t".join(cells) + ("\r" if line.endswith("\r") else "")
+    changed = tmp_path / "other-calendar.xer"
+    changed.write_bytes("\n".join(lines).encode("cp1252"))
+    [note] = [n for n in load_plan(changed).notes if "calendar other than" in n]
+    assert "1 activit(ies) (A1010)" in note
+
+
+def test_tasks_with_their_own_calendar_are_noted(tmp_path: Path) -> None:
+    """An MS Project task with a calendar of its own is named in a note; none without."""
+    source = PLANS / "mpp12-baseline-progress.mspdi-via-mpxj.xml"
+    assert not [n for n in load_plan(source).notes if "own calendar" in n]
+    text = source.read_text(encoding="utf-8")
+    head, tasks = text.split("<Tasks>", 1)
+    first, rest = tasks.split("</Task>", 1)  # UID 0, the project summary
+    second, tail = rest.split("</Task>", 1)
+    assert "<CalendarUID>-1</CalendarUID>" in second
+    second = second.replace("<CalendarUID>-1</CalendarUID>", "<CalendarUID>3</CalendarUID>", 1)
+    changed = tmp_path / "own-calendar.xml"
+    changed.write_text(f"{head}<Tasks>{first}</Task>{second}</Task>{tail}", encoding="utf-8")
+    [note] = [n for n in load_plan(changed).notes if "own calendar" in n]
+    assert "1 task(s) (UID 1)" in note
