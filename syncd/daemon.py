@@ -123,7 +123,7 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
                     registered = asyncio.run(register_trello(conn, secrets, url))
                 elif isinstance(conn, JiraConfig):
                     url = base_url + callback_path(client.id, conn.id, "jira")
-                    keeper = store.GrantKeeper(rt.engine, client.id, conn.id)
+                    keeper = store.GrantKeeper(rt.engine)
                     registered = asyncio.run(register_jira(conn, secrets, url, keeper=keeper))
             except Exception:
                 log.warning("webhook for %s/%s not registered", client.id, conn.id, exc_info=True)
@@ -162,7 +162,7 @@ def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
         if not isinstance(conn, JiraConfig) or conn.auth != "oauth":
             continue
         hook = Registered(row.remote_id, row.callback, row.expires)
-        keeper = store.GrantKeeper(rt.engine, row.client, row.source)
+        keeper = store.GrantKeeper(rt.engine)
         try:
             fresh = asyncio.run(extend_dynamic(conn, client.secrets[conn.id], hook, keeper=keeper))
         except Exception:

@@ -220,8 +220,7 @@ class OAuthGrant(Base):
     so the one in the environment stops working after the first refresh."""
 
     __tablename__ = "oauth_grants"
-    client: Mapped[str] = mapped_column(String(64), primary_key=True)
-    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant: Mapped[str] = mapped_column(String(64), primary_key=True)  # `Grant.key`
     refresh_token: Mapped[str] = mapped_column(Text)
     rotated: Mapped[datetime]
 

@@ -417,23 +417,23 @@ def load_snapshots(engine: Engine, client: str) -> list[Snapshot]:
 
 
 class GrantKeeper:
-    """Keeps the newest refresh token of one connector's OAuth grant in the store."""
+    """Keeps the newest refresh token of each OAuth grant in the store, by `Grant.key`."""
 
-    def __init__(self, engine: Engine, client: str, source: str) -> None:
-        self.engine, self.client, self.source = engine, client, source
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def __repr__(self) -> str:
-        return f"GrantKeeper(client={self.client!r}, source={self.source!r})"
+        return f"GrantKeeper({self.engine.url.render_as_string(hide_password=True)!r})"
 
-    def load(self) -> str | None:
+    def load(self, grant: str) -> str | None:
         with sessions(self.engine)() as session:
-            row = session.get(OAuthGrant, (self.client, self.source))
+            row = session.get(OAuthGrant, grant)
             return row.refresh_token if row is not None else None
 
-    def save(self, refresh_token: str) -> None:
+    def save(self, grant: str, refresh_token: str) -> None:
         with sessions(self.engine).begin() as session:
-            row = session.get(OAuthGrant, (self.client, self.source))
+            row = session.get(OAuthGrant, grant)
             if row is None:
-                row = OAuthGrant(client=self.client, source=self.source)
+                row = OAuthGrant(grant=grant)
                 session.add(row)
             row.refresh_token, row.rotated = refresh_token, utcnow()

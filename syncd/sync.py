@@ -56,7 +56,7 @@ def build_connector(
     from syncd.connectors import build
 
     config = client.connector(source)
-    keeper = store.GrantKeeper(engine, client.id, source) if engine is not None else None
+    keeper = store.GrantKeeper(engine) if engine is not None else None
     return build(
         config,
         client.secrets[source],

@@ -15,6 +15,7 @@ pull every few minutes does not rotate the refresh token every few minutes.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 import time
@@ -36,24 +37,24 @@ SCOPES = "read:jira-work write:jira-work read:jira-user manage:jira-webhook offl
 
 
 class Keeper(Protocol):
-    """Where the newest refresh token of one grant lives."""
+    """Where the newest refresh token of each grant lives, by `Grant.key`."""
 
-    def load(self) -> str | None: ...
+    def load(self, grant: str) -> str | None: ...
 
-    def save(self, refresh_token: str) -> None: ...
+    def save(self, grant: str, refresh_token: str) -> None: ...
 
 
 class MemoryKeeper:
     """A keeper for one process (tests, one-off commands without a store)."""
 
     def __init__(self) -> None:
-        self.token: str | None = None
+        self.tokens: dict[str, str] = {}
 
-    def load(self) -> str | None:
-        return self.token
+    def load(self, grant: str) -> str | None:
+        return self.tokens.get(grant)
 
-    def save(self, refresh_token: str) -> None:
-        self.token = refresh_token
+    def save(self, grant: str, refresh_token: str) -> None:
+        self.tokens[grant] = refresh_token
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,12 @@ class Grant:
         return f"Grant(site={self.site!r}, auth_url={self.auth_url!r})"
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.auth_url, self.client_id, self.site)
+    def key(self) -> str:
+        """Who the grant is: the app and the refresh token it began with. Connectors that share
+        a grant (several sites of one consent, several clients on one site) share its rotations
+        and its access tokens; a grant authorised again begins a new key."""
+        material = "\n".join((self.auth_url, self.client_id, self.refresh_token))
+        return hashlib.sha256(material.encode()).hexdigest()
 
 
 @dataclass
@@ -100,8 +105,8 @@ class _Access:
     until: float  # time.monotonic()
 
 
-_ACCESS: dict[tuple[str, str, str], _Access] = {}
-_CLOUD_IDS: dict[tuple[str, str, str], str] = {}
+_ACCESS: dict[str, _Access] = {}
+_CLOUD_IDS: dict[tuple[str, str], str] = {}
 _SHARED = threading.Lock()
 
 
@@ -172,7 +177,9 @@ class AtlassianOAuth(httpx.Auth):
         tried: set[str] = set()
         while True:
             candidates = [
-                t for t in (self.keeper.load(), self.grant.refresh_token) if t and t not in tried
+                t
+                for t in (self.keeper.load(self.grant.key), self.grant.refresh_token)
+                if t and t not in tried
             ]
             if not candidates:
                 raise AuthError(
@@ -190,7 +197,7 @@ class AtlassianOAuth(httpx.Auth):
             successor = answer.get("refresh_token")
             if isinstance(successor, str) and successor and successor != token:
                 try:
-                    self.keeper.save(successor)
+                    self.keeper.save(self.grant.key, successor)
                 except Exception:
                     log.error(
                         "%s: the rotated OAuth refresh token could not be stored; the next "
@@ -249,7 +256,7 @@ class AtlassianOAuth(httpx.Auth):
         if self.grant.cloud_id:
             return self.grant.cloud_id
         with _SHARED:
-            known = _CLOUD_IDS.get(self.grant.key)
+            known = _CLOUD_IDS.get((self.grant.key, self.grant.site))
         if known:
             return known
         token = token or await self.access_token()
@@ -264,7 +271,7 @@ class AtlassianOAuth(httpx.Auth):
             if isinstance(site, dict) and str(site.get("url", "")).rstrip("/") == self.grant.site:
                 found = str(site["id"])
                 with _SHARED:
-                    _CLOUD_IDS[self.grant.key] = found
+                    _CLOUD_IDS[(self.grant.key, self.grant.site)] = found
                 return found
         covered = ", ".join(str(s.get("url")) for s in (sites if isinstance(sites, list) else []))
         raise AuthError(

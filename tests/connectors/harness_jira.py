@@ -53,14 +53,19 @@ def oauth_config(sb: Sandbox, **changes: Any) -> JiraConfig:
     return jira_config(sb, cloud=True, **(values | changes))
 
 
-def oauth_secrets(sb: Sandbox, *, wrong: bool = False) -> Secrets:
-    """The app's id and secret (or a wrong secret) and a fresh grant's refresh token."""
+def oauth_grant(sb: Sandbox) -> str:
+    """The sandbox app (registered on first use) and a new grant's first refresh token."""
     if APP_ID not in sb.state.oauth.apps:
         sb.state.oauth.register_app(APP_ID, APP_SECRET)
+    return sb.state.oauth.grant(APP_ID)
+
+
+def oauth_secrets(refresh_token: str, *, wrong: bool = False) -> Secrets:
+    """The app's id and secret (or a wrong secret) and the grant's first refresh token."""
     return Secrets(
         client_id=SecretStr(APP_ID),
         client_secret=SecretStr("wrong" if wrong else APP_SECRET),
-        refresh_token=SecretStr(sb.state.oauth.grant(APP_ID)),
+        refresh_token=SecretStr(refresh_token),
     )
 
 
@@ -91,6 +96,7 @@ class JiraHarness:
         self.cloud = cloud
         self.oauth = oauth
         self.keeper = MemoryKeeper()
+        self.refresh_token = oauth_grant(sb) if oauth else ""
         self.name = "jira-oauth" if oauth else "jira-cloud" if cloud else "jira-dc"
         self.faults: list[Fault] = []
         self.corrupt: dict[str, Callable[[dict[str, Any]], None]] = {}
@@ -104,7 +110,7 @@ class JiraHarness:
         if self.oauth:
             return JiraConnector(
                 oauth_config(self.sb, page_size=page_size),
-                oauth_secrets(self.sb, wrong=bad_credentials),
+                oauth_secrets(self.refresh_token, wrong=bad_credentials),
                 transport=transport,
                 keeper=self.keeper,
             )

@@ -119,7 +119,7 @@ def test_a_pull_goes_through_the_gateway_with_a_bearer_token() -> None:
     )
     assert resources.call_count == 1 and authority.issued == 1
     assert request_problems(router) == []
-    assert keeper.load() == "rt-1"
+    assert keeper.load(oauth.Grant.of(config(), SECRETS).key) == "rt-1"
     assert authority.bodies[0] == {
         "grant_type": "refresh_token",
         "client_id": "app-id",
@@ -132,30 +132,46 @@ def test_the_stored_refresh_token_wins_and_a_used_one_falls_back() -> None:
     """The keeper's newer token is tried first; when it is refused as used, the environment's
     is tried next (a grant authorised again)."""
     keeper = MemoryKeeper()
-    keeper.save("rt-old-rotated")
+    grant = oauth.Grant.of(config(cloud_id=CLOUD_ID), SECRETS)
+    keeper.save(grant.key, "rt-old-rotated")
     authority = Authority(valid="rt-env")
     with respx.mock(assert_all_called=False) as router:
         router.post(AUTH).mock(side_effect=authority)
-        grant = oauth.Grant.of(config(cloud_id=CLOUD_ID), SECRETS)
         token = run(oauth.AtlassianOAuth(grant, keeper=keeper).access_token())
     assert token == "at-1"
     assert [b["refresh_token"] for b in authority.bodies] == ["rt-old-rotated", "rt-env"]
-    assert keeper.load() == "rt-1"
+    assert keeper.load(grant.key) == "rt-1"
 
 
 def test_access_tokens_are_shared_by_connectors_of_one_grant() -> None:
-    """Two connectors (two jobs) of the same grant buy one access token, not two: every refresh
-    rotates the refresh token."""
+    """Connectors of one grant (two jobs; another site the same consent covers) buy one access
+    token between them, not one each: every refresh rotates the refresh token. Another grant
+    of the same app buys its own."""
     keeper = MemoryKeeper()
     authority = Authority()
+    authority.valid.add("rt-other-grant")
+    other = Secrets(
+        client_id=SecretStr("app-id"),
+        client_secret=SecretStr("app-secret-value"),
+        refresh_token=SecretStr("rt-other-grant"),
+    )
     with respx.mock(assert_all_called=False) as router:
         router.post(AUTH).mock(side_effect=authority)
-        router.get(f"{GATEWAY}/rest/api/3/myself").mock(return_value=httpx.Response(200, json=ME))
-        for _ in range(2):
-            conn = JiraConnector(config(cloud_id=CLOUD_ID), SECRETS, keeper=keeper)
+        router.get(RESOURCES).mock(return_value=sites())
+        for gateway in (GATEWAY, "https://api.atlassian.com/ex/jira/other"):
+            router.get(f"{gateway}/rest/api/3/myself").mock(
+                return_value=httpx.Response(200, json=ME)
+            )
+        for conf in (config(), config(), config(url="https://other.atlassian.net")):
+            conn = JiraConnector(conf, SECRETS, keeper=keeper)
             run(conn.check_account())
             run(conn.aclose())
-    assert authority.issued == 1
+        assert authority.issued == 1
+        conn = JiraConnector(config(), other, keeper=keeper)
+        run(conn.check_account())
+        run(conn.aclose())
+    assert authority.issued == 2
+    assert len(keeper.tokens) == 2
 
 
 def test_a_refused_access_token_is_renewed_once() -> None:

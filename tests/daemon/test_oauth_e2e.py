@@ -106,7 +106,9 @@ def test_pulls_and_pushes_go_through_the_gateway_and_the_grant_survives_rotation
     acme = sum(1 for key in sb.state.issues if key.startswith("ACME-"))
     assert store.count_items(rt.engine, "initech", "initech-jira") == acme > 0
     assert [kind for kind, _ in first] == ["push"]
-    kept = store.GrantKeeper(rt.engine, "initech", "initech-jira").load()
+    client = rt.client("initech")
+    grant = oauth.Grant.of(client.connector("initech-jira"), client.secrets["initech-jira"]).key
+    kept = store.GrantKeeper(rt.engine).load(grant)
     assert kept is not None and kept != os.environ["O_APP_REFRESH"]
     assert requests(sb, "/cloud/rest") == 0 and requests(sb, "/api/ex/jira/") > 0
 
@@ -114,7 +116,7 @@ def test_pulls_and_pushes_go_through_the_gateway_and_the_grant_survives_rotation
     sb.advance(hours=24)  # past the access token's hour, and the team moved work along
     cycle(rt)
     assert requests(sb, "/auth/oauth/token") == 2
-    assert store.GrantKeeper(rt.engine, "initech", "initech-jira").load() not in (kept, None)
+    assert store.GrantKeeper(rt.engine).load(grant) not in (kept, None)
     with store.sessions(rt.engine)() as session:
         pushes = session.execute(select(Job).where(Job.kind == "push")).scalars().all()
     assert pushes and all(job.state == "done" for job in pushes)

@@ -177,13 +177,12 @@ def test_items_written_in_bulk_read_back_through_the_orm_and_compare_in_sql(engi
 
 
 def test_grant_keeper_keeps_the_newest_refresh_token(engine: Engine) -> None:
-    """An OAuth grant's rotated refresh token survives in the store, one row per connector."""
-    keeper = store.GrantKeeper(engine, "acme", "acme-jira")
-    other = store.GrantKeeper(engine, "acme", "acme-jira-2")
-    assert keeper.load() is None
-    keeper.save("rt-1")
-    keeper.save("rt-2")
-    other.save("rt-x")
-    assert keeper.load() == "rt-2" and other.load() == "rt-x"
-    assert store.GrantKeeper(engine, "acme", "acme-jira").load() == "rt-2"
+    """An OAuth grant's rotated refresh token survives in the store, one row per grant."""
+    keeper = store.GrantKeeper(engine)
+    assert keeper.load("grant-a") is None
+    keeper.save("grant-a", "rt-1")
+    keeper.save("grant-a", "rt-2")
+    keeper.save("grant-b", "rt-x")
+    assert keeper.load("grant-a") == "rt-2" and keeper.load("grant-b") == "rt-x"
+    assert store.GrantKeeper(engine).load("grant-a") == "rt-2"
     assert "rt-2" not in repr(keeper)

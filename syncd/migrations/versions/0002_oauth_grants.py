@@ -1,4 +1,4 @@
-"""oauth grants: the newest rotated refresh token per connector
+"""oauth grants: the newest rotated refresh token of each grant
 
 Revision ID: 0002
 Revises: 0001
@@ -19,11 +19,10 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "oauth_grants",
-        sa.Column("client", sa.String(length=64), nullable=False),
-        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("grant", sa.String(length=64), nullable=False),
         sa.Column("refresh_token", sa.Text(), nullable=False),
         sa.Column("rotated", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("client", "source"),
+        sa.PrimaryKeyConstraint("grant"),
     )
 
 
