@@ -110,6 +110,15 @@ _CLOUD_IDS: dict[tuple[str, str], str] = {}
 _SHARED = threading.Lock()
 
 
+_GATES: dict[str, threading.Lock] = {}
+
+
+def _gate(grant: str) -> threading.Lock:
+    """The lock that lets one thread at a time refresh `grant`."""
+    with _SHARED:
+        return _GATES.setdefault(grant, threading.Lock())
+
+
 def forget_cached() -> None:
     """Drop every cached access token and cloud id (tests; a re-authorised grant)."""
     with _SHARED:
@@ -158,18 +167,33 @@ class AtlassianOAuth(httpx.Auth):
             yield request
 
     async def access_token(self, *, stale: str | None = None) -> str:
-        """A live access token; `stale` is one the site refused, never handed out again."""
+        """A live access token; `stale` is one the site refused, never handed out again. One
+        refresh at a time per grant in the process: the others wait and take its token."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            with _SHARED:
-                cached = _ACCESS.get(self.grant.key)
-            if cached and cached.token != stale and time.monotonic() < cached.until:
-                return cached.token
-            access = await self._refresh()
-            with _SHARED:
-                _ACCESS[self.grant.key] = access
-            return access.token
+            cached = self._cached(stale)
+            if cached is not None:
+                return cached
+            gate = _gate(self.grant.key)
+            await asyncio.to_thread(gate.acquire)
+            try:
+                cached = self._cached(stale)  # another thread may have refreshed meanwhile
+                if cached is not None:
+                    return cached
+                access = await self._refresh()
+                with _SHARED:
+                    _ACCESS[self.grant.key] = access
+                return access.token
+            finally:
+                gate.release()
+
+    def _cached(self, stale: str | None) -> str | None:
+        with _SHARED:
+            cached = _ACCESS.get(self.grant.key)
+        if cached and cached.token != stale and time.monotonic() < cached.until:
+            return cached.token
+        return None
 
     async def _refresh(self) -> _Access:
         """Trade the newest refresh token known for an access token and its successor. A token

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -236,3 +237,32 @@ def test_oauth_config_is_checked() -> None:
     with pytest.raises(ValueError, match="token_env"):
         JiraConfig(kind="jira", id="j", url=SITE, email="e@x", jql="project = A")
     assert "app-secret-value" not in repr(oauth.Grant.of(config(), SECRETS))
+
+
+def test_threads_refresh_a_grant_once() -> None:
+    """Worker threads that all find the access token missing at once refresh the grant once
+    and share the answer; the others do not spend (and rotate) the refresh token again."""
+    authority = Authority()
+    keeper = MemoryKeeper()
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def job() -> None:
+        conn = JiraConnector(config(cloud_id=CLOUD_ID), SECRETS, keeper=keeper)
+        start.wait()
+        try:
+            run(conn.check_account())
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            run(conn.aclose())
+
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=authority)
+        router.get(f"{GATEWAY}/rest/api/3/myself").mock(return_value=httpx.Response(200, json=ME))
+        threads = [threading.Thread(target=job) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == [] and authority.issued == 1
