@@ -111,7 +111,7 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
 
     from syncd.connectors.config import JiraConfig, TrelloConfig
     from syncd.connectors.webhooks import register_jira, register_trello
-    from syncd.web.webhooks import callback_path
+    from syncd.web.webhooks import app_callback_path, callback_path
 
     for client in rt.clients.values():
         for conn in client.config.connectors:
@@ -122,7 +122,10 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
                     url = base_url + callback_path(client.id, conn.id, "trello")
                     registered = asyncio.run(register_trello(conn, secrets, url))
                 elif isinstance(conn, JiraConfig):
-                    url = base_url + callback_path(client.id, conn.id, "jira")
+                    if conn.auth == "oauth":  # one URL per app; deliveries name their webhooks
+                        url = base_url + app_callback_path(secrets.value("client_id"))
+                    else:
+                        url = base_url + callback_path(client.id, conn.id, "jira")
                     keeper = store.GrantKeeper(rt.engine)
                     registered = asyncio.run(register_jira(conn, secrets, url, keeper=keeper))
             except Exception:

@@ -137,16 +137,23 @@ async def register_dynamic(
     keeper: Keeper | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Registered | None:
-    """The OAuth app's webhook for the connector's JQL at `callback`: found again if the app
-    has it, else made. None (and a warning) when Jira refuses it; polling goes on."""
+    """The OAuth app's webhook for the connector's JQL at `callback`, which is the app's one URL
+    (Jira allows an app a single webhook URL per site; deliveries name the webhooks they match,
+    and the receiver routes them by those ids). Found again if the app has it, else made; the
+    app's webhooks at another URL (a moved syncd) are deleted first, as Jira would refuse the
+    new URL beside them. None (and a warning) when Jira refuses; polling goes on."""
     async with _gateway(config, secrets, keeper, transport) as remote:
         try:
             known = await _dynamic_hooks(remote)
             for hook in known:
-                if hook.get("jqlFilter") == config.jql:
+                if hook.get("jqlFilter") == config.jql and hook.get("url") in (None, callback):
                     return Registered(
                         str(hook["id"]), callback, _expiry(hook.get("expirationDate"))
                     )
+            moved = [h["id"] for h in known if h.get("url") not in (None, callback)]
+            if moved:
+                log.info("jira %s: deleting %d webhook(s) at an old URL", config.id, len(moved))
+                await remote.request("DELETE", "/rest/api/3/webhook", json={"webhookIds": moved})
             body = {
                 "url": callback,
                 "webhooks": [{"events": JIRA_EVENTS, "jqlFilter": config.jql}],

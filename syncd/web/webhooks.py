@@ -2,10 +2,11 @@
 
 Jira admin webhooks sign the raw body with HMAC-SHA256 (`X-Hub-Signature: sha256=<hex>`) when
 a secret is configured; the dynamic webhooks of an OAuth app carry `Authorization: Bearer <JWT>`,
-an HS256 token made with the app's secret, checked for its signature and expiry. Trello signs
-`body + callbackURL` with HMAC-SHA1 of the app secret, base64-encoded, in `X-Trello-Webhook`,
-and checks the callback with a HEAD first. Deliveries may repeat: the delivery id is the inbox
-row's dedupe key, kept for good.
+an HS256 token made with the app's secret, checked for its signature and expiry, and arrive at
+the app's one URL (`/webhooks/jira-app/<app>`), routed by the ids of the webhooks they matched.
+Trello signs `body + callbackURL` with HMAC-SHA1 of the app secret, base64-encoded, in
+`X-Trello-Webhook`, and checks the callback with a HEAD first. Deliveries may repeat: the
+delivery id is the inbox row's dedupe key, kept for good.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,6 +30,7 @@ from starlette.routing import Route
 from syncd import jobs, metrics, store
 from syncd.clients import Client
 from syncd.connectors.config import JiraConfig, TrelloConfig
+from syncd.db import Webhook
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,16 @@ def callback_path(client: str, source: str, kind: str) -> str:
     return f"/webhooks/{kind}/{client}/{source}"
 
 
+def app_key(client_id: str) -> str:
+    """An OAuth app's name in its callback path: a digest of its client id."""
+    return hashlib.sha256(client_id.encode()).hexdigest()[:16]
+
+
+def app_callback_path(client_id: str) -> str:
+    """The one webhook URL path of an OAuth app (Jira allows an app one URL per site)."""
+    return f"/webhooks/jira-app/{app_key(client_id)}"
+
+
 class Receiver:
     """The two webhook endpoints, bound to the loaded clients and the inbox."""
 
@@ -101,6 +114,7 @@ class Receiver:
     def routes(self) -> list[Route]:
         return [
             Route("/webhooks/jira/{client}/{source}", self.jira, methods=["POST"]),
+            Route("/webhooks/jira-app/{app}", self.jira_app, methods=["POST"]),
             Route("/webhooks/trello/{client}/{source}", self.trello, methods=["POST", "HEAD"]),
         ]
 
@@ -170,6 +184,56 @@ class Receiver:
         return self._accept(client, conn.id, delivery or _fallback_id(body), payload)
 
     def _accept(self, client: Client, source: str, delivery: str, payload: Any) -> Response:
+        if self._enqueue(client, source, delivery, payload):
+            return JSONResponse({"status": "accepted"}, status_code=202)
+        return JSONResponse({"status": "duplicate"}, status_code=200)
+
+    async def jira_app(self, request: Request) -> Response:
+        """A dynamic webhook delivery for an OAuth app: checked with the app's secret, then an
+        inbox row for each connector whose webhook it matched (`matchedWebhookIds`)."""
+        members = self._app_connectors(request.path_params["app"])
+        if not members:
+            return JSONResponse({"error": "unknown webhook"}, status_code=404)
+        body = await self._body(request)
+        if body is None:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        header = request.headers.get("authorization")
+        keys = {client.secrets[conn.id].value("client_secret") for client, conn in members}
+        if not any(jira_jwt_ok(key, header) for key in keys):
+            log.warning("jira app webhook %s: bad signature, rejected", request.path_params["app"])
+            metrics.WEBHOOKS.labels("jira-app", "bad_signature").inc()
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        payload = _json(body)
+        if payload is None:
+            return JSONResponse({"error": "body is not a JSON object"}, status_code=400)
+        matched = {str(i) for i in payload.get("matchedWebhookIds") or [] if isinstance(i, int)}
+        with store.sessions(self.engine)() as session:
+            rows = session.execute(
+                select(Webhook.client, Webhook.source).where(Webhook.remote_id.in_(matched))
+            ).all()
+        hooked = {(row.client, row.source) for row in rows}
+        targets = [(c, conn.id) for c, conn in members if (c.id, conn.id) in hooked]
+        if not targets:
+            metrics.WEBHOOKS.labels("jira-app", "unmatched").inc()
+            return JSONResponse({"status": "ignored"}, status_code=200)
+        delivery = request.headers.get("x-atlassian-webhook-identifier") or _fallback_id(body)
+        fresh = [self._enqueue(c, source, delivery, payload) for c, source in targets]
+        if any(fresh):
+            return JSONResponse({"status": "accepted"}, status_code=202)
+        return JSONResponse({"status": "duplicate"}, status_code=200)
+
+    def _app_connectors(self, app: str) -> list[tuple[Client, JiraConfig]]:
+        return [
+            (client, conn)
+            for client in self.clients.values()
+            for conn in client.config.connectors
+            if isinstance(conn, JiraConfig)
+            and conn.auth == "oauth"
+            and app_key(client.secrets[conn.id].value("client_id")) == app
+        ]
+
+    def _enqueue(self, client: Client, source: str, delivery: str, payload: Any) -> bool:
+        """One inbox row and one message; False when the delivery was seen before."""
         with store.sessions(self.engine).begin() as session:
             job = jobs.enqueue(
                 session,
@@ -183,10 +247,10 @@ class Receiver:
             job_id = job.id if job else None
         if job_id is None:
             metrics.WEBHOOKS.labels(source, "duplicate").inc()
-            return JSONResponse({"status": "duplicate"}, status_code=200)
+            return False
         metrics.WEBHOOKS.labels(source, "accepted").inc()
         self.dispatch("webhook", job_id)
-        return JSONResponse({"status": "accepted"}, status_code=202)
+        return True
 
 
 def _json(body: bytes) -> dict[str, Any] | None:

@@ -47,6 +47,18 @@ jql = "project = ACME"
 [connectors.push]
 issues = ["ACME-1"]
 
+[[connectors]]
+kind = "jira"
+id = "initech-epics"
+url = "{sandbox}/cloud"
+auth = "oauth"
+client_id_env = "O_APP_ID"
+client_secret_env = "O_APP_SECRET"
+refresh_token_env = "O_APP_REFRESH"
+api_url = "{sandbox}/api"
+auth_url = "{sandbox}/auth"
+jql = "project = ACME AND issuetype = Epic"
+
 [plan]
 file = "../plans/plan.toml"
 
@@ -147,14 +159,17 @@ def own_comments(sb: Sandbox) -> int:
 def test_a_dynamic_webhook_is_registered_delivered_and_kept_alive(
     world: tuple[Sandbox, runtime.Runtime],
 ) -> None:
-    """The daemon registers one dynamic webhook for the connector's JQL; a team change reaches
-    the receiver with a JWT it accepts; the upkeep extends a webhook close to lapsing and makes
+    """The daemon registers one dynamic webhook per connector's JQL, both at the app's one URL;
+    a team change reaches the receiver with a JWT it accepts and lands in the inbox of each
+    connector whose webhook it matched; the upkeep extends a webhook close to lapsing and makes
     it again when Jira has dropped it."""
     sb, rt = world
     register_webhooks(rt, BASE)
-    register_webhooks(rt, BASE)  # a restart finds the same webhook again
-    hooks = list(sb.state.dynamic_webhooks.values())
-    assert len(hooks) == 1 and hooks[0].jql == "project = ACME"
+    register_webhooks(rt, BASE)  # a restart finds the same webhooks again
+    hooks = sorted(sb.state.dynamic_webhooks.values(), key=lambda hook: hook.id)
+    assert [hook.jql for hook in hooks] == ["project = ACME", "project = ACME AND issuetype = Epic"]
+    urls = {hook.url for hook in hooks}
+    assert len(urls) == 1
     with store.sessions(rt.engine)() as session:
         row = session.get(Webhook, ("initech", "initech-jira"))
         assert row is not None and row.expires is not None
@@ -167,21 +182,35 @@ def test_a_dynamic_webhook_is_registered_delivered_and_kept_alive(
     assert mine and all(d.headers["Authorization"].startswith("Bearer ") for d in mine)
     answers = post_to_receiver(rt, mine)
     assert set(answers) <= {202, 200} and 202 in answers
+    epic_keys = {key for key, issue in sb.state.issues.items() if issue.issuetype == "Epic"}
+    with store.sessions(rt.engine)() as session:
+        inbox = session.execute(select(Job).where(Job.kind == "webhook")).scalars().all()
+    by_source: dict[str, set[str]] = {}
+    for job in inbox:
+        by_source.setdefault(job.target, set()).add(job.payload["body"]["issue"]["key"])
+    assert by_source["initech-jira"] and by_source["initech-epics"] <= epic_keys
+    assert by_source["initech-epics"] <= by_source["initech-jira"]
 
     assert extend_webhooks(rt, now=expires - timedelta(days=20)) == 0  # not due yet
-    assert extend_webhooks(rt, now=expires - timedelta(days=3)) == 1
+    assert extend_webhooks(rt, now=expires - timedelta(days=3)) == 2
     with store.sessions(rt.engine)() as session:
         row = session.get(Webhook, ("initech", "initech-jira"))
         assert row is not None and row.remote_id == hook_id
         assert row.expires is not None and row.expires > expires
         later = row.expires
 
-    sb.state.dynamic_webhooks.clear()  # Jira dropped it (lapsed, or the app was reinstalled)
-    assert extend_webhooks(rt, now=later - timedelta(days=1)) == 1
+    sb.state.dynamic_webhooks.clear()  # Jira dropped them (lapsed, or the app was reinstalled)
+    assert extend_webhooks(rt, now=later - timedelta(days=1)) == 2
     with store.sessions(rt.engine)() as session:
         row = session.get(Webhook, ("initech", "initech-jira"))
         assert row is not None and row.remote_id != hook_id
-    assert len(sb.state.dynamic_webhooks) == 1
+    assert len(sb.state.dynamic_webhooks) == 2
+
+    register_webhooks(rt, "http://moved.test")  # syncd now answers at another address
+    assert {hook.url for hook in sb.state.dynamic_webhooks.values()} == {
+        "http://moved.test" + next(iter(urls)).removeprefix(BASE)
+    }
+    assert len(sb.state.dynamic_webhooks) == 2
 
 
 def post_to_receiver(rt: runtime.Runtime, deliveries: list) -> list[int]:  # type: ignore[type-arg]

@@ -19,8 +19,8 @@ from starlette.applications import Starlette
 
 from syncd import store
 from syncd.clients import Client, load_client
-from syncd.db import Job
-from syncd.web.webhooks import Receiver, trello_signature
+from syncd.db import Job, Webhook
+from syncd.web.webhooks import Receiver, app_callback_path, trello_signature
 
 CLIENT = """
 name = "Acme"
@@ -198,7 +198,8 @@ def test_oauth_app_deliveries_are_checked_by_their_jwt(
 ) -> None:
     """A dynamic webhook's delivery is accepted with a JWT made with the app's secret; a JWT made
     with another secret, one that has expired, an unsigned one (`alg: none`) and none at all get
-    401 and no inbox row."""
+    401 and no inbox row. At the app's one URL, a delivery goes to the connector whose webhook
+    it matched, and one matching none is answered and dropped."""
     (tmp_path / "initech.toml").write_text(OAUTH_CLIENT)
     client = load_client(tmp_path, "initech", env=OAUTH_ENV)
     sent: list[tuple[str, int | None]] = []
@@ -229,3 +230,19 @@ def test_oauth_app_deliveries_are_checked_by_their_jwt(
     )
     assert accepted.status_code == 202 and len(inbox(sqlite_engine)) == 1
     assert "bad signature" in caplog.text
+
+    app_url = app_callback_path("app-id")
+    forged = jwt({"iss": "app-id", "iat": now, "exp": now + 180}, secret="another-secret")
+    refused_app = http.post(app_url, content=body, headers={"Authorization": f"Bearer {forged}"})
+    unmatched = http.post(app_url, content=body, headers={"Authorization": f"Bearer {good}"})
+    assert refused_app.status_code == 401
+    assert (unmatched.status_code, unmatched.json()) == (200, {"status": "ignored"})
+    assert http.post(app_callback_path("another-app"), content=body).status_code == 404
+    with store.sessions(sqlite_engine).begin() as session:
+        session.add(Webhook(client="initech", source="initech-jira", remote_id="7", callback=""))
+    routed = http.post(
+        app_url,
+        content=body,
+        headers={"Authorization": f"Bearer {good}", "X-Atlassian-Webhook-Identifier": "d-10"},
+    )
+    assert routed.status_code == 202 and len(inbox(sqlite_engine)) == 2
