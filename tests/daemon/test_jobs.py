@@ -232,3 +232,25 @@ def test_a_row_claimed_after_the_sweeper_read_it_is_not_sent_again(engine: Engin
     with store.sessions(engine)() as session:
         row = session.get(Job, fresh)
         assert row is not None and row.state == "done"
+
+
+def test_the_scheduler_runs_its_upkeep_hourly_and_only_while_it_holds_the_lease(
+    engine: Engine,
+) -> None:
+    """The webhook upkeep runs on the first step, not again until `upkeep_every` has passed,
+    and never in a process that does not hold the scheduler lease."""
+    calls: list[str] = []
+    first = scheduler.Scheduler(
+        engine, [], lambda kind, job_id: None, upkeep=lambda: calls.append("a"), upkeep_every=3600
+    )
+    second = scheduler.Scheduler(
+        engine, [], lambda kind, job_id: None, upkeep=lambda: calls.append("b"), upkeep_every=0
+    )
+    second.owner = "another-process"
+    first.step()
+    first.step()
+    second.step()  # the lease is the first's
+    assert calls == ["a"]
+    first.upkeep_at = 0.0  # an hour later
+    first.step()
+    assert calls == ["a", "a"]
