@@ -180,8 +180,20 @@ def _newer(a: WorkItem, b: WorkItem) -> bool:
 
 
 def quarantine(session: Session, client: str, bad: Sequence[Quarantined]) -> None:
+    """Keep each bad payload with its error: one open row per item, the latest."""
     now = utcnow()
     for q in bad:
+        session.execute(
+            update(SyncError)
+            .where(
+                SyncError.client == client,
+                SyncError.source == q.source,
+                SyncError.external_id == q.external_id,
+                SyncError.kind == "quarantine",
+                SyncError.resolved.is_(False),
+            )
+            .values(resolved=True)
+        )
         session.add(
             SyncError(
                 client=client,
@@ -205,9 +217,20 @@ def commit_pull(
     """
     with sessions(engine).begin() as session:
         upsert_items(session, client, result.items)
+        _resolve_quarantined(session, client, source, result.items)
         quarantine(session, client, result.quarantined)
         if not final:
             return
+        session.execute(  # the pull went through: its earlier failures are over
+            update(SyncError)
+            .where(
+                SyncError.client == client,
+                SyncError.source == source,
+                SyncError.kind == "pull",
+                SyncError.resolved.is_(False),
+            )
+            .values(resolved=True)
+        )
         cursor = session.get(Cursor, (client, source), with_for_update=True)
         if cursor is None:
             cursor = Cursor(client=client, source=source, pulls=0, state={})
@@ -219,6 +242,40 @@ def commit_pull(
         if result.census is not None:
             cursor.census_at = utcnow()
             _mark_gone(session, client, source, result.census)
+
+
+def _resolve_quarantined(
+    session: Session, client: str, source: str, items: Sequence[WorkItem]
+) -> None:
+    """Close the quarantine rows of items that have now been understood and stored."""
+    if not items:
+        return
+    open_ids: set[str] = {
+        ext
+        for ext in session.execute(
+            select(SyncError.external_id).where(
+                SyncError.client == client,
+                SyncError.source == source,
+                SyncError.kind == "quarantine",
+                SyncError.resolved.is_(False),
+            )
+        ).scalars()
+        if ext is not None
+    }
+    if not open_ids:
+        return
+    healed = sorted(open_ids & {item.external_id for item in items})
+    for start in range(0, len(healed), CHUNK):
+        session.execute(
+            update(SyncError)
+            .where(
+                SyncError.client == client,
+                SyncError.source == source,
+                SyncError.kind == "quarantine",
+                SyncError.external_id.in_(healed[start : start + CHUNK]),
+            )
+            .values(resolved=True)
+        )
 
 
 class PageSink:
@@ -332,9 +389,22 @@ def finish_run(
 def record_error(
     engine: Engine, client: str, *, kind: str, message: str, source: str | None = None
 ) -> None:
+    """Record a problem; the same problem still open is replaced by this, its latest sighting."""
+    message = message[:2000]
     with sessions(engine).begin() as session:
+        session.execute(
+            update(SyncError)
+            .where(
+                SyncError.client == client,
+                SyncError.source == source if source is not None else SyncError.source.is_(None),
+                SyncError.kind == kind,
+                SyncError.message == message,
+                SyncError.resolved.is_(False),
+            )
+            .values(resolved=True)
+        )
         session.add(
-            SyncError(client=client, source=source, kind=kind, message=message[:2000], at=utcnow())
+            SyncError(client=client, source=source, kind=kind, message=message, at=utcnow())
         )
 
 

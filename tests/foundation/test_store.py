@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from syncd import store
 from syncd.db import metadata
 from syncd.model import PullResult, Quarantined, StatusCategory, StatusChange, WorkItem
+from syncd.reports.load import health
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -186,3 +187,34 @@ def test_grant_keeper_keeps_the_newest_refresh_token(engine: Engine) -> None:
     assert keeper.load("grant-a") == "rt-2" and keeper.load("grant-b") == "rt-x"
     assert store.GrantKeeper(engine).load("grant-a") == "rt-2"
     assert "rt-2" not in repr(keeper)
+
+
+def open_problems(engine: Engine) -> list[tuple[str, str | None, str]]:
+    return [(p.kind, p.source, p.message) for p in health(engine, "acme").problems]
+
+
+def test_a_pull_that_goes_through_closes_the_failures_before_it(engine: Engine) -> None:
+    """Failed pulls show as open problems until the next pull of that source succeeds; the
+    same failure seen twice is one problem, not two."""
+    for _ in range(2):
+        store.record_error(engine, "acme", kind="pull", message="503 from Jira", source="acme-jira")
+    store.record_error(engine, "acme", kind="pull", message="503 from Trello", source="board")
+    assert sorted(open_problems(engine)) == [
+        ("pull", "acme-jira", "503 from Jira"),
+        ("pull", "board", "503 from Trello"),
+    ]
+    store.commit_pull(engine, "acme", "acme-jira", PullResult(items=(item(),), cursor=T0))
+    assert open_problems(engine) == [("pull", "board", "503 from Trello")]
+
+
+def test_a_quarantined_item_is_one_problem_until_it_is_understood(engine: Engine) -> None:
+    """An item quarantined on every pull is one open problem (the latest error); once a pull
+    brings it in a shape syncd understands, the problem is closed."""
+    for error in ("bad date", "bad date again"):
+        bad = Quarantined(source="acme-jira", external_id="10001", error=error, payload="{}")
+        store.commit_pull(engine, "acme", "acme-jira", PullResult(quarantined=(bad,)), final=False)
+    assert open_problems(engine) == [("quarantine", "acme-jira", "bad date again")]
+    store.commit_pull(engine, "acme", "acme-jira", PullResult(items=(item("10002"),)), final=False)
+    assert len(open_problems(engine)) == 1  # another item: still open
+    store.commit_pull(engine, "acme", "acme-jira", PullResult(items=(item("10001"),)), final=False)
+    assert open_problems(engine) == []
