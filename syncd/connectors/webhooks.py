@@ -33,6 +33,7 @@ JIRA_EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]
 
 
 REFRESH_BEFORE = timedelta(days=7)
+LIFETIME = timedelta(days=30)  # of a dynamic webhook, from when it was made or last extended
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,12 @@ async def _gateway(
         yield Remote(client, service="jira")
 
 
-def _expiry(millis: Any) -> datetime | None:
-    return datetime.fromtimestamp(millis / 1000, UTC) if isinstance(millis, int) else None
+def _expiry(millis: Any) -> datetime:
+    """A webhook's lapse time from Jira's epoch milliseconds; without one, the documented 30
+    days from now (the upkeep reads the real one when it next extends)."""
+    if isinstance(millis, int):
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    return datetime.now(UTC) + LIFETIME
 
 
 async def register_dynamic(
@@ -173,7 +178,7 @@ async def register_dynamic(
         for hook in await _dynamic_hooks(remote):
             if hook.get("id") == created:
                 return Registered(str(created), callback, _expiry(hook.get("expirationDate")))
-        return Registered(str(created), callback, datetime.now(UTC) + timedelta(days=30))
+        return Registered(str(created), callback, _expiry(None))
 
 
 async def _dynamic_hooks(remote: Remote) -> list[dict[str, Any]]:
