@@ -128,15 +128,24 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
                         url = base_url + callback_path(client.id, conn.id, "jira")
                     keeper = store.GrantKeeper(rt.engine)
                     registered = asyncio.run(register_jira(conn, secrets, url, keeper=keeper))
-            except Exception:
+            except Exception as exc:
                 log.warning("webhook for %s/%s not registered", client.id, conn.id, exc_info=True)
+                webhook_problem(rt.engine, client.id, conn.id, f"not registered: {exc}")
             if registered is not None:
                 remember_webhook(rt.engine, client.id, conn.id, registered)
 
 
+def webhook_problem(engine: Engine, client: str, source: str, what: str) -> None:
+    """Show a webhook that could not be made or kept among the client's sync problems."""
+    message = f"webhook {what} (polling continues)"
+    store.record_error(engine, client, kind="webhook", message=message, source=source)
+
+
 def remember_webhook(engine: Engine, client: str, source: str, hook: Registered) -> None:
-    """Keep the remote id and callback of a registered webhook (one row per connector)."""
+    """Keep the remote id, callback and expiry of a webhook (one row per connector); any open
+    webhook problem of the connector is over."""
     with store.sessions(engine).begin() as session:
+        store.close_problems(session, client, source, "webhook")
         row = session.get(Webhook, (client, source))
         if row is None:
             row = Webhook(client=client, source=source, remote_id="", callback="", expires=None)
@@ -168,8 +177,10 @@ def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
         keeper = store.GrantKeeper(rt.engine)
         try:
             fresh = asyncio.run(extend_dynamic(conn, client.secrets[conn.id], hook, keeper=keeper))
-        except Exception:
+        except Exception as exc:
             log.warning("webhook of %s/%s not extended", row.client, row.source, exc_info=True)
+            lapses = row.expires.strftime("%Y-%m-%d %H:%M UTC")
+            webhook_problem(rt.engine, row.client, row.source, f"lapses {lapses}: {exc}")
             continue
         if fresh is not None:
             remember_webhook(rt.engine, row.client, row.source, fresh)

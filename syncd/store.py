@@ -221,16 +221,7 @@ def commit_pull(
         quarantine(session, client, result.quarantined)
         if not final:
             return
-        session.execute(  # the pull went through: its earlier failures are over
-            update(SyncError)
-            .where(
-                SyncError.client == client,
-                SyncError.source == source,
-                SyncError.kind == "pull",
-                SyncError.resolved.is_(False),
-            )
-            .values(resolved=True)
-        )
+        close_problems(session, client, source, "pull")  # the pull went through
         cursor = session.get(Cursor, (client, source), with_for_update=True)
         if cursor is None:
             cursor = Cursor(client=client, source=source, pulls=0, state={})
@@ -242,6 +233,20 @@ def commit_pull(
         if result.census is not None:
             cursor.census_at = utcnow()
             _mark_gone(session, client, source, result.census)
+
+
+def close_problems(session: Session, client: str, source: str, kind: str) -> None:
+    """Mark a source's open problems of one kind as over."""
+    session.execute(
+        update(SyncError)
+        .where(
+            SyncError.client == client,
+            SyncError.source == source,
+            SyncError.kind == kind,
+            SyncError.resolved.is_(False),
+        )
+        .values(resolved=True)
+    )
 
 
 def _resolve_quarantined(

@@ -20,6 +20,7 @@ from syncd.connectors import oauth
 from syncd.daemon import extend_webhooks, register_webhooks
 from syncd.db import Job, Webhook
 from syncd.migrate import upgrade
+from syncd.reports.load import health
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.settings import Settings
 from syncd.sync import pull
@@ -228,3 +229,27 @@ def post_to_receiver(rt: runtime.Runtime, deliveries: list) -> list[int]:  # typ
             ]
 
     return asyncio.run(post_all())
+
+
+def test_a_webhook_that_cannot_be_kept_is_a_sync_problem_until_it_is(
+    world: tuple[Sandbox, runtime.Runtime],
+) -> None:
+    """When the upkeep cannot extend a webhook (here the app's secret was changed at Atlassian
+    and not in syncd), each connector shows an open webhook problem saying when it lapses; the
+    next upkeep that succeeds closes them."""
+    sb, rt = world
+    register_webhooks(rt, BASE)
+    with store.sessions(rt.engine)() as session:
+        row = session.get(Webhook, ("initech", "initech-jira"))
+        assert row is not None and row.expires is not None
+        due = row.expires - timedelta(days=3)
+    oauth.forget_cached()
+    sb.state.oauth.register_app(APP_ID, "a-secret-syncd-does-not-know")
+    assert extend_webhooks(rt, now=due) == 0
+    problems = [p for p in health(rt.engine, "initech").problems if p.kind == "webhook"]
+    assert sorted(p.source or "" for p in problems) == ["initech-epics", "initech-jira"]
+    assert all("lapses" in p.message and "polling continues" in p.message for p in problems)
+    assert all(APP_SECRET not in p.message for p in problems)
+    sb.state.oauth.register_app(APP_ID, APP_SECRET)
+    assert extend_webhooks(rt, now=due) == 2
+    assert [p for p in health(rt.engine, "initech").problems if p.kind == "webhook"] == []
