@@ -168,9 +168,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Debian chromium through Playwright; skipped without it (an error when CI=true)."""
+    """Headless Debian chromium through Playwright; skipped without it (an error when CI=true).
+
+    One per module: Playwright's sync API keeps an event loop running in the main thread while
+    it lives, and tests after the browser's modules call `asyncio.run()`."""
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing on CI: apt-get install -y chromium")
