@@ -40,6 +40,7 @@ from jira import JIRA
 from pydantic import SecretStr
 
 from syncd import store
+from syncd.connectors import oauth
 from syncd.connectors.config import JiraConfig, Secrets
 from syncd.connectors.jira import _META_CACHE as jira_meta_cache
 from syncd.connectors.jira import JiraConnector
@@ -53,6 +54,7 @@ LATENCY_MS = 50
 JQL = "project in (ACME, BETA)"
 ORDERED = f"{JQL} ORDER BY updated ASC, key ASC"
 EMAIL, TOKEN = "bot@example.com", "sandbox-jira-token"  # the sandbox's fixed credentials
+APP = "bench-oauth-app"  # an OAuth app registered on the sandbox (id and secret alike)
 Row = dict[str, Any]
 
 
@@ -92,14 +94,32 @@ class SandboxProcess:
         self.process.wait(timeout=10)
 
 
-def syncd_pull(url: str, *, concurrency: int = 10, keep: bool = True) -> Row:
+def oauth_connector(url: str) -> JiraConnector:
+    """A connector that reaches the sandbox as an OAuth 2.0 app through its gateway, with a
+    new grant and nothing cached: it pays for the token and the site lookup itself."""
+    oauth.forget_cached()
+    answer = httpx.post(f"{url}/_admin/oauth/apps", json={"client_id": APP, "client_secret": APP})
+    answer.raise_for_status()
+    config = JiraConfig(kind="jira", id="bench-jira", url=f"{url}/cloud", auth="oauth", jql=JQL,
+                        client_id_env="APP", client_secret_env="APP", refresh_token_env="R",
+                        api_url=f"{url}/api", auth_url=f"{url}/auth")  # fmt: skip
+    secrets = Secrets(client_id=SecretStr(APP), client_secret=SecretStr(APP),
+                      refresh_token=SecretStr(answer.json()["refresh_token"]))  # fmt: skip
+    return JiraConnector(config, secrets)
+
+
+def syncd_pull(url: str, *, concurrency: int = 10, keep: bool = True, as_app: bool = False) -> Row:
     """A full pull through the connector, each page committed into a fresh SQLite store."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         upgrade(engine)
         config = JiraConfig(kind="jira", id="bench-jira", url=f"{url}/cloud", email=EMAIL,
                             token_env="JIRA_TOKEN", jql=JQL, concurrency=concurrency)  # fmt: skip
-        connector = JiraConnector(config, Secrets(token=SecretStr(TOKEN)))
+        connector = (
+            oauth_connector(url)
+            if as_app
+            else JiraConnector(config, Secrets(token=SecretStr(TOKEN)))
+        )
         seen: Counter[str] = Counter()
 
         async def pull() -> None:
@@ -123,9 +143,17 @@ def syncd_pull(url: str, *, concurrency: int = 10, keep: bool = True) -> Row:
         stored = store.count_items(engine, "bench", connector.id) if keep else None
         engine.dispose()
     counters = connector.remote.counters
-    return {"requests": counters.requests, "bytes": counters.bytes_in, "items": sum(seen.values()),
-            "stored": stored, "twice": sum(1 for n in seen.values() if n > 1),
-            "retries": counters.retries, "error": error}  # fmt: skip
+    auth = connector.client.auth
+    app_requests = auth.requests if isinstance(auth, oauth.AtlassianOAuth) else 0
+    return {
+        "requests": counters.requests + app_requests,
+        "bytes": counters.bytes_in,
+        "items": sum(seen.values()),
+        "stored": stored,
+        "twice": sum(1 for n in seen.values() if n > 1),
+        "retries": counters.retries,
+        "error": error,
+    }
 
 
 def jira_lib_pull(url: str) -> Row:
@@ -196,7 +224,8 @@ def section(sb: SandboxProcess, name: str, clients: dict[str, Callable[[], Row]]
 def jira_sections(sb: SandboxProcess, issues: int, *, skip_429: bool, repeat: int) -> list[Row]:
     """The Jira Cloud rows: clean, 5 % failing requests, and the 429 regime."""
     both = {"syncd": lambda: syncd_pull(sb.url), "jira": lambda: jira_lib_pull(sb.url)}
-    full = {**both, "syncd, no store": lambda: syncd_pull(sb.url, keep=False)}
+    full = {**both, "syncd, no store": lambda: syncd_pull(sb.url, keep=False),
+            "syncd, OAuth app": lambda: syncd_pull(sb.url, as_app=True)}  # fmt: skip
     rows = section(sb, f"full pull, {issues:,} issues", full, {}, repeat=repeat)
     failing = {"error_rate": 0.05, "seed": 11}
     rows += section(sb, "5 % of requests fail", both, failing, memory=False)

@@ -140,6 +140,7 @@ class AtlassianOAuth(httpx.Auth):
         self.grant = grant
         self.keeper: Keeper = keeper or MemoryKeeper()
         self.transport = transport
+        self.requests = 0  # to the token endpoint and accessible-resources
         self._lock: asyncio.Lock | None = None
 
     def __repr__(self) -> str:
@@ -305,6 +306,7 @@ class AtlassianOAuth(httpx.Auth):
         )
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        self.requests += 1
         try:
             async with httpx.AsyncClient(
                 timeout=DEFAULT_TIMEOUT, transport=self.transport, follow_redirects=False
