@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PENDING = "-"  # the cloud id in a gateway path until the grant has named the site's
 EARLY = 60.0  # seconds before its stated expiry that an access token is renewed
+GATE_POLL = 0.02  # seconds between looks at a grant another thread is refreshing
 SCOPES = "read:jira-work write:jira-work read:jira-user manage:jira-webhook offline_access"
 
 
@@ -177,7 +178,8 @@ class AtlassianOAuth(httpx.Auth):
             if cached is not None:
                 return cached
             gate = _gate(self.grant.key)
-            await asyncio.to_thread(gate.acquire)
+            while not gate.acquire(blocking=False):  # polled: a cancelled wait holds nothing
+                await asyncio.sleep(GATE_POLL)
             try:
                 cached = self._cached(stale)  # another thread may have refreshed meanwhile
                 if cached is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -266,3 +267,24 @@ def test_threads_refresh_a_grant_once() -> None:
         for thread in threads:
             thread.join(timeout=30)
     assert errors == [] and authority.issued == 1
+
+
+def test_a_cancelled_wait_for_the_grant_holds_nothing() -> None:
+    """A job cancelled while another thread refreshes its grant leaves the grant free: the next
+    caller refreshes instead of waiting forever."""
+    authority = Authority()
+    grant = oauth.Grant.of(config(cloud_id=CLOUD_ID), SECRETS)
+    auth = oauth.AtlassianOAuth(grant, keeper=MemoryKeeper())
+    busy = oauth._gate(grant.key)
+    busy.acquire()  # another thread is refreshing
+
+    async def give_up() -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(auth.access_token(), timeout=0.1)
+
+    run(give_up())
+    busy.release()  # that thread is done (and, here, got nothing)
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=authority)
+        token = run(asyncio.wait_for(oauth.AtlassianOAuth(grant).access_token(), timeout=5))
+    assert token == "at-1" and authority.issued == 1
