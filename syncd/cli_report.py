@@ -5,14 +5,19 @@ Plain functions with typer annotations; `syncd.cli` registers them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from syncd.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 class ReportFormat(StrEnum):
@@ -76,17 +81,10 @@ def token_create(
     name: Annotated[str, typer.Option(help="a note to recognise the token by")] = "",
 ) -> None:
     """Create an access token for the dashboard and API; it is shown once, only its hash is kept."""
-    from syncd.db import make_engine
-    from syncd.migrate import upgrade
-    from syncd.settings import load_settings
     from syncd.web.auth import create_token
 
-    engine = make_engine(load_settings().db_url)
-    try:
-        upgrade(engine)
+    with _store() as engine:
         token = create_token(engine, client=client, name=name)
-    finally:
-        engine.dispose()
     scope = f"client {client}" if client else "every client"
     typer.echo(token)
     typer.echo(f"token for {scope}: keep it now, it cannot be shown again", err=True)
@@ -94,17 +92,10 @@ def token_create(
 
 def token_list() -> None:
     """List access tokens: id, scope, note and when each was made (never the token itself)."""
-    from syncd.db import make_engine
-    from syncd.migrate import upgrade
-    from syncd.settings import load_settings
     from syncd.web.auth import list_tokens
 
-    engine = make_engine(load_settings().db_url)
-    try:
-        upgrade(engine)
+    with _store() as engine:
         rows = list_tokens(engine)
-    finally:
-        engine.dispose()
     for row in rows:
         created = row.created.strftime("%Y-%m-%d %H:%M")
         typer.echo(f"{row.id}\t{row.client or '*'}\t{created}\t{row.name}")
@@ -116,18 +107,26 @@ def token_revoke(
     token_id: Annotated[int, typer.Argument(help="the id `syncd token list` shows", min=1)],
 ) -> None:
     """Revoke an access token: requests carrying it are refused from now on."""
-    from syncd.db import make_engine
-    from syncd.migrate import upgrade
-    from syncd.settings import load_settings
     from syncd.web.auth import revoke_token
 
-    engine = make_engine(load_settings().db_url)
-    try:
-        upgrade(engine)
+    with _store() as engine:
         found = revoke_token(engine, token_id)
-    finally:
-        engine.dispose()
     if not found:
         typer.echo(f"error: no token with id {token_id} (see `syncd token list`)", err=True)
         raise typer.Exit(1)
     typer.echo(f"token {token_id} revoked")
+
+
+@contextmanager
+def _store() -> Iterator[Engine]:
+    """The configured store, brought to the newest schema, for one command."""
+    from syncd.db import make_engine
+    from syncd.migrate import upgrade
+    from syncd.settings import load_settings
+
+    engine = make_engine(load_settings().db_url)
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()

@@ -113,6 +113,7 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
     from syncd.connectors.webhooks import register_jira, register_trello
     from syncd.web.webhooks import app_callback_path, callback_path
 
+    keeper = store.GrantKeeper(rt.engine)
     for client in rt.clients.values():
         for conn in client.config.connectors:
             secrets = client.secrets[conn.id]
@@ -126,7 +127,6 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
                         url = base_url + app_callback_path(secrets.value("client_id"))
                     else:
                         url = base_url + callback_path(client.id, conn.id, "jira")
-                    keeper = store.GrantKeeper(rt.engine)
                     registered = asyncio.run(register_jira(conn, secrets, url, keeper=keeper))
             except Exception as exc:
                 log.warning("webhook for %s/%s not registered", client.id, conn.id, exc_info=True)
@@ -165,7 +165,7 @@ def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     with store.sessions(rt.engine)() as session:
         rows = session.query(Webhook).filter(Webhook.expires.is_not(None)).all()
-    extended = 0
+    keeper, extended = store.GrantKeeper(rt.engine), 0
     for row in rows:
         client = rt.clients.get(row.client)
         if row.expires is None or row.expires - now > REFRESH_BEFORE or client is None:
@@ -174,7 +174,6 @@ def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
         if not isinstance(conn, JiraConfig) or conn.auth != "oauth":
             continue
         hook = Registered(row.remote_id, row.callback, row.expires)
-        keeper = store.GrantKeeper(rt.engine)
         try:
             fresh = asyncio.run(extend_dynamic(conn, client.secrets[conn.id], hook, keeper=keeper))
         except Exception as exc:

@@ -216,8 +216,8 @@ class Token(Base):
 
 
 class OAuthGrant(Base):
-    """The newest refresh token of a connector's OAuth grant: Atlassian rotates it on every use,
-    so the one in the environment stops working after the first refresh."""
+    """The newest refresh token of an OAuth grant (connectors may share one): Atlassian rotates
+    it on every use, so the one in the environment stops working after the first refresh."""
 
     __tablename__ = "oauth_grants"
     grant: Mapped[str] = mapped_column(String(64), primary_key=True)  # `Grant.key`

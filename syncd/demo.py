@@ -34,7 +34,20 @@ ENV = {
     "DEMO_JIRA_APP_REFRESH": "sandbox-app-refresh-token",
 }
 
-ACME = """\
+# Every demo client measures against the one demo plan, linked the same way.
+PLAN_AND_LINKS = """\
+[plan]
+file = "../plans/acme.toml"
+
+[[links]]
+by = "epic"
+
+[[links]]
+by = "wbs_in_title"
+"""
+
+ACME = (
+    """\
 name = "Acme platform rollout"
 timezone = "Europe/Berlin"
 poll_minutes = {poll}
@@ -66,17 +79,12 @@ secret_env = "DEMO_TRELLO_SECRET"
 [connectors.push]
 list = "Status"
 
-[plan]
-file = "../plans/acme.toml"
-
-[[links]]
-by = "epic"
-
-[[links]]
-by = "wbs_in_title"
 """
+    + PLAN_AND_LINKS
+)
 
-GLOBEX = """\
+GLOBEX = (
+    """\
 name = "Globex data centre migration"
 timezone = "America/New_York"
 poll_minutes = {poll}
@@ -93,21 +101,16 @@ jql = "project = ACME"
 [connectors.push]
 issues = ["ACME-2"]
 
-[plan]
-file = "../plans/acme.toml"
-
-[[links]]
-by = "epic"
-
-[[links]]
-by = "wbs_in_title"
-
 [thresholds]
 spi_amber = 0.98
 spi_red = 0.9
-"""
 
-INITECH = """\
+"""
+    + PLAN_AND_LINKS
+)
+
+INITECH = (
+    """\
 name = "Initech ERP upgrade"
 timezone = "Europe/London"
 poll_minutes = {poll}
@@ -128,15 +131,9 @@ jql = "project = ACME"
 [connectors.push]
 issues = ["ACME-3"]
 
-[plan]
-file = "../plans/acme.toml"
-
-[[links]]
-by = "epic"
-
-[[links]]
-by = "wbs_in_title"
 """
+    + PLAN_AND_LINKS
+)
 CLIENTS = {"acme": ACME, "globex": GLOBEX, "initech": INITECH}
 
 

@@ -183,16 +183,12 @@ def quarantine(session: Session, client: str, bad: Sequence[Quarantined]) -> Non
     """Keep each bad payload with its error: one open row per item, the latest."""
     now = utcnow()
     for q in bad:
-        session.execute(
-            update(SyncError)
-            .where(
-                SyncError.client == client,
-                SyncError.source == q.source,
-                SyncError.external_id == q.external_id,
-                SyncError.kind == "quarantine",
-                SyncError.resolved.is_(False),
-            )
-            .values(resolved=True)
+        _close(
+            session,
+            client,
+            SyncError.source == q.source,
+            SyncError.kind == "quarantine",
+            SyncError.external_id == q.external_id,
         )
         session.add(
             SyncError(
@@ -237,14 +233,14 @@ def commit_pull(
 
 def close_problems(session: Session, client: str, source: str, kind: str) -> None:
     """Mark a source's open problems of one kind as over."""
+    _close(session, client, SyncError.source == source, SyncError.kind == kind)
+
+
+def _close(session: Session, client: str, *which: Any) -> None:
+    """Mark the client's open problems that match every condition in `which` as over."""
     session.execute(
         update(SyncError)
-        .where(
-            SyncError.client == client,
-            SyncError.source == source,
-            SyncError.kind == kind,
-            SyncError.resolved.is_(False),
-        )
+        .where(SyncError.client == client, SyncError.resolved.is_(False), *which)
         .values(resolved=True)
     )
 
@@ -271,15 +267,12 @@ def _resolve_quarantined(
         return
     healed = sorted(open_ids & {item.external_id for item in items})
     for start in range(0, len(healed), CHUNK):
-        session.execute(
-            update(SyncError)
-            .where(
-                SyncError.client == client,
-                SyncError.source == source,
-                SyncError.kind == "quarantine",
-                SyncError.external_id.in_(healed[start : start + CHUNK]),
-            )
-            .values(resolved=True)
+        _close(
+            session,
+            client,
+            SyncError.source == source,
+            SyncError.kind == "quarantine",
+            SyncError.external_id.in_(healed[start : start + CHUNK]),
         )
 
 
@@ -397,16 +390,12 @@ def record_error(
     """Record a problem; the same problem still open is replaced by this, its latest sighting."""
     message = message[:2000]
     with sessions(engine).begin() as session:
-        session.execute(
-            update(SyncError)
-            .where(
-                SyncError.client == client,
-                SyncError.source == source if source is not None else SyncError.source.is_(None),
-                SyncError.kind == kind,
-                SyncError.message == message,
-                SyncError.resolved.is_(False),
-            )
-            .values(resolved=True)
+        _close(
+            session,
+            client,
+            SyncError.source == source if source is not None else SyncError.source.is_(None),
+            SyncError.kind == kind,
+            SyncError.message == message,
         )
         session.add(
             SyncError(client=client, source=source, kind=kind, message=message, at=utcnow())
