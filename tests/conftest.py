@@ -18,7 +18,7 @@ from syncd.migrate import upgrade
 from tests.services import scratch_postgres
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+FIXTURES = REPO / "tests" / "fixtures"  # payloads, contracts, plans: see each SOURCES.md
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

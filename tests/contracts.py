@@ -1,6 +1,6 @@
 """Check HTTP traffic against the official OpenAPI documents (openapi-core).
 
-The documents live in `shared/contracts/` beside the repository (or `$SYNCD_CONTRACTS_DIR`)
+The documents live in `tests/fixtures/contracts/` (or `$SYNCD_CONTRACTS_DIR`)
 and are loaded once per process. Paths are mapped onto the documents' servers: `/cloud` and
 `/dc` prefixes are stripped for Jira, as is OAuth apps' `/api/ex/jira/{cloudId}` (which is
 checked, gaps included, as if it were `/cloud`), and `/trello/1` becomes Trello's `/1`.
@@ -113,11 +113,11 @@ class Answer:
 
 
 def contracts_dir() -> Path:
-    """Where the documents are: `$SYNCD_CONTRACTS_DIR` or `<repo>/../shared/contracts`."""
+    """Where the documents are: `$SYNCD_CONTRACTS_DIR` or `tests/fixtures/contracts`."""
     override = os.environ.get("SYNCD_CONTRACTS_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "contracts"
+    return Path(__file__).resolve().parent / "fixtures" / "contracts"
 
 
 @cache
@@ -128,7 +128,7 @@ def spec(name: str) -> OpenAPI:
     if name.startswith("trello"):
         drop_parameter_defaults(document)
         # The document lists a card's `labels` as ids; Trello sends label objects (see
-        # shared/reference/payloads/trello), as `idLabels` holds the ids.
+        # tests/fixtures/payloads/trello), as `idLabels` holds the ids.
         card = document["components"]["schemas"]["Card"]["properties"]
         card["labels"] = {"type": "array", "items": {"$ref": "#/components/schemas/Label"}}
     # Atlassian's own document fails the spec validator (e.g. a default of "" outside its

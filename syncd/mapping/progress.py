@@ -1,4 +1,4 @@
-"""How far a plan task has got, from the tracker items linked to it (plan-math.md §3.4).
+"""How far a plan task has got, from the tracker items linked to it (docs/plan-math.md §3.4).
 
 Fixed formulas (0/100, 20/80, 50/50) judge the task as a whole: started earns the first
 share, all items done earns 100 %. Units techniques (sub-items, story points, checklist items,

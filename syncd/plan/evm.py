@@ -1,4 +1,4 @@
-"""Earned value: PV, EV, AC and what follows from them (plan-math.md §3.1).
+"""Earned value: PV, EV, AC and what follows from them (docs/plan-math.md §3.1).
 
 AC comes only from real time tracking; it is never derived from % complete, and EV is never
 derived from AC (CPI would be 1 by construction). Ratios whose denominator is zero are None.

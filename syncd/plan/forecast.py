@@ -1,4 +1,4 @@
-"""A CPM re-forecast of the baseline network from a data date (plan-math.md §3.6).
+"""A CPM re-forecast of the baseline network from a data date (docs/plan-math.md §3.6).
 
 Done tasks keep their actual dates. Started tasks run their remaining work (their own
 remaining estimate, else duration × (1 − pc)) from the data date. Tasks not started begin no

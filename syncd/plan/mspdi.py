@@ -1,4 +1,4 @@
-"""MS Project XML (MSPDI) into a Baseline (plan-math.md §1.1).
+"""MS Project XML (MSPDI) into a Baseline (docs/plan-math.md §1.1).
 
 Parsed with defusedxml: a file that declares a DTD or entities is refused, so entity expansion
 ("billion laughs") and external references cannot run. Task keys are UIDs. The baseline is

@@ -1,4 +1,4 @@
-"""Earned schedule (Lipke; plan-math.md §3.2): when was today's EV planned to be reached?
+"""Earned schedule (Lipke; docs/plan-math.md §3.2): when was today's EV planned to be reached?
 
 The PV curve is cumulative PV at the end of each working day of the baseline (PV₀ = 0 at the
 origin), linear within a task; ES inverts it, so ES = AT exactly while work runs to plan.

@@ -1,4 +1,4 @@
-"""Primavera P6 XER into a Baseline (plan-math.md §1.2).
+"""Primavera P6 XER into a Baseline (docs/plan-math.md §1.2).
 
 XER is a tab-separated dump of P6 tables in Windows-1252. It carries **planned (target)
 dates, not baselines**: `target_start_date`/`target_end_date` stand in for the baseline, as

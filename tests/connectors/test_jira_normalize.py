@@ -1,10 +1,9 @@
-"""normalize_issue over recorded payloads: real ones from shared/reference, sandbox-shaped ones."""
+"""normalize_issue over recorded payloads: real ones (tests/fixtures), sandbox-shaped ones."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,8 +12,9 @@ import pytest
 from syncd.connectors.jira_normalize import normalize_issue, parse_datetime, status_history
 from syncd.errors import MappingError
 from syncd.model import StatusCategory, WorkItem
+from tests.conftest import FIXTURES
 
-PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "payloads" / "jira"
+PAYLOADS = FIXTURES / "payloads" / "jira"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

@@ -22,9 +22,9 @@ from syncd.connectors.trello_normalize import (
 )
 from syncd.errors import MappingError
 from syncd.model import StatusCategory, StatusChange
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 
-PAYLOADS = SHARED / "reference" / "payloads" / "trello"
+PAYLOADS = FIXTURES / "payloads" / "trello"
 
 
 def load(name: str) -> Any:

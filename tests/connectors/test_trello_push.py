@@ -17,14 +17,14 @@ from syncd.connectors.base import MARKER
 from syncd.connectors.config import Secrets, TrelloConfig, TrelloPush
 from syncd.connectors.trello import TrelloConnector
 from syncd.model import PushOutcome, StatusPush
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 from tests.connectors.harness import run, sample_status
 from tests.connectors.harness_trello import request_problems
 
 BASE = "https://trello.test/trello/1"
 BOARD = "5f0000000000000000000b02"
 ID = r"(?P<id>[0-9a-f]{24})"
-WEBHOOKS = SHARED / "reference" / "payloads" / "trello"
+WEBHOOKS = FIXTURES / "payloads" / "trello"
 
 
 @dataclass

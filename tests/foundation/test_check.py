@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,15 @@ jql = "project = X"
 """
 
 
+def example_config(tmp_path: Path) -> Path:
+    """A copy of the shipped example (client and plan), so a user's own clients never count."""
+    config = tmp_path / "config"
+    (config / "clients").mkdir(parents=True)
+    shutil.copy(REPO / "config" / "clients" / "example.toml", config / "clients")
+    shutil.copytree(REPO / "config" / "plans", config / "plans")
+    return config
+
+
 def run_check(config_dir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in EXAMPLE_ENV} | env
     return subprocess.run(
@@ -45,9 +55,9 @@ def run_check(config_dir: Path, env: dict[str, str]) -> subprocess.CompletedProc
     )
 
 
-def test_example_passes() -> None:
+def test_example_passes(tmp_path: Path) -> None:
     """The shipped example client is valid when its environment variables are set."""
-    done = run_check(REPO / "config", EXAMPLE_ENV)
+    done = run_check(example_config(tmp_path), EXAMPLE_ENV)
     assert done.returncode == 0, done.stderr
     assert "1 client(s) OK" in done.stdout and "example" in done.stdout
 
@@ -87,7 +97,8 @@ def test_broken_directory_lists_every_problem_and_exits_2(tmp_path: Path) -> Non
 
 def test_secret_values_never_print(tmp_path: Path) -> None:
     """A loaded client's repr, str and secrets show no secret value."""
-    client = load_client(REPO / "config" / "clients", "example", env=EXAMPLE_ENV)
+    config = example_config(tmp_path)
+    client = load_client(config / "clients", "example", env=EXAMPLE_ENV)
     text = repr(client) + str(client) + repr(client.secrets) + str(client.config)
     for secret in SECRETS:
         assert secret not in text

@@ -29,8 +29,9 @@ from syncd.errors import MappingError, PlanError
 from syncd.model import StatusCategory, WorkItem
 from syncd.plan import load_plan
 from syncd.web.webhooks import Receiver
+from tests.conftest import FIXTURES
 
-PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "payloads"
+PAYLOADS = FIXTURES / "payloads"
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 json_scalars = (

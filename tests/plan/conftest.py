@@ -1,4 +1,4 @@
-"""Shared fixtures for plan tests: the worked example of plan-math.md §3.7 and the real files."""
+"""Shared fixtures for plan tests: the worked example (docs/plan-math.md §3.7), the real files."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from syncd.model import StatusCategory, StatusChange, WorkItem
 from syncd.plan import Baseline, load_plan
 
 DATA = Path(__file__).resolve().parent / "data"
-# CI places shared/ beside the clone, as on the dev machine: <repo>/../shared/reference/plans
-PLANS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "plans"
+PLANS = Path(__file__).resolve().parents[1] / "fixtures" / "plans"  # real files: see SOURCES.md
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Earned value figures: plan-math.md §3.7 to four decimals, and the zero-denominator rules."""
+"""Earned value figures: docs/plan-math.md §3.7 to four decimals, and the zero-denominator rules."""
 
 from __future__ import annotations
 

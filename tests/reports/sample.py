@@ -1,7 +1,8 @@
 """Sample clients for report and web tests: real plans, real reconciliations, a seeded store.
 
 `acme` follows the demo plan (Oct 2026 - Jan 2027, 5 leaf tasks and a Go-live milestone) with
-Jira and Trello items; `globex` follows the worked example of plan-math §3.7 (A, B, C, D, M).
+Jira and Trello items; `globex` follows the worked example of docs/plan-math.md §3.7
+(A, B, C, D, M).
 Snapshots are computed by `syncd.plan.reconcile` at weekly status dates, as the daemon would.
 """
 
@@ -130,7 +131,7 @@ GLOBEX_SPECS = (
 
 
 def globex_plan() -> Baseline:
-    """The worked example of plan-math §3.7."""
+    """The worked example of docs/plan-math.md §3.7."""
     t = [
         PlanTask("A", "Design", _d("2026-03-02"), _d("2026-03-05"), wbs="A", budget=40),
         PlanTask(
