@@ -20,15 +20,28 @@ from tests.connectors.harness_trello import trello_config, trello_secrets
 CLIENT = "acme"
 
 
+def faults() -> Faults:
+    """5% 5xx, 2% dropped connections; a new value each time, so setting it re-seeds the dice."""
+    return Faults(error_rate=0.05, drop_rate=0.02, seed=11)
+
+
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
+def board() -> Iterator[Sandbox]:
     """5,000 cards, Trello's real budgets (100 / 10 s a token), 5% 5xx, 2% dropped connections."""
-    faults = Faults(error_rate=0.05, drop_rate=0.02, seed=11)
     config = SandboxConfig(
-        seed=1, jira_issues=0, trello_cards=5000, trello_limits=True, faults=faults
+        seed=1, jira_issues=0, trello_cards=5000, trello_limits=True, faults=faults()
     )
     with Sandbox(config) as sb:
         yield sb
+
+
+@pytest.fixture
+def sandbox(board: Sandbox) -> Sandbox:
+    """The module's board with the fault dice re-seeded: each test meets the same faults,
+    whichever test ran before it."""
+    board.set_faults(faults())
+    board.reset_stats()
+    return board
 
 
 async def pull_into(engine: Engine, conn: TrelloConnector, **kwargs: Any) -> list[PullResult]:
@@ -55,7 +68,6 @@ def board_cards(sb: Sandbox) -> set[str]:
 @pytest.mark.slow
 def test_every_card_arrives_once_despite_faults(sandbox: Sandbox, sqlite_engine: Engine) -> None:
     """A full then an incremental pull store all 5,000 cards once; Trello's limits hold."""
-    sandbox.reset_stats()
     conn = TrelloConnector(trello_config(sandbox), trello_secrets(sandbox))
 
     async def go() -> tuple[list[PullResult], list[PullResult], dict[str, int]]:
@@ -83,7 +95,6 @@ def test_every_card_arrives_once_despite_faults(sandbox: Sandbox, sqlite_engine:
 @pytest.mark.slow
 def test_status_pushed_three_times_leaves_one_card_and_one_comment(sandbox: Sandbox) -> None:
     """Three pushes (the last one a change) through faults: one status card, one comment."""
-    sandbox.reset_stats()
     conn = TrelloConnector(trello_config(sandbox), trello_secrets(sandbox))
 
     async def go() -> None:

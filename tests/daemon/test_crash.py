@@ -14,6 +14,8 @@ from syncd.sandbox import Sandbox, SandboxConfig
 from tests.daemon import harness as h
 from tests.services import require, scratch_postgres
 
+pytestmark = pytest.mark.slow  # crash loops: daemons killed and restarted
+
 KILLS = 6
 
 

@@ -200,6 +200,7 @@ def test_a_renewed_lease_is_not_swept(engine: Engine) -> None:
     assert jobs.claim(engine, claimed.id, lease=LEASE) is None
 
 
+@pytest.mark.slow
 def test_a_running_job_keeps_its_lease_and_loses_it_when_its_worker_stops(engine: Engine) -> None:
     """The heartbeat renews a short lease while the job runs: no other worker can claim it; once
     the worker is gone (no heartbeat) the lease runs out and another worker takes the row."""

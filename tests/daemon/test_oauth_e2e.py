@@ -157,6 +157,7 @@ def own_comments(sb: Sandbox) -> int:
     )
 
 
+@pytest.mark.slow
 def test_a_dynamic_webhook_is_registered_delivered_and_kept_alive(
     world: tuple[Sandbox, runtime.Runtime],
 ) -> None:

@@ -9,6 +9,8 @@ import pytest
 
 from syncd.sandbox import Sandbox, SandboxConfig
 
+pytestmark = pytest.mark.slow  # 10,000-issue paging
+
 
 @pytest.fixture(scope="module")
 def big() -> Iterator[Sandbox]:

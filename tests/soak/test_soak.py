@@ -27,6 +27,8 @@ from syncd.sandbox import Faults, Sandbox, SandboxConfig
 from tests.daemon import harness as h
 from tests.services import require
 
+pytestmark = pytest.mark.slow  # soaks: minutes of faults and restarts
+
 CYCLES = int(os.environ.get("SYNCD_SOAK_CYCLES", "6"))
 FAULTS = Faults(error_rate=0.03, drop_rate=0.02, jira_429_every=25, retry_after_s=1, seed=3)
 PERMANENT = ("AuthError", "NotFoundError", "PermanentError", "ConfigError", "PlanError")

@@ -14,7 +14,7 @@ from tests.reports.conftest import status_of
 from tests.reports.sample import acme
 from tests.web.conftest import Site, dead_job, job_state
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 COUNTS = """() => Object.fromEntries(Object.entries(window.syncdCharts || {}).map(
   ([name, chart]) => [name, chart.data.datasets.map(

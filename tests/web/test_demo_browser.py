@@ -17,7 +17,7 @@ from tests.conftest import DemoSite
 from tests.daemon import harness as h
 from tests.web.test_browser import COUNTS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
