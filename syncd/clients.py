@@ -182,18 +182,41 @@ def _mapping_problems(raw: dict[str, Any]) -> list[str]:
     return []
 
 
-def parse_client(path: Path, env: Mapping[str, str]) -> tuple[Client | None, list[str]]:
-    """Parse one client file; return the client (or None) and every problem found."""
+def _read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """The TOML document of one file, or the one problem that stops it from being read."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return tomllib.loads(path.read_text(encoding="utf-8")), []
+    except UnicodeDecodeError as exc:
+        return None, [f"(file): byte {exc.start}: not UTF-8 text"]
+    except OSError as exc:
+        return None, [f"(file): cannot read: {exc.strerror or type(exc).__name__}"]
+    except tomllib.TOMLDecodeError as exc:
         return None, [f"(toml): {exc}"]
+    except RecursionError:
+        return None, ["(toml): nested too deeply to read"]
+
+
+def read_config(path: Path) -> tuple[ClientConfig | None, list[str]]:
+    """One client file read and validated on its own, without secrets: a broken file gives
+    its problems and harms no other."""
+    raw, problems = _read_toml(path)
+    if raw is None:
+        return None, problems
     mapping = {k: raw.pop(k) for k in MAPPING_SECTIONS if k in raw}
-    problems = _mapping_problems(mapping)
     try:
-        config = ClientConfig.model_validate({**raw, "mapping": mapping})
+        problems = _mapping_problems(mapping)
+        return ClientConfig.model_validate({**raw, "mapping": mapping}), problems
     except ValidationError as exc:
         return None, problems + _pydantic_problems(exc)
+    except RecursionError:
+        return None, ["(top): nested too deeply to read"]
+
+
+def parse_client(path: Path, env: Mapping[str, str]) -> tuple[Client | None, list[str]]:
+    """Parse one client file; return the client (or None) and every problem found."""
+    config, problems = read_config(path)
+    if config is None:
+        return None, problems
     secrets, secret_problems = _resolve_secrets(config, env)
     problems += _semantic_problems(config, path) + secret_problems
     client = Client(id=path.stem, path=path, config=config, secrets=secrets)

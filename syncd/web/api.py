@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from syncd.reports.jsonout import item_dict, plain, status_to_dict
-from syncd.reports.load import NoSnapshotError, health, load_status, snapshots
+from syncd.reports.load import NoSnapshotError, load_status, snapshots
 from syncd.reports.model import ClientInfo
 from syncd.reports.overview import ClientSummary, summarize
 from syncd.reports.snapshot import curve_point, rag
@@ -163,7 +163,7 @@ def get_health(request: Request) -> Response:
     engine = request.app.state.engine
     from syncd.reports.build import source_progress
 
-    state = health(engine, info.id)
+    state = data.client_health(engine, info)
     sources = source_progress(info, data.work_items(engine, info.id), state)
     return JSONResponse(
         {

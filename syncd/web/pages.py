@@ -20,7 +20,7 @@ from starlette.routing import Route
 from syncd.reports import html as report_html
 from syncd.reports.build import natural, source_progress
 from syncd.reports.charts import chart_data
-from syncd.reports.load import NoSnapshotError, health, load_status, snapshots
+from syncd.reports.load import NoSnapshotError, load_status, snapshots
 from syncd.reports.model import ClientInfo, ItemRef, Status
 from syncd.reports.overview import summarize
 from syncd.web import data
@@ -101,7 +101,7 @@ def client_page(request: Request) -> Response:
         return denied(request, 404)
     engine = request.app.state.engine
     status = _status(request, info)
-    state = health(engine, info.id)
+    state = data.client_health(engine, info)
     items = list(status.items) if status else data.item_refs(engine, info)
     live = data.work_items(engine, info.id) if status is None else None
     sources = status.sources if status else source_progress(info, live or [], state)
