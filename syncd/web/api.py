@@ -24,13 +24,12 @@ from syncd.reports.snapshot import reconciliation as rec_of
 from syncd.web import data
 from syncd.web.auth import principal_of, protected
 from syncd.web.openapi import document
-from syncd.web.pages import same_origin
+from syncd.web.pages import MAX_JOB_ID, same_origin
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BAD_DATE = "as_of must be a date, YYYY-MM-DD"
 MAX_LIMIT = 1000
 MAX_OFFSET = 10**9
-MAX_JOB_ID = 2**53
 
 
 def error(status: int, message: str) -> JSONResponse:

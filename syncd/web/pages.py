@@ -27,6 +27,7 @@ from syncd.web import data
 from syncd.web.auth import principal_of, protected
 
 ITEM_LIMIT = 500  # items listed per source on a page; the API pages through all of them
+MAX_JOB_ID = 2**53  # the API's bound too
 
 
 @cache
@@ -158,7 +159,9 @@ def replay(request: Request) -> Response:
     if data.client_or_none(request) is None:
         return denied(request, 404)
     job_id = int(request.path_params["job_id"])
-    outcome = data.replay(request.app.state.engine, client, job_id)
+    outcome = None
+    if 0 < job_id < MAX_JOB_ID:  # beyond any id the store holds, or can even compare with
+        outcome = data.replay(request.app.state.engine, client, job_id)
     if outcome is None:
         return denied(request, 404)
     key = "replayed" if outcome else "failed"
