@@ -209,7 +209,10 @@ class Schedule(Base):
 
 
 class Token(Base):
+    """A dashboard/API token's digest; ids are never handed out twice, even after a revoke."""
+
     __tablename__ = "tokens"
+    __table_args__ = {"sqlite_autoincrement": True}  # PostgreSQL's sequence never reuses either
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     client: Mapped[str | None] = mapped_column(String(64))
