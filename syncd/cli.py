@@ -13,6 +13,7 @@ from rich.console import Console
 
 from syncd.errors import ConfigError, SyncdError
 from syncd.settings import Settings, load_settings
+from syncd.terminal import printable
 
 if TYPE_CHECKING:
     from syncd.plan.result import Reconciliation
@@ -27,8 +28,20 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+class Terminal(Console):
+    """A console for text syncd did not write (tracker data, plan names, error messages): no
+    `:emoji:` codes, and control characters shown as U+FFFD instead of acted on."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        super().__init__(stderr=stderr, highlight=False, emoji=False)
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **options)
+
+
+out = Terminal()
+err = Terminal(stderr=True)
 
 ConfigDirOpt = Annotated[
     Path | None, typer.Option("--config-dir", help="directory holding clients/ (SYNCD_CONFIG_DIR)")
@@ -114,6 +127,7 @@ def plan_show(
 ) -> None:
     """Print the stored baseline versions and the tasks of one."""
     from rich.table import Table
+    from rich.text import Text
 
     from syncd import store
     from syncd.plan import Baseline
@@ -134,8 +148,8 @@ def plan_show(
         table.add_column(col)
     for task in plan.tasks:
         table.add_row(
-            task.wbs,
-            task.name,
+            Text(printable(task.wbs)),  # plan text: never markup, never a control sequence
+            Text(printable(task.name)),
             str(task.start),
             str(task.finish),
             f"{task.budget:,.1f}",

@@ -5,6 +5,7 @@ Plain functions with typer annotations; `syncd.cli` registers them.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from syncd.errors import ConfigError
+from syncd.terminal import printable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -66,7 +68,7 @@ def report(
         engine.dispose()
     text = RENDERERS[format.value](status)
     if out is None:
-        typer.echo(text, nl=False)
+        typer.echo(printable(text) if sys.stdout.isatty() else text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
         typer.echo(
@@ -98,7 +100,7 @@ def token_list() -> None:
         rows = list_tokens(engine)
     for row in rows:
         created = row.created.strftime("%Y-%m-%d %H:%M")
-        typer.echo(f"{row.id}\t{row.client or '*'}\t{created}\t{row.name}")
+        typer.echo(printable(f"{row.id}\t{row.client or '*'}\t{created}\t{row.name}"))
     if not rows:
         typer.echo("no tokens", err=True)
 

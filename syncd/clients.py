@@ -8,6 +8,7 @@ an environment variable, resolved here into values that never print.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from syncd.mapping.config import MappingConfig
 
 PLAN_SUFFIXES = {".toml", ".csv", ".xml", ".xer", ".mpp"}
+ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")  # what `syncd check` may print of an `*_env`
 
 
 class PlanRef(BaseModel):
@@ -81,9 +83,13 @@ class Client:
 
     @property
     def plan_path(self) -> Path | None:
+        """The plan file; ConfigError when a relative `[plan] file` leaves the config directory."""
         if self.config.plan is None:
             return None
-        return (self.path.parent / self.config.plan.file).resolve()
+        where, problem = plan_location(self.path, self.config.plan.file)
+        if where is None:
+            raise ConfigError(f"{self.path.name} › plan.file: {problem}")
+        return where
 
     @property
     def mapping(self) -> MappingConfig:
@@ -102,6 +108,26 @@ class Client:
 MAPPING_SECTIONS = ("statuses", "progress", "links", "thresholds", "calendar")
 
 
+def plan_location(client_file: Path, file: str) -> tuple[Path | None, str]:
+    """Where `[plan] file` points, or why it may not be read.
+
+    An absolute path is taken as given: the operator chose it. A relative one is read from the
+    client file's folder and must stay inside the config directory (the folder holding
+    ``clients/``), so a client file cannot make syncd read ``../../../../etc/passwd``.
+    """
+    given = Path(file)
+    if given.is_absolute():
+        return given.resolve(), ""
+    folder = client_file.resolve().parent
+    target = (folder / given).resolve()
+    if not target.is_relative_to(folder.parent):
+        return None, (
+            f"{file} leaves the config directory {folder.parent};"
+            " give an absolute path to read a plan from elsewhere"
+        )
+    return target, ""
+
+
 def _loc(parts: tuple[int | str, ...]) -> str:
     out = ""
     for part in parts:
@@ -115,6 +141,20 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
         loc = tuple(p for p in err["loc"] if p not in ("jira", "trello"))
         problems.append(f"{_loc(loc)}: {err['msg']}")
     return problems
+
+
+def _unset(var: str) -> str:
+    """Why an `*_env` value gives no secret; the value itself only when it reads as a name.
+
+    A secret pasted where its variable's name belongs must not be printed back by `syncd check`
+    (into a terminal, a CI log): only capitals, digits and underscores are shown.
+    """
+    if ENV_NAME.fullmatch(var):
+        return f"environment variable {var} is not set"
+    return (
+        "names no set environment variable; it must be a variable's name such as"
+        " ACME_JIRA_TOKEN, not the secret itself (the value is not shown)"
+    )
 
 
 def _resolve_secrets(
@@ -137,9 +177,7 @@ def _resolve_secrets(
             if var is None:
                 continue
             if not env.get(var):
-                problems.append(
-                    f"connectors[{index}].{name}_env: environment variable {var} is not set"
-                )
+                problems.append(f"connectors[{index}].{name}_env: {_unset(var)}")
                 continue
             values["webhook_secret" if name == "secret" else name] = SecretStr(env[var])
         secrets[conn.id] = Secrets(**values)
@@ -164,8 +202,10 @@ def _semantic_problems(config: ClientConfig, path: Path) -> list[str]:
         ):
             problems.append(f"connectors[{index}].email: required for Jira Cloud (basic auth)")
     if config.plan is not None:
-        plan = path.parent / config.plan.file
-        if not plan.is_file():
+        plan, outside = plan_location(path, config.plan.file)
+        if plan is None:
+            problems.append(f"plan.file: {outside}")
+        elif not plan.is_file():
             problems.append(f"plan.file: {config.plan.file} not found next to {path.name}")
         elif plan.suffix.lower() not in PLAN_SUFFIXES and config.plan.format is None:
             problems.append(f"plan.file: unknown plan format {plan.suffix!r}")
@@ -182,18 +222,41 @@ def _mapping_problems(raw: dict[str, Any]) -> list[str]:
     return []
 
 
-def parse_client(path: Path, env: Mapping[str, str]) -> tuple[Client | None, list[str]]:
-    """Parse one client file; return the client (or None) and every problem found."""
+def _read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """The TOML document of one file, or the one problem that stops it from being read."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return tomllib.loads(path.read_text(encoding="utf-8")), []
+    except UnicodeDecodeError as exc:
+        return None, [f"(file): byte {exc.start}: not UTF-8 text"]
+    except OSError as exc:
+        return None, [f"(file): cannot read: {exc.strerror or type(exc).__name__}"]
+    except tomllib.TOMLDecodeError as exc:
         return None, [f"(toml): {exc}"]
+    except RecursionError:
+        return None, ["(toml): nested too deeply to read"]
+
+
+def read_config(path: Path) -> tuple[ClientConfig | None, list[str]]:
+    """One client file read and validated on its own, without secrets: a broken file gives
+    its problems and harms no other."""
+    raw, problems = _read_toml(path)
+    if raw is None:
+        return None, problems
     mapping = {k: raw.pop(k) for k in MAPPING_SECTIONS if k in raw}
-    problems = _mapping_problems(mapping)
     try:
-        config = ClientConfig.model_validate({**raw, "mapping": mapping})
+        problems = _mapping_problems(mapping)
+        return ClientConfig.model_validate({**raw, "mapping": mapping}), problems
     except ValidationError as exc:
         return None, problems + _pydantic_problems(exc)
+    except RecursionError:
+        return None, ["(top): nested too deeply to read"]
+
+
+def parse_client(path: Path, env: Mapping[str, str]) -> tuple[Client | None, list[str]]:
+    """Parse one client file; return the client (or None) and every problem found."""
+    config, problems = read_config(path)
+    if config is None:
+        return None, problems
     secrets, secret_problems = _resolve_secrets(config, env)
     problems += _semantic_problems(config, path) + secret_problems
     client = Client(id=path.stem, path=path, config=config, secrets=secrets)

@@ -6,6 +6,8 @@ SQLite or PostgreSQL, to the newest revision.
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -207,7 +209,10 @@ class Schedule(Base):
 
 
 class Token(Base):
+    """A dashboard/API token's digest; ids are never handed out twice, even after a revoke."""
+
     __tablename__ = "tokens"
+    __table_args__ = {"sqlite_autoincrement": True}  # PostgreSQL's sequence never reuses either
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     client: Mapped[str | None] = mapped_column(String(64))
@@ -235,6 +240,9 @@ class Webhook(Base):
 
 
 metadata = Base.metadata
+log = logging.getLogger(__name__)
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -251,12 +259,35 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def private_sqlite(path: Path) -> None:
+    """Make a SQLite database private to this user: missing folders are made 0700, the
+    database and its -wal and -shm files are 0600 (SQLite gives those two the database's mode).
+
+    They hold rotated OAuth refresh tokens. A folder that was already there keeps its mode (it
+    may be a home directory); a warning says when others can list it.
+    """
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        folder.chmod(PRIVATE_DIR)  # the umask may have taken bits away, never added them
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            try:
+                file.chmod(PRIVATE_FILE)
+            except PermissionError:  # another user's file: say so, the store still opens
+                log.warning("%s is open to other users and not ours to chmod", file)
+    if not missing and path.parent.stat().st_mode & 0o077:
+        log.warning("the database folder %s is open to other users: chmod 700 it", path.parent)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get WAL mode and a busy timeout, their folder is made."""
+    """An engine for `url`; SQLite files get WAL mode and a busy timeout, and are private."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(Path(url.removeprefix("sqlite:///").partition("?")[0]))
     engine = create_engine(
         url, pool_pre_ping=True, json_serializer=_json_dumps, json_deserializer=orjson.loads
     )

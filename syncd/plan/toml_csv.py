@@ -31,7 +31,7 @@ from typing import Any
 
 from syncd.errors import PlanError
 from syncd.plan.baseline import Baseline
-from syncd.plan.tabular import Row, canonical_column, rows_to_baseline, to_date
+from syncd.plan.tabular import ALIASES, Row, canonical_column, rows_to_baseline, to_date
 
 _PLAN_KEYS = {"name", "version", "label", "unit", "currency", "holidays", "status_date"}
 
@@ -62,6 +62,8 @@ def parse_toml(text: str, *, source: str, stem: str = "plan") -> Baseline:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PlanError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise PlanError(f"{source}: not valid TOML: nested too deeply to read") from None
     unknown = set(doc) - {"plan", "tasks"}
     if unknown:
         raise PlanError(
@@ -124,7 +126,11 @@ def parse_csv(text: str, *, source: str, stem: str = "plan") -> Baseline:
     ]
     for needed in ("name",):
         if needed not in columns:
-            raise PlanError(f"{source}: header has no {needed!r} column (got {header})")
+            # the header is not echoed: a file that is no plan must not be printed back
+            raise PlanError(
+                f"{source}: line 1: the header has no {needed!r} column"
+                f" (nor {', '.join(ALIASES[needed])}) among its {len(header)} column(s)"
+            )
     money = any(h.strip().lower() == "cost" for h in header)
     rows: list[Row] = []
     currency = ""
@@ -143,8 +149,16 @@ def parse_csv(text: str, *, source: str, stem: str = "plan") -> Baseline:
     return rows_to_baseline(rows, source=source, meta=meta)
 
 
-def _sniff(text: str) -> type[csv.Dialect] | csv.Dialect:
+class _Sheet(csv.excel):
+    """Spreadsheet CSV: `"` quotes, a doubled `""` inside quotes is one quote character."""
+
+
+def _sniff(text: str) -> type[csv.Dialect]:
+    """The dialect of a sheet: its delimiter and spacing are guessed from the header line; the
+    Sniffer's guess about quotes, made from that one line, would turn off doubled quotes."""
     try:
-        return csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
+        found = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
     except csv.Error:
-        return csv.excel
+        return _Sheet
+    guessed = {"delimiter": found.delimiter, "skipinitialspace": found.skipinitialspace}
+    return type("_Sniffed", (_Sheet,), guessed)

@@ -67,7 +67,7 @@ def read_tables(text: str, source: str) -> tuple[list[str], dict[str, Table]]:
         elif kind == "%R":
             rows.append(_row(fields, rest.split("\t"), source, number))
         elif kind not in ("%E", ""):
-            raise PlanError(f"{source}: line {number}: unexpected record {kind[:10]!r}")
+            raise PlanError(f"{source}: line {number}: not an XER record (%T, %F, %R or %E)")
     return lines[0].split("\t"), tables
 
 

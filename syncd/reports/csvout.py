@@ -1,13 +1,14 @@
 """The CSV rendering: the task (variance) table, one row per leaf task.
 
-Cells that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@`` first) are prefixed
-with an apostrophe, so a plan or tracker text never runs as one.
+Cells that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@`` first, also in their
+full-width forms) are prefixed with an apostrophe, so a plan or tracker text never runs as one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from typing import Any
 
 from syncd.reports.model import Status, TaskRow
@@ -45,7 +46,8 @@ def cell(value: Any) -> str | float | int:
     if isinstance(value, int | float):
         return round(value, 6) if isinstance(value, float) else value
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    # NFKC first: a spreadsheet reads a full-width ＝ (or ＋ － ＠) as the formula sign too
+    return "'" + text if unicodedata.normalize("NFKC", text).startswith(_FORMULA_START) else text
 
 
 def row_cells(row: TaskRow) -> list[str | float | int]:

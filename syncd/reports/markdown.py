@@ -1,6 +1,7 @@
 """The Markdown rendering: the progress report a client reads, top to bottom.
 
-Everything that came from a tracker passes through `text.md`, so a title is always text.
+Everything that came from a tracker passes through `text.md`, so a title is always text, and
+every link target through `text.link_url`, so a URL cannot end its link or be `javascript:`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _link(ref: ItemRef) -> str:
-    label = t.md(ref.key)
-    return f"[{label}](<{ref.url}>)" if ref.url else label
+    label, url = t.md(ref.key), t.link_url(ref.url)
+    return f"[{label}](<{url}>)" if url else label
 
 
 def _item(ref: ItemRef) -> str:

@@ -34,6 +34,7 @@ class ClientInfo:
     sources: tuple[SourceInfo, ...] = ()
     poll_minutes: int = 15
     dashboard_url: str = ""
+    problems: tuple[str, ...] = ()  # why its config file cannot be loaded (`file › message`)
 
 
 @dataclass(frozen=True, slots=True)

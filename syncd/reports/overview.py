@@ -33,6 +33,7 @@ class ClientSummary:
     trend: Trend
     spi_history: tuple[float | None, ...]
     next_milestone: Milestone | None
+    problems: tuple[str, ...] = ()  # configuration problems of the client's file
 
 
 def trend(values: Sequence[float | None]) -> Trend:
@@ -50,7 +51,18 @@ def summarize(info: ClientInfo, history: Sequence[Mapping[str, Any]]) -> ClientS
     """The overview line of a client from its snapshots, oldest first (none: no status yet)."""
     if not history:
         return ClientSummary(
-            info.id, info.name, None, None, "No status yet", None, None, None, "none", (), None
+            info.id,
+            info.name,
+            None,
+            None,
+            "Configuration problem" if info.problems else "No status yet",
+            None,
+            None,
+            None,
+            "none",
+            (),
+            None,
+            info.problems,
         )
     from syncd.reports.build import fallback_rag, headline
 
@@ -72,4 +84,5 @@ def summarize(info: ClientInfo, history: Sequence[Mapping[str, Any]]) -> ClientS
         trend=trend(spis),
         spi_history=spis,
         next_milestone=upcoming[0] if upcoming else None,
+        problems=info.problems,
     )

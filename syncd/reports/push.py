@@ -90,15 +90,15 @@ def _link_line(dashboard_url: str) -> Line:
 
 def _md_span(span: Span) -> str:
     body = span.text if span.trusted else t.md(span.text)
-    if span.url:
-        return f"[{body}](<{span.url}>)"
+    if url := t.link_url(span.url):
+        return f"[{body}](<{url}>)"
     return f"**{body}**" if span.bold else body
 
 
 def _wiki_span(span: Span) -> str:
     body = span.text if span.trusted else t.wiki(span.text)
-    if span.url:
-        return f"[{body}|{span.url}]"
+    if url := t.link_url(span.url):
+        return f"[{body}|{url}]"
     return f"*{body}*" if span.bold else body
 
 
@@ -117,8 +117,8 @@ def _adf_text(span: Span) -> dict[str, Any]:
     marks: list[dict[str, Any]] = []
     if span.bold:
         marks.append({"type": "strong"})
-    if span.url:
-        marks.append({"type": "link", "attrs": {"href": span.url}})
+    if url := t.link_url(span.url):
+        marks.append({"type": "link", "attrs": {"href": url}})
     if marks:
         node["marks"] = marks
     return node

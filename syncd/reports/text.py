@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from urllib.parse import quote
 
 from syncd.reports.model import Figures
+from syncd.terminal import printable
 
 DASH = "–"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")
 _WIKI_SPECIAL = re.compile(r"([\\*_\[\]{}|#~^?!])")
+_PATH_SAFE = "/:?#@!$&'*+,;=%~-._"  # brackets, quotes, pipes, spaces... could end a link
+_HOST_SAFE = ":@[]%-._~"  # brackets of an IPv6 literal stay
 
 
 def number(value: float | None, digits: int = 1) -> str:
@@ -64,8 +68,19 @@ def day(value: date | datetime | None) -> str:
 
 
 def one_line(text: str) -> str:
-    """Tracker text on one line (titles can hold newlines)."""
-    return " ".join(text.split())
+    """Tracker text on one line (titles can hold newlines), without control characters."""
+    return printable(" ".join(text.split()))
+
+
+def link_url(url: str) -> str:
+    """A link target for Markdown or wiki markup: http(s) only (empty otherwise), with every
+    character that could end the target or start markup (spaces, brackets, parentheses,
+    quotes, backslashes, pipes, controls) percent-encoded."""
+    if not url.lower().startswith(("https://", "http://")):
+        return ""
+    scheme, _, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{quote(host, safe=_HOST_SAFE)}{slash}{quote(path, safe=_PATH_SAFE)}"
 
 
 def md(text: str) -> str:

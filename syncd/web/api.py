@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from syncd.reports.jsonout import item_dict, plain, status_to_dict
-from syncd.reports.load import NoSnapshotError, health, load_status, snapshots
+from syncd.reports.load import NoSnapshotError, load_status, snapshots
 from syncd.reports.model import ClientInfo
 from syncd.reports.overview import ClientSummary, summarize
 from syncd.reports.snapshot import curve_point, rag
@@ -24,13 +24,12 @@ from syncd.reports.snapshot import reconciliation as rec_of
 from syncd.web import data
 from syncd.web.auth import principal_of, protected
 from syncd.web.openapi import document
-from syncd.web.pages import same_origin
+from syncd.web.pages import MAX_JOB_ID, same_origin
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BAD_DATE = "as_of must be a date, YYYY-MM-DD"
 MAX_LIMIT = 1000
 MAX_OFFSET = 10**9
-MAX_JOB_ID = 2**53
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -163,7 +162,7 @@ def get_health(request: Request) -> Response:
     engine = request.app.state.engine
     from syncd.reports.build import source_progress
 
-    state = health(engine, info.id)
+    state = data.client_health(engine, info)
     sources = source_progress(info, data.work_items(engine, info.id), state)
     return JSONResponse(
         {

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -70,10 +70,12 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
 
+        answered = False
+
         async def sending(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answered = message["status"], True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 present = {k.lower() for k, _ in headers}
@@ -114,6 +116,10 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, sending)
+        except Exception:
+            if not answered:  # answer 500 here, through `sending`: it carries the headers too
+                await PlainTextResponse("Internal Server Error", 500)(scope, receive, sending)
+            raise  # the server logs it, as it would have
         finally:
             record()  # an app that failed before answering still gets its line
             REQUEST_ID.reset(token)

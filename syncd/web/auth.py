@@ -114,22 +114,30 @@ def protected(
     def wrap(endpoint: Endpoint) -> Endpoint:
         @functools.wraps(endpoint)
         def guarded(request: Request) -> Response:
-            engine: Engine = request.app.state.engine
-            principal = lookup(engine, presented(request))
-            if principal is None:
-                return denied(request, 401)
-            query_token = request.query_params.get("token")
-            if query_token and request.method == "GET" and lookup(engine, query_token):
-                return _adopt_query_token(request, query_token)
-            client = request.path_params.get("client")
-            if client is not None and not principal.sees(str(client)):
-                return denied(request, 404)
-            request.state.principal = principal
-            return endpoint(request)
+            response = _answer(request, endpoint, denied)
+            response.headers["Cache-Control"] = "no-store"  # no shared or browser cache keeps it
+            return response
 
         return guarded
 
     return wrap
+
+
+def _answer(
+    request: Request, endpoint: Endpoint, denied: Callable[[Request, int], Response]
+) -> Response:
+    engine: Engine = request.app.state.engine
+    principal = lookup(engine, presented(request))
+    if principal is None:
+        return denied(request, 401)
+    query_token = request.query_params.get("token")
+    if query_token and request.method == "GET" and lookup(engine, query_token):
+        return _adopt_query_token(request, query_token)
+    client = request.path_params.get("client")
+    if client is not None and not principal.sees(str(client)):
+        return denied(request, 404)
+    request.state.principal = principal
+    return endpoint(request)
 
 
 def principal_of(request: Request) -> Principal:

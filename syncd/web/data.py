@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,8 @@ from starlette.requests import Request
 from syncd.db import Job
 from syncd.model import WorkItem
 from syncd.reports.build import item_ref, natural
-from syncd.reports.model import ClientInfo, ItemRef
+from syncd.reports.load import health
+from syncd.reports.model import ClientInfo, Health, ItemRef, Problem
 from syncd.settings import Settings
 from syncd.store import load_items, sessions
 from syncd.web.directory import known_clients
@@ -29,6 +31,15 @@ def clients(request: Request) -> dict[str, ClientInfo]:
 def client_or_none(request: Request) -> ClientInfo | None:
     """The client named in the path, or None when there is no such client."""
     return clients(request).get(str(request.path_params.get("client", "")))
+
+
+def client_health(engine: Engine, info: ClientInfo) -> Health:
+    """The store's sync health of a client, with its configuration problems first."""
+    state = health(engine, info.id)
+    if not info.problems:
+        return state
+    config = tuple(Problem("config", None, message, None) for message in info.problems)
+    return replace(state, problems=config + state.problems)
 
 
 def as_of_param(request: Request) -> date | None:

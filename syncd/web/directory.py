@@ -7,14 +7,12 @@ never credentials), so a client whose environment lacks a token still shows.
 from __future__ import annotations
 
 import logging
-import tomllib
 from pathlib import Path
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from syncd.clients import MAPPING_SECTIONS, ClientConfig
+from syncd.clients import ClientConfig, read_config
 from syncd.db import Snapshot
 from syncd.reports.build import client_info
 from syncd.reports.model import ClientInfo
@@ -32,15 +30,15 @@ class _Loaded:
 
 
 def configured(directory: Path, *, public_url: str = "") -> dict[str, ClientInfo]:
-    """ClientInfo of every valid client file in `directory`; invalid files are skipped."""
+    """ClientInfo of every client file in `directory`, each read on its own: a file that cannot
+    be loaded gives a bare entry carrying its problems, and the others are served as usual."""
     found: dict[str, ClientInfo] = {}
     for path in sorted(directory.glob("*.toml")) if directory.is_dir() else ():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-            mapping = {k: raw.pop(k) for k in MAPPING_SECTIONS if k in raw}
-            config = ClientConfig.model_validate({**raw, "mapping": mapping})
-        except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
-            log.warning("client file %s skipped: %s", path.name, type(exc).__name__)
+        config, problems = read_config(path)
+        if config is None:
+            log.warning("client file %s cannot be loaded: %d problem(s)", path.name, len(problems))
+            where = tuple(f"{path.name} › {p}" for p in problems)
+            found[path.stem] = ClientInfo(id=path.stem, name=path.stem, problems=where)
             continue
         found[path.stem] = client_info(_Loaded(path.stem, config), public_url=public_url)
     return found

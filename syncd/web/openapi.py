@@ -47,6 +47,11 @@ SUMMARY = _obj(
         "trend": {"type": "string", "enum": ["up", "down", "flat", "new", "none"]},
         "spi_history": {"type": "array", "items": {"type": ["number", "null"]}},
         "next_milestone": _nullable(_ref("milestone")),
+        "problems": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "why the client's config file cannot be loaded (file › message)",
+        },
     }
 )
 

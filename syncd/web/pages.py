@@ -20,13 +20,14 @@ from starlette.routing import Route
 from syncd.reports import html as report_html
 from syncd.reports.build import natural, source_progress
 from syncd.reports.charts import chart_data
-from syncd.reports.load import NoSnapshotError, health, load_status, snapshots
+from syncd.reports.load import NoSnapshotError, load_status, snapshots
 from syncd.reports.model import ClientInfo, ItemRef, Status
 from syncd.reports.overview import summarize
 from syncd.web import data
 from syncd.web.auth import principal_of, protected
 
 ITEM_LIMIT = 500  # items listed per source on a page; the API pages through all of them
+MAX_JOB_ID = 2**53  # the API's bound too
 
 
 @cache
@@ -101,7 +102,7 @@ def client_page(request: Request) -> Response:
         return denied(request, 404)
     engine = request.app.state.engine
     status = _status(request, info)
-    state = health(engine, info.id)
+    state = data.client_health(engine, info)
     items = list(status.items) if status else data.item_refs(engine, info)
     live = data.work_items(engine, info.id) if status is None else None
     sources = status.sources if status else source_progress(info, live or [], state)
@@ -158,7 +159,9 @@ def replay(request: Request) -> Response:
     if data.client_or_none(request) is None:
         return denied(request, 404)
     job_id = int(request.path_params["job_id"])
-    outcome = data.replay(request.app.state.engine, client, job_id)
+    outcome = None
+    if 0 < job_id < MAX_JOB_ID:  # beyond any id the store holds, or can even compare with
+        outcome = data.replay(request.app.state.engine, client, job_id)
     if outcome is None:
         return denied(request, 404)
     key = "replayed" if outcome else "failed"
