@@ -44,7 +44,20 @@ class Counting:
             return
         sent = 0
         status = 0
+        counted = False
         body = bytearray()
+        write = scope["method"] in WRITE_METHODS
+
+        def record() -> None:
+            nonlocal counted
+            if counted:
+                return
+            counted = True
+            route = scope.get(ROUTE_KEY) or f"{scope['method']} (unrouted)"
+            credential = scope.get(CREDENTIAL_KEY, "-")
+            self.ctx.stats.count(route=route, credential=credential, status=status, bytes_out=sent)
+            if write and status < 400:
+                self.ctx.stats.write(scope["method"], scope["path"], bytes(body))
 
         async def counting_send(message: Message) -> None:
             nonlocal sent, status
@@ -52,6 +65,8 @@ class Counting:
                 status = message["status"]
             elif message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    record()  # before the last byte leaves: a client that has its answer sees it
             await send(message)
 
         async def recording_receive() -> Message:
@@ -60,11 +75,5 @@ class Counting:
                 body.extend(message.get("body", b""))
             return message
 
-        write = scope["method"] in WRITE_METHODS
         await self.app(scope, recording_receive if write else receive, counting_send)
-        route = scope.get(ROUTE_KEY) or f"{scope['method']} (unrouted)"
-        self.ctx.stats.count(
-            route=route, credential=scope.get(CREDENTIAL_KEY, "-"), status=status, bytes_out=sent
-        )
-        if write and status < 400:
-            self.ctx.stats.write(scope["method"], scope["path"], bytes(body))
+        record()
