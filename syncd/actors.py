@@ -123,10 +123,11 @@ def _retry(
     raise dramatiq.Retry(error, delay=int(delay * 1000))
 
 
-def declare(broker: dramatiq.Broker) -> dict[str, Any]:
-    """Declare one actor per job kind on `broker`."""
+def declare(broker: dramatiq.Broker, queue_name: str = "syncd") -> dict[str, Any]:
+    """Declare one actor per job kind on `broker`, on the deployment's queue."""
     declared = {}
-    for kind, options in OPTIONS.items():
+    for kind, defaults in OPTIONS.items():
+        options = defaults | {"queue_name": queue_name}
 
         def fn(job_id: int, _kind: str = kind) -> None:
             execute(_kind, job_id)

@@ -54,7 +54,7 @@ def run(
     """Run scheduler, web server and workers until SIGTERM or SIGINT, then stop cleanly."""
     rt = runtime.install(runtime.load(settings))
     upgrade(rt.engine)
-    broker = queue.setup(settings.broker_url)
+    broker = queue.setup(settings.broker_url, settings.queue_name)
     if settings.broker_url in ("", "embedded"):
         released = release_leases(rt.engine)
         log.info("embedded broker: %d unfinished job(s) will be sent again", released)
@@ -214,7 +214,7 @@ def work(settings: Settings, *, threads: int = 4) -> None:
         )
     rt = runtime.install(runtime.load(settings))
     upgrade(rt.engine)
-    broker = queue.setup(settings.broker_url)
+    broker = queue.setup(settings.broker_url, settings.queue_name)
     worker = queue.start_worker(broker, threads=threads)
     stop = threading.Event()
 

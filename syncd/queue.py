@@ -39,14 +39,14 @@ def make_broker(url: str) -> dramatiq.Broker:
     )
 
 
-def setup(url: str) -> dramatiq.Broker:
-    """Set the process's broker and declare the actors on it (once per process)."""
+def setup(url: str, queue_name: str = "syncd") -> dramatiq.Broker:
+    """Set the process's broker and declare the actors on it, on the deployment's queue."""
     broker = make_broker(url)
     dramatiq.set_broker(broker)
     from syncd import actors
 
     _actors.clear()
-    _actors.update(actors.declare(broker))
+    _actors.update(actors.declare(broker, queue_name))
     return broker
 
 

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     database_url: str = ""
     broker_url: str = "embedded"
+    queue_name: str = Field(
+        default="syncd",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="the broker queue of this deployment (several deployments may share a broker)",
+    )
     bind: str = "127.0.0.1:8080"
     log_level: str = "INFO"
     public_url: str = Field(default="", description="URL the dashboard is reached at, for links")

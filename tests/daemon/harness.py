@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -91,6 +92,7 @@ class Deployment:
     port: int = field(default_factory=free_port)
     lease_seconds: float = 0.0
     webhooks: bool = True
+    queue_name: str = field(default_factory=lambda: f"syncd-t-{uuid.uuid4().hex[:10]}")
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def write_clients(self, clients: list[tuple[str, str, str]], *, poll: float = 1) -> None:
@@ -125,6 +127,7 @@ class Deployment:
             SYNCD_DATA_DIR=str(self.root / "data"),
             SYNCD_DATABASE_URL=self.db_url,
             SYNCD_BROKER_URL=self.broker_url,
+            SYNCD_QUEUE_NAME=self.queue_name,
             SYNCD_BIND=f"127.0.0.1:{self.port}",
             SYNCD_WEBHOOK_BASE_URL=self.url if self.webhooks else "",
             SYNCD_JOB_LEASE_SECONDS=str(self.lease_seconds),

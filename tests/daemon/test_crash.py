@@ -118,20 +118,22 @@ def test_the_same_cycle_on_a_shared_broker_with_postgres_and_two_workers(
         url = REDIS_URL if broker == "redis" else RABBITMQ_URL
         dep = h.Deployment(tmp_path, sandbox, database_url=db_url, broker_url=url, lease_seconds=8)
         dep.write_clients([("crash", "ACME", board)])
-        _flush_broker(url)
+        _flush_broker(url, dep.queue_name)
         try:
             crash_cycle(dep, sandbox, board, workers=1)
         finally:
             dep.kill_all()
+            _flush_broker(url, dep.queue_name)
 
 
-def _flush_broker(url: str) -> None:
-    """Start from an empty queue: messages of an earlier run name rows that no longer exist."""
+def _flush_broker(url: str, queue: str) -> None:
+    """Start from an empty queue: messages of an earlier run name rows that no longer exist.
+    The queue is this test's own, so runs that share the broker never meet."""
     if url.startswith("redis://"):
         import redis
 
         client = redis.Redis.from_url(url)
-        for key in client.scan_iter("dramatiq:*"):
+        for key in client.scan_iter(f"dramatiq:{queue}*"):
             client.delete(key)
         client.close()
     else:
@@ -139,6 +141,6 @@ def _flush_broker(url: str) -> None:
 
         conn = pika.BlockingConnection(pika.URLParameters(url))
         channel = conn.channel()
-        for queue in ("syncd", "syncd.DQ", "syncd.XQ"):
-            channel.queue_delete(queue=queue)
+        for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+            channel.queue_delete(queue=name)
         conn.close()
