@@ -7,7 +7,7 @@ from playwright.sync_api import Browser, ConsoleMessage
 
 from tests.web.conftest import Site
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("path", ["/", "/clients/acme", "/clients/globex"])
