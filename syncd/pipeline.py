@@ -67,7 +67,10 @@ def reconcile_client(
     """Reconcile the stored items against the current baseline; nothing is written."""
     version, plan = current_baseline(engine, client)
     items = store.load_items(engine, client.id)
-    rec = reconcile(plan, items, as_of=as_of or today(client), config=client.mapping)
+    try:
+        rec = reconcile(plan, items, as_of=as_of or today(client), config=client.mapping)
+    except ConfigError as exc:  # a task reference in the client file names two tasks
+        raise ConfigError([f"{client.path.name} › {p}" for p in exc.problems]) from None
     label = plan.label or plan.name
     snapshot = {"reconciliation": rec.to_dict(), "baseline": {"version": version, "label": label}}
     return rec, snapshot, items

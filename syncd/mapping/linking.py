@@ -47,9 +47,19 @@ def _compile(index: int, spec: LinkRule) -> _Rule:
 class Linker:
     """Links a batch of items; parents are found within the batch (by source and key)."""
 
-    def __init__(self, rules: Sequence[LinkRule], tasks: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        rules: Sequence[LinkRule],
+        tasks: Mapping[str, str],
+        *,
+        wbs: Mapping[str, str] | None = None,
+        ambiguous: Mapping[str, str] | None = None,
+    ) -> None:
         self.rules = [_compile(i, r) for i, r in enumerate(rules)]
         self.tasks = tasks
+        self.wbs = tasks if wbs is None else wbs  # what a WBS code in a title may name
+        self.ambiguous = ambiguous or {}  # task references that name two tasks: never used
+        self.warnings: list[str] = []
         self.by_key: dict[tuple[str, str], WorkItem] = {}
         self.memo: dict[Ident, LinkResult] = {}
         self.active: set[Ident] = set()
@@ -82,10 +92,10 @@ class Linker:
         if by in ("epic", "parent"):
             return self._by_parent(rule, item, walk=by == "epic")
         if by == "table":
-            return self._resolve(rule, [item.key, f"{item.source}:{item.external_id}"])
+            return self._resolve(rule, item, [item.key, f"{item.source}:{item.external_id}"])
         if by == "wbs_in_title":
-            return self._wbs(rule, item.title)
-        return self._resolve(rule, _values(rule.spec, item))
+            return self._wbs(rule, item)
+        return self._resolve(rule, item, _values(rule.spec, item))
 
     def _by_parent(self, rule: _Rule, item: WorkItem, *, walk: bool) -> str | None:
         parent = self.by_key.get((item.source, item.parent)) if item.parent else None
@@ -94,12 +104,12 @@ class Linker:
             while walk and parent is not None and parent.parent and len(chain) < 10:
                 chain.append(parent.parent)
                 parent = self.by_key.get((parent.source, parent.parent))
-            return self._resolve(rule, chain)
+            return self._resolve(rule, item, chain)
         if parent is None or parent.ident in self.active:
             return None
         return self.link(parent).task
 
-    def _resolve(self, rule: _Rule, values: Iterable[str]) -> str | None:
+    def _resolve(self, rule: _Rule, item: WorkItem, values: Iterable[str]) -> str | None:
         for value in values:
             code = _extract(rule.regex, value)
             if code is None:
@@ -108,15 +118,26 @@ class Linker:
                 code = rule.table.get(code.strip().lower())
                 if code is None:
                     continue
-            task = self.tasks.get(code.strip())
+            task = self._task(code.strip(), item)
             if task is not None:
                 return task
         return None
 
-    def _wbs(self, rule: _Rule, title: str) -> str | None:
-        code = _extract(rule.regex, title)
+    def _task(self, code: str, item: WorkItem) -> str | None:
+        if code in self.ambiguous:
+            self.warnings.append(
+                f"{item.source} {item.key} is not linked: {self.ambiguous[code]}"
+                " (in the rule's map)"
+            )
+            return None
+        return self.tasks.get(code)
+
+    def _wbs(self, rule: _Rule, item: WorkItem) -> str | None:
+        """A WBS code at the start of the title names a task by its WBS code, never its key."""
+        code = _extract(rule.regex, item.title)
         while code:
-            task = self.tasks.get(rule.table.get(code.lower(), code))
+            mapped = rule.table.get(code.lower())
+            task = self.wbs.get(code) if mapped is None else self._task(mapped, item)
             if task is not None:
                 return task
             code = code.rsplit(".", 1)[0] if "." in code else ""
@@ -149,5 +170,5 @@ def _extract(regex: re.Pattern[str] | None, value: str) -> str | None:
 def link_items(
     items: Iterable[WorkItem], rules: Sequence[LinkRule], tasks: Mapping[str, str]
 ) -> dict[Ident, LinkResult]:
-    """Link every item; `tasks` maps each task key and WBS code to its task key."""
+    """Link every item; `tasks` maps each task reference (key, WBS code) to its task key."""
     return Linker(rules, tasks).link_all(items)

@@ -1,8 +1,9 @@
 """Critical path: forward and backward passes over FS/SS/FF/SF links with lags (§3.6).
 
 Positions are working days from the plan origin (floats: remaining work may end mid-day).
-Done activities keep their actual dates; in-progress ones run their remaining work from the
-data date; not-started ones may not start before it.
+Done activities keep their actual dates. In-progress ones keep their actual start and run their
+remaining work from the data date, and no earlier than any link allows ("retained logic": the
+work left waits for an unfinished predecessor). Not-started ones may not start before it.
 """
 
 from __future__ import annotations
@@ -115,17 +116,31 @@ def _forward(
     if act.actual_finish is not None:
         start = act.actual_start if act.actual_start is not None else act.actual_finish
         return min(start, act.actual_finish), act.actual_finish, None
-    bound, driver = act.not_before, None
+    if act.actual_start is None:
+        bound, driver = _bound(act.not_before, act.duration, links, early)
+        return bound, bound + act.duration, driver
+    # Retained logic: the work left waits for the data date and for every link, as a task
+    # not yet started would; only its start is history.
+    remaining = max(act.duration if act.remaining is None else act.remaining, 0.0)
+    resume, driver = _bound(max(act.not_before, act.actual_start), remaining, links, early)
+    return act.actual_start, resume + remaining, driver
+
+
+def _bound(
+    floor: float,
+    duration: float,
+    links: list[Link],
+    early: dict[str, tuple[float, float, str | None]],
+) -> tuple[float, str | None]:
+    """The earliest start of `duration` of work that `floor` and every link allow, and the
+    predecessor whose link sets it (None: the floor does)."""
+    bound, driver = floor, None
     for link in links:
         pred_start, pred_finish, _ = early[link.pred]
-        candidate = _start_bound(link, pred_start, pred_finish, act.duration)
+        candidate = _start_bound(link, pred_start, pred_finish, duration)
         if candidate > bound + _EPS or (driver is None and candidate >= bound - _EPS):
             bound, driver = max(bound, candidate), link.pred
-    if act.actual_start is not None:
-        remaining = act.duration if act.remaining is None else act.remaining
-        finish = max(act.not_before, act.actual_start) + remaining
-        return act.actual_start, max(finish, act.actual_start), None
-    return bound, bound + act.duration, driver
+    return bound, driver
 
 
 def _backward(

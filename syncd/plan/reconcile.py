@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from syncd.mapping.config import LinkRule, MappingConfig, Technique
-from syncd.mapping.linking import LinkResult, link_items
+from syncd.mapping.linking import Linker, LinkResult
 from syncd.mapping.progress import measure_task
 from syncd.mapping.status import apply_all
 from syncd.model import StatusCategory, WorkItem
@@ -18,6 +18,7 @@ from syncd.plan.baseline import Baseline, PlanTask
 from syncd.plan.calendar import WorkCalendar, span, weekday_numbers
 from syncd.plan.evm import measure, planned_fraction
 from syncd.plan.forecast import Actuals, Forecast, forecast
+from syncd.plan.keys import KEY_PREFIX, check_references, techniques
 from syncd.plan.result import BaselineRef, Reconciliation
 from syncd.plan.rollup import Leaf, milestones, project_rag, rollup, schedule_forecast, unplanned
 from syncd.plan.schedule import earned_schedule, pv_curve
@@ -41,11 +42,17 @@ def reconcile(
     cal = calendar_for(baseline, config)
     warnings: list[str] = []
     live = [i for i in apply_all(items, config) if not i.deleted]
-    links = link_items(live, link_rules(baseline, config), task_codes(baseline))
+    refs = check_references(baseline, config)
+    linker = Linker(
+        link_rules(baseline, config), refs.codes, wbs=refs.wbs, ambiguous=refs.ambiguous
+    )
+    links = linker.link_all(live)
+    warnings += linker.warnings
     grouped = _group(live, links, baseline, warnings)
+    chosen = techniques(refs, config.progress.tasks)
     at = float(max(cal.finish_position(baseline.start, as_of), 0))
     leaves = {
-        t.key: _leaf(t, grouped.get(t.key, []), cal, baseline, at, config, warnings)
+        t.key: _leaf(t, grouped.get(t.key, []), chosen, cal, baseline, at, config, warnings)
         for t in baseline.leaves
     }
     cpm = forecast(baseline, _actuals(leaves), cal=cal, as_of=as_of)
@@ -73,21 +80,9 @@ def reconcile(
 
 def link_rules(baseline: Baseline, config: MappingConfig) -> list[LinkRule]:
     """The plan's own tracker refs (an explicit table, tried first), then the client's rules."""
-    table = {ref: t.key for t in baseline.tasks for ref in t.tracker_refs}
+    table = {ref: KEY_PREFIX + t.key for t in baseline.tasks for ref in t.tracker_refs}
     first = [LinkRule(by="table", map=table)] if table else []
     return first + list(config.links)
-
-
-def task_codes(baseline: Baseline) -> dict[str, str]:
-    """Every task key and WBS code, pointing at the task key (keys win over codes)."""
-    codes = {t.wbs: t.key for t in baseline.tasks if t.wbs}
-    return codes | {t.key: t.key for t in baseline.tasks}
-
-
-def technique_for(task: PlanTask, config: MappingConfig) -> Technique:
-    """The per-task override (by key, then WBS code), else the client's default."""
-    overrides = config.progress.tasks
-    return overrides.get(task.key) or overrides.get(task.wbs) or config.progress.default
 
 
 def _group(
@@ -110,13 +105,15 @@ def _group(
 def _leaf(
     task: PlanTask,
     items: list[WorkItem],
+    chosen: dict[str, Technique],
     cal: WorkCalendar,
     baseline: Baseline,
     at: float,
     config: MappingConfig,
     warnings: list[str],
 ) -> Leaf:
-    progress = measure_task(items, technique_for(task, config), cap=config.progress.in_progress_cap)
+    technique = chosen.get(task.key, config.progress.default)
+    progress = measure_task(items, technique, cap=config.progress.in_progress_cap)
     start, finish = span(cal, baseline.start, task.start, task.finish, milestone=task.milestone)
     pv = task.budget * planned_fraction(start, finish, at)
     ev = pv if progress.percent is None else task.budget * progress.percent
