@@ -207,14 +207,14 @@ def dlq_list(
     config_dir: ConfigDirOpt = None,
 ) -> None:
     """List dead letters, newest first."""
-    from syncd import jobs
+    from syncd import jobs, redact
 
     rt = _runtime(config_dir)
     dead = jobs.list_dead(rt.engine, client)
     for job in dead:
         out.print(
             f"{job.id}\t{job.kind}\t{job.client}\t{job.target or ''}\t"
-            f"{job.attempts} attempt(s)\t{job.last_error or ''}",
+            f"{job.attempts} attempt(s)\t{redact.text(job.last_error or '')}",
             markup=False,
         )
     out.print(f"{len(dead)} dead letter(s)")

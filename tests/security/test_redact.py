@@ -18,6 +18,8 @@ from syncd.connectors.config import JiraConfig, Secrets, TrelloConfig
 from syncd.connectors.webhooks import register_trello
 from syncd.db import Job, Run, SyncError
 from syncd.errors import PermanentError, TransientError
+from syncd.model import utcnow
+from syncd.reports.load import health
 
 TRELLO = "https://trello.example/1"
 
@@ -161,3 +163,14 @@ def test_a_log_record_keeps_its_arguments_for_formatters_that_read_them(
     assert second.getMessage() == "GET /1/tokens/***/webhooks"
     assert "tok-exc-9" not in (third.exc_text or "") and "token=***" in (third.exc_text or "")
     assert not any(s in caplog.text for s in ("tok-arg-7", "tok-template-8", "tok-exc-9"))
+
+
+def test_problems_stored_before_masking_are_masked_when_shown(sqlite_engine: Engine) -> None:
+    """A problem row written by an older syncd, token and all, is shown masked (pages, API and
+    reports all read problems through `health`)."""
+    line = "webhook not registered: GET /1/tokens/tok-old-row-10/webhooks: server error 503"
+    with store.sessions(sqlite_engine).begin() as session:
+        session.add(SyncError(client="acme", source="board", kind="webhook", message=line,
+                              at=utcnow()))  # fmt: skip
+    shown = [p.message for p in health(sqlite_engine, "acme").problems]
+    assert shown == ["webhook not registered: GET /1/tokens/***/webhooks: server error 503"]
