@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -46,6 +45,64 @@ err = Terminal(stderr=True)
 ConfigDirOpt = Annotated[
     Path | None, typer.Option("--config-dir", help="directory holding clients/ (SYNCD_CONFIG_DIR)")
 ]
+
+
+LogLevelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-level",
+        metavar="LEVEL",
+        help="DEBUG, INFO, WARNING, ERROR or CRITICAL (SYNCD_LOG_LEVEL; default INFO)",
+    ),
+]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="log at DEBUG (same as --log-level DEBUG)")
+]
+LOG_OPTIONS = ("--log-level", "--verbose", "-v")
+
+
+@app.callback()
+def logging_options(log_level: LogLevelOpt = None, verbose: VerboseOpt = False) -> None:
+    """Options of every command (also accepted after the command's name)."""
+    start_logging(log_level, verbose=verbose)
+
+
+def start_logging(level: str | None, *, verbose: bool) -> None:
+    """Log at `level`, else DEBUG when verbose, else SYNCD_LOG_LEVEL; SYNCD_LOG_FORMAT's format.
+    Settings that do not load leave INFO text lines: the command reports them itself."""
+    from syncd import logs
+
+    try:
+        cfg = load_settings()
+        configured, as_json = cfg.log_level, cfg.log_format == "json"
+    except ConfigError:
+        configured, as_json = "INFO", False
+    try:
+        logs.configure(level or ("DEBUG" if verbose else configured), json=as_json)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--log-level") from None
+
+
+def hoist_log_options(argv: list[str]) -> list[str]:
+    """`argv` with the logging options moved before the command, where the root app reads
+    them: `syncd sync acme -v` is `syncd -v sync acme`. Left alone after `--` and for
+    `syncd sandbox`, which passes its arguments on."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < end:
+        arg = argv[i]
+        if arg in LOG_OPTIONS or arg.startswith("--log-level="):
+            takes_value = arg == "--log-level" and i + 1 < end
+            front += argv[i : i + 1 + takes_value]
+            i += 1 + takes_value
+            continue
+        if arg == "sandbox" and not rest:
+            return argv
+        rest.append(arg)
+        i += 1
+    return front + rest + argv[end:]
 
 
 def settings(config_dir: Path | None = None) -> Settings:
@@ -164,14 +221,14 @@ def dlq_list(
     config_dir: ConfigDirOpt = None,
 ) -> None:
     """List dead letters, newest first."""
-    from syncd import jobs
+    from syncd import jobs, redact
 
     rt = _runtime(config_dir)
     dead = jobs.list_dead(rt.engine, client)
     for job in dead:
         out.print(
             f"{job.id}\t{job.kind}\t{job.client}\t{job.target or ''}\t"
-            f"{job.attempts} attempt(s)\t{job.last_error or ''}",
+            f"{job.attempts} attempt(s)\t{redact.text(job.last_error or '')}",
             markup=False,
         )
     out.print(f"{len(dead)} dead letter(s)")
@@ -396,18 +453,16 @@ def demo(
 
 def main() -> None:
     """Entry point: run the app, turn syncd errors into messages and exit codes."""
-    logging.basicConfig(
-        level=logging.INFO if "-v" in sys.argv else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from syncd import redact
+
     try:
-        app()
+        app(args=hoist_log_options(sys.argv[1:]), prog_name="syncd")
     except ConfigError as exc:
         for problem in exc.problems:
-            err.print(problem, markup=False, soft_wrap=True)
+            err.print(redact.text(problem), markup=False, soft_wrap=True)
         sys.exit(2)
     except SyncdError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        err.print(f"error: {redact.text(str(exc))}", markup=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -16,6 +16,8 @@ Foreign exceptions (httpx, SQLAlchemy, tomllib) are turned into these in exactly
 
 from __future__ import annotations
 
+from syncd import redact
+
 
 class SyncdError(Exception):
     """Base class of every error syncd raises on purpose."""
@@ -43,7 +45,7 @@ class RemoteError(SyncdError):
     def __init__(self, message: str, *, status: int | None = None, service: str = "") -> None:
         self.status = status
         self.service = service
-        super().__init__(message)
+        super().__init__(redact.text(message))  # answers may echo a URL or a credential
 
 
 class TransientError(RemoteError):

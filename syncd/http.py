@@ -7,7 +7,8 @@
   token) under its limit, shared by every client in the process that uses the same credential.
 * `AdaptiveLimit` narrows concurrency when a remote answers 429 and widens it again on success.
 
-Nothing here logs a query string or a header: Trello carries its key and token in the query.
+Nothing here logs a header, and every URL in a message goes through `syncd.redact`: Trello
+carries its key and token in the query, and one of its paths (`/1/tokens/<token>/webhooks`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from syncd import metrics
+from syncd import metrics, redact
 from syncd.errors import (
     AuthError,
     NotFoundError,
@@ -47,20 +48,7 @@ from syncd.errors import (
 log = logging.getLogger(__name__)
 
 
-class RedactQuery(logging.Filter):
-    """Strip query strings from httpx's request log lines (Trello's key and token are there)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args and isinstance(record.args, tuple):
-            record.args = tuple(
-                v.copy_with(query=None) if isinstance(v, httpx.URL) and v.query else v
-                for v in record.args
-            )
-        return True
-
-
-for _name in ("httpx", "httpcore"):
-    logging.getLogger(_name).addFilter(RedactQuery())
+redact.install()  # every log line of the process, httpx's request lines first among them
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 MAX_INLINE_WAIT = 120.0  # seconds a request may wait for Retry-After before the job is re-queued
@@ -200,7 +188,7 @@ def parse_retry_after(headers: Mapping[str, str], default: float = 5.0) -> float
 
 
 def _where(request: httpx.Request) -> str:
-    return f"{request.method} {request.url.path}"
+    return redact.where(request.method, request.url)
 
 
 def classify(response: httpx.Response, *, service: str = "") -> httpx.Response:
@@ -278,7 +266,7 @@ class Remote:
             response = await self.client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
             raise TransientError(
-                f"{method} {httpx.URL(url).path}: {type(exc).__name__}", service=self.service
+                f"{redact.where(method, url)}: {type(exc).__name__}", service=self.service
             ) from exc
         self.counters.bytes_in += len(response.content)
         self._observe_usage(response.headers)
@@ -340,7 +328,7 @@ class Remote:
             return (orjson.loads if len(body) < LARGE_BODY else json.loads)(body)
         except json.JSONDecodeError as exc:  # orjson's error is a subclass
             raise TransientError(
-                f"{method} {httpx.URL(url).path}: the answer is not JSON ({exc})",
+                f"{redact.where(method, url)}: the answer is not JSON ({exc})",
                 service=self.service,
             ) from None
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from syncd import redact
 from syncd.db import Job
 from syncd.model import utcnow
 from syncd.store import sessions
@@ -181,7 +182,7 @@ def fail(
         row = session.get(Job, job.id, with_for_update=True)
         if row is None or row.state != "leased" or row.attempts != job.attempts:
             raise LeaseLost(f"job {job.id} is no longer held by this worker")
-        row.last_error, row.updated = error[:2000], now
+        row.last_error, row.updated = redact.text(error)[:2000], now
         if permanent or row.attempts >= row.max_attempts:
             row.state, row.lease_until = "dead", None
             row.dedupe = row.dedupe if row.kind == "webhook" else None

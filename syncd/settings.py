@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from syncd.errors import ConfigError
@@ -46,12 +46,25 @@ class Settings(BaseSettings):
         description="the broker queue of this deployment (several deployments may share a broker)",
     )
     bind: str = "127.0.0.1:8080"
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text lines, or one JSON object per line"
+    )
     public_url: str = Field(default="", description="URL the dashboard is reached at, for links")
     webhook_base_url: str = Field(default="", description="URL trackers can reach webhooks at")
     job_lease_seconds: float = Field(
         default=0.0, ge=0.0, description="override every job lease (0: per-kind defaults)"
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

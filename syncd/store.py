@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from syncd import redact
 from syncd.db import (
     BaselineRow,
     Cursor,
@@ -196,7 +197,7 @@ def quarantine(session: Session, client: str, bad: Sequence[Quarantined]) -> Non
                 source=q.source,
                 external_id=q.external_id,
                 kind="quarantine",
-                message=q.error[:2000],
+                message=redact.text(q.error)[:2000],
                 payload=q.payload[:20000],
                 at=now,
             )
@@ -381,14 +382,14 @@ def finish_run(
         if run is None:
             return
         run.finished, run.ok, run.items, run.requests = utcnow(), ok, items, requests
-        run.error = error[:2000] or None
+        run.error = redact.text(error)[:2000] or None
 
 
 def record_error(
     engine: Engine, client: str, *, kind: str, message: str, source: str | None = None
 ) -> None:
     """Record a problem; the same problem still open is replaced by this, its latest sighting."""
-    message = message[:2000]
+    message = redact.text(message)[:2000]
     with sessions(engine).begin() as session:
         _close(
             session,

@@ -83,6 +83,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
     port = h.free_port()
     log = root / "demo.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCD_", "DEMO_"))}
+    env["SYNCD_LOG_LEVEL"] = "DEBUG"  # the secrets test reads its log: the most it ever says
     command = [sys.executable, "-m", "syncd", "demo", "--port", str(port), "--tick", "0",
                "--directory", str(root / "demo")]  # fmt: skip
     with log.open("wb") as out:

@@ -6,9 +6,11 @@ Fields ending in `_env` name an environment variable; `clients.load_client` reso
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from syncd import redact
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
@@ -129,6 +131,12 @@ class Secrets(BaseModel):
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
     refresh_token: SecretStr | None = None
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Mask every value but the OAuth client id (public, and part of a callback URL) in
+        whatever the process writes from now on."""
+        names = ("token", "key", "webhook_secret", "client_secret", "refresh_token")
+        redact.remember(*(self.value(name) for name in names))
 
     def value(self, name: str) -> str:
         secret = getattr(self, name)

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from syncd import redact
 from syncd.connectors.config import JiraConfig, Secrets
 from syncd.errors import AuthError, ConfigError, TransientError
 from syncd.http import DEFAULT_TIMEOUT, classify
@@ -217,12 +218,15 @@ class AtlassianOAuth(httpx.Auth):
                     service="atlassian-auth",
                 )
             token = candidates[0]
+            redact.remember(token, lasting=False)  # a refresh token read back from the store
             tried.add(token)
             answer = await self._token_request(token)
             if answer is None:
                 continue
             successor = answer.get("refresh_token")
+            redact.remember(answer["access_token"], lasting=False)
             if isinstance(successor, str) and successor and successor != token:
+                redact.remember(successor, lasting=False)
                 try:
                     self.keeper.save(self.grant.key, successor)
                 except Exception:
@@ -316,7 +320,7 @@ class AtlassianOAuth(httpx.Auth):
                 return await client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
             raise TransientError(
-                f"{method} {url}: {type(exc).__name__}", service="atlassian-auth"
+                f"{redact.where(method, url)}: {type(exc).__name__}", service="atlassian-auth"
             ) from exc
 
 

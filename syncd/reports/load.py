@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from syncd import redact
 from syncd.db import Cursor, Job, Snapshot, SyncError
 from syncd.model import utcnow
 from syncd.reports.build import build_status
@@ -45,7 +46,8 @@ def health(engine: Engine, client: str) -> Health:
             .order_by(SyncError.at.desc(), SyncError.id.desc())
             .limit(MAX_PROBLEMS)
         ).scalars()
-        problems = [Problem(e.kind, e.source, e.message, e.at) for e in errors]
+        # Masked again as read: rows stored before masking began may hold a credential.
+        problems = [Problem(e.kind, e.source, redact.text(e.message), e.at) for e in errors]
         dead = session.execute(
             select(Job)
             .where(Job.client == client, Job.state == "dead")
@@ -53,7 +55,13 @@ def health(engine: Engine, client: str) -> Health:
             .limit(MAX_PROBLEMS)
         ).scalars()
         problems += [
-            Problem("dead", j.target, j.last_error or f"{j.kind} job failed", j.updated, j.id)
+            Problem(
+                "dead",
+                j.target,
+                redact.text(j.last_error or f"{j.kind} job failed"),
+                j.updated,
+                j.id,
+            )
             for j in dead
         ]
     return Health(

@@ -12,7 +12,10 @@ from syncd.sandbox.clock import DEFAULT_START
 class Faults:
     """Injected trouble; everything off by default. Never applied to `/_admin`.
 
-    error_rate: share of requests answered 500/502/503 (503 carries Retry-After).
+    error_rate: share of requests answered with one of `statuses` (500/502/503 unless set;
+        429 and 503 carry Retry-After), e.g. `statuses=(401,)` for refused credentials.
+    echo: error bodies repeat the request's method, path and query (credentials and all), as
+        some servers' error pages do.
     drop_rate: share of requests whose connection is closed without a response.
     jira_429_every: every Nth Jira request gets 429 with `Retry-After: retry_after_s` (0 = off).
     jira_limit / jira_window_s: a budget of Jira requests per window; beyond it 429 (0 = off).
@@ -21,6 +24,8 @@ class Faults:
     """
 
     error_rate: float = 0.0
+    statuses: tuple[int, ...] = (500, 502, 503)
+    echo: bool = False
     drop_rate: float = 0.0
     jira_429_every: int = 0
     retry_after_s: int = 1

@@ -1,5 +1,6 @@
 """Injected trouble, as outermost ASGI middleware: latency, slow answers, Jira 429s (every
-Nth request or over a per-window budget), 500/502/503, and dropped connections.
+Nth request or over a per-window budget), error answers (500/502/503 unless other statuses are
+asked for), and dropped connections.
 
 The dice are a `random.Random` seeded from `Faults.seed` and re-seeded whenever the faults
 change, so a sequential client sees the same faults on every run. `/_admin` is never touched.
@@ -14,13 +15,13 @@ import random
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncd.sandbox.config import Faults
 from syncd.sandbox.context import Context
 
-ERROR_STATUSES = (500, 502, 503)
 JIRA_PREFIXES = ("/cloud", "/dc", "/api/ex/jira/")
 
 
@@ -60,7 +61,9 @@ class FaultInjector:
             await drop(send)
         elif decision:
             self.ctx.stats.fault(decision)
-            await error(send, int(decision), retry_after, jira=path.startswith(JIRA_PREFIXES))
+            echo = request_line(scope) if self.ctx.faults.echo else ""
+            jira = path.startswith(JIRA_PREFIXES)
+            await error(send, int(decision), retry_after, jira=jira, echo=echo)
         else:
             await self.app(scope, receive, send)
 
@@ -77,7 +80,7 @@ class FaultInjector:
         if faults.drop_rate and rng.random() < faults.drop_rate:
             return "drop", delay, 0
         if faults.error_rate and rng.random() < faults.error_rate:
-            return str(rng.choice(ERROR_STATUSES)), delay, faults.retry_after_s
+            return str(rng.choice(faults.statuses)), delay, faults.retry_after_s
         return "", delay, 0
 
     def jira_limit(self, faults: Faults) -> int:
@@ -109,14 +112,22 @@ async def drop(send: Send) -> None:
         await asyncio.sleep(0)
 
 
-async def error(send: Send, status: int, retry_after: int, *, jira: bool) -> None:
-    """An error answer in the API's style; 429 and 503 carry Retry-After."""
+def request_line(scope: Scope) -> str:
+    """`GET /path?query` of a request, as an error page may repeat it."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{scope.get('method', '')} {scope.get('path', '')}" + (f"?{query}" if query else "")
+
+
+async def error(send: Send, status: int, retry_after: int, *, jira: bool, echo: str = "") -> None:
+    """An error answer in the API's style; 429 and 503 carry Retry-After; with `echo`, the body
+    repeats the request line, as Express's `Cannot GET /…` pages do."""
+    phrase = HTTPStatus(status).phrase + (f": cannot {echo}" if echo else "")
     if jira:
-        message = "Rate limit exceeded." if status == 429 else "Internal server error"
+        message = "Rate limit exceeded." if status == 429 else phrase
         body = json.dumps({"errorMessages": [message], "errors": {}}).encode()
         content_type = b"application/json;charset=UTF-8"
     else:
-        body = b"Internal Server Error" if status == 500 else b"Service Unavailable"
+        body = phrase.encode()
         content_type = b"text/plain; charset=utf-8"
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     if status in (429, 503):

@@ -108,6 +108,11 @@ class OAuth:
             self._access[access] = AccessToken(client_id, expires)
             return Grant(access, self._new_refresh(client_id), self.access_ttl)
 
+    def issued(self) -> set[str]:
+        """Every refresh and access token handed out so far (for tests that look for leaks)."""
+        with self._lock:
+            return set(self._refresh) | set(self._used) | set(self._access)
+
     def app_for(self, access_token: str) -> App | None:
         """The app an unexpired access token belongs to, or None."""
         with self._lock:

@@ -50,6 +50,14 @@ def test_error_rate_one_gives_5xx(sb: Sandbox) -> None:
     assert codes <= {500, 502, 503} and len(codes) > 1
 
 
+def test_error_statuses_can_be_chosen(sb: Sandbox) -> None:
+    """`statuses=(401,)` answers every faulted request 401, with the status's own phrase."""
+    sb.set_faults(Faults(error_rate=1.0, statuses=(401,)))
+    with httpx.Client() as client:
+        answers = [myself(sb, client) for _ in range(5)]
+    assert {a.status_code for a in answers} == {401}
+
+
 def test_faults_are_deterministic_per_seed(sb: Sandbox) -> None:
     """The same fault seed gives the same sequence of answers."""
     runs = []

@@ -1,8 +1,8 @@
 """A full `syncd demo` run: no credential appears in any output it produces.
 
-The demo talks to the sandbox with the sandbox's credentials (and, for one client, as an OAuth
-app whose refresh token rotates into the store). After a whole cycle (pull,
-reconcile, push, webhooks) this test reads every output a person or a machine sees: the
+The demo runs with SYNCD_LOG_LEVEL=DEBUG and talks to the sandbox with the sandbox's credentials
+(and, for one client, as an OAuth app whose refresh token rotates into the store). After a whole
+cycle (pull, reconcile, push, webhooks) this test reads every output a person or a machine sees: the
 process's logs, every dashboard page, every API answer, /metrics, /healthz and each report
 format, and searches them all for every secret value.
 """
@@ -42,6 +42,7 @@ def test_no_secret_in_logs_pages_api_metrics_or_reports(demo_site: DemoSite) -> 
         assert done.returncode == 0, done.stderr
         outputs[f"report.{fmt}"] = done.stdout + done.stderr
     outputs["log"] = demo_site.log.read_text(errors="replace")
+    assert " DEBUG httpcore" in outputs["log"]  # the demo ran at DEBUG: the most it ever says
     assert len(outputs["/clients/acme"]) > 1000 and "Acme" in outputs["/clients/acme"]
     assert 'syncd_pulls_total{client="acme",outcome="ok",source="acme-jira"}' in outputs["/metrics"]
     engine = demo_site.engine()
