@@ -152,6 +152,8 @@ def prepare(options: DemoOptions, sandbox_url: str, board: str) -> Settings:
     root = options.directory
     if root.exists():
         shutil.rmtree(root)
+    root.mkdir(mode=0o700, parents=True)  # it holds the demo's store: private, as syncd's own
+    root.chmod(0o700)  # the umask may have taken bits away, never added them
     (root / "config" / "clients").mkdir(parents=True)
     (root / "config" / "plans").mkdir()
     plan = resources.files("syncd.plan").joinpath("demo_plan.toml").read_text(encoding="utf-8")
