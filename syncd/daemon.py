@@ -10,7 +10,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import uvicorn
@@ -65,6 +65,7 @@ def run(
         queue.send,
         tick=tick,
         upkeep=(lambda: extend_webhooks(rt)) if settings.webhook_base_url else None,
+        inbox_retention=timedelta(days=settings.webhook_retention_days),
     )
     scheduler.start()
     host, port = settings.host_port

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=0.0, ge=0.0, description="override every job lease (0: per-kind defaults)"
     )
+    webhook_retention_days: float = Field(
+        default=7.0, gt=0.0, description="days ended webhook inbox rows and their keys are kept"
+    )
 
     @classmethod
     def settings_customise_sources(
