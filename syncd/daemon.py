@@ -25,6 +25,7 @@ from syncd.migrate import upgrade
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
 from syncd.sync import dispatch
+from syncd.web.server import Limits, build_server
 from syncd.web.webhooks import Receiver
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,12 @@ def run(
         extra_routes=receiver.routes(),
         broker_check=lambda: queue.ping(broker),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    limits = Limits(
+        header_timeout=settings.http_header_timeout,
+        body_timeout=settings.http_body_timeout,
+        max_connections=settings.http_max_connections,
     )
+    server = build_server(app, host, port, limits)
 
     def ready(url: str) -> None:
         if settings.webhook_base_url:
