@@ -46,13 +46,13 @@ class GuardedProtocol(H11Protocol):
     """uvicorn's h11 protocol with read deadlines and a connection cap (`Limits`)."""
 
     limits: ClassVar[Limits] = Limits()
+    waiting_line: ClassVar[dict[GuardedProtocol, None]] = {}  # oldest first; one per server
     evicted: ClassVar[int] = 0  # connections closed to make room, for the log
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.deadline: asyncio.TimerHandle | None = None
         self.phase: str | None = None  # "headers", "body" or None (no read pending)
-        self.idle_since = time.monotonic()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
@@ -62,6 +62,7 @@ class GuardedProtocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._arm(None)
+        self.waiting_line.pop(self, None)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -70,7 +71,8 @@ class GuardedProtocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self.idle_since = time.monotonic()
+        self.waiting_line.pop(self, None)  # back in the line, at its end
+        self._queue()
         if self.conn.their_state is h11.IDLE:
             self._arm(None)  # waiting for the next request: uvicorn's keep-alive timer runs
         else:
@@ -82,8 +84,16 @@ class GuardedProtocol(H11Protocol):
         idle = self.conn.their_state is h11.IDLE
         return idle and (self.cycle is None or self.cycle.response_complete)
 
+    def _queue(self) -> None:
+        """Keep this connection in the waiting line while it has no request in progress."""
+        if not self.waiting:
+            self.waiting_line.pop(self, None)
+        elif self not in self.waiting_line:
+            self.waiting_line[self] = None
+
     def _expect(self) -> None:
         """Arm the deadline for what is awaited from the client now, if it changed."""
+        self._queue()
         state = self.conn.their_state
         phase = "headers" if state is h11.IDLE else "body" if state is h11.SEND_BODY else None
         if phase != self.phase:
@@ -107,15 +117,15 @@ class GuardedProtocol(H11Protocol):
 
     def _make_room(self) -> None:
         """Close the connection waiting longest for a request (this one if all are busy)."""
-        others = [
-            c
-            for c in self.connections
-            if c is not self
-            and isinstance(c, GuardedProtocol)
-            and c.waiting
-            and not c.transport.is_closing()
-        ]
-        victim = min(others, key=lambda c: c.idle_since, default=self)
+        victim = self
+        while self.waiting_line:
+            oldest = next(iter(self.waiting_line))
+            del self.waiting_line[oldest]
+            if oldest is not self and not oldest.transport.is_closing():
+                victim = oldest
+                break
+        if victim is self:
+            self.waiting_line.pop(self, None)
         victim.transport.close()
         cls = GuardedProtocol
         cls.evicted += 1
@@ -184,7 +194,7 @@ def build_server(app: Any, host: str, port: int, limits: Limits) -> uvicorn.Serv
     protocol = type(
         "SyncdProtocol",
         (GuardedProtocol,),
-        {"limits": Limits(limits.header_timeout, limits.body_timeout, cap)},
+        {"limits": Limits(limits.header_timeout, limits.body_timeout, cap), "waiting_line": {}},
     )
     config = uvicorn.Config(
         app,

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
@@ -327,3 +329,31 @@ def test_body_of_a_sender_that_goes_away_is_not_stored(
 
     messages = asyncio.run(scope_with_disconnect())
     assert messages[0]["status"] == 400 and inbox_rows(sqlite_engine) == []
+
+
+json_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers()  # well past 64 bits either way
+    | st.floats()  # NaN and the infinities too
+    | st.text(st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010) | st.characters())
+)
+json_objects = st.dictionaries(
+    st.text(max_size=8),
+    st.recursive(json_leaves, lambda kids: st.lists(kids) | st.dictionaries(st.text(), kids)),
+    max_size=4,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=json_objects)
+def test_any_signed_json_object_is_taken_or_refused_never_a_server_error(
+    sqlite_engine: Engine, client: Client, value: dict[str, object]
+) -> None:
+    """Whatever a signed JSON object holds, the answer is 202, 200 or 400 with a message."""
+    http = receiver_app(sqlite_engine, {"acme": client})
+    body = json.dumps(value).encode()
+    response = signed_jira(http, body, "d-" + jira_sig(body)[-12:])
+    assert response.status_code in (200, 202) or (
+        response.status_code == 400 and response.json()["error"]
+    )
