@@ -10,7 +10,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import uvicorn
@@ -25,6 +25,7 @@ from syncd.migrate import upgrade
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
 from syncd.sync import dispatch
+from syncd.web.server import Limits, build_server
 from syncd.web.webhooks import Receiver
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def run(
         queue.send,
         tick=tick,
         upkeep=(lambda: extend_webhooks(rt)) if settings.webhook_base_url else None,
+        inbox_retention=timedelta(days=settings.webhook_retention_days),
     )
     scheduler.start()
     host, port = settings.host_port
@@ -78,9 +80,12 @@ def run(
         extra_routes=receiver.routes(),
         broker_check=lambda: queue.ping(broker),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    limits = Limits(
+        header_timeout=settings.http_header_timeout,
+        body_timeout=settings.http_body_timeout,
+        max_connections=settings.http_max_connections,
     )
+    server = build_server(app, host, port, limits)
 
     def ready(url: str) -> None:
         if settings.webhook_base_url:

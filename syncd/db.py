@@ -239,6 +239,16 @@ class Webhook(Base):
     expires: Mapped[datetime | None]
 
 
+class WebhookDigest(Base):
+    """A webhook body already taken into the inbox, by digest: a signed body sent again under a
+    new delivery id is still a repeat. Expires with the inbox rows (`inbox.expire`)."""
+
+    __tablename__ = "webhook_digests"
+    __table_args__ = (Index("ix_webhook_digests_seen", "seen"),)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen: Mapped[datetime]
+
+
 metadata = Base.metadata
 log = logging.getLogger(__name__)
 PRIVATE_DIR = 0o700

@@ -1,4 +1,4 @@
-"""Enqueues due pulls per client and re-sends jobs no message covers; nothing more.
+"""Enqueues due pulls per client, re-sends jobs no message covers, expires old inbox rows.
 
 Due times live in the `schedule` table. One process schedules at a time: the holder of the
 `scheduler` row's lease; others wait for it to lapse.
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 
-from syncd import jobs, store
+from syncd import inbox, jobs, store
 from syncd.clients import Client
 from syncd.db import Schedule
 from syncd.model import utcnow
@@ -109,7 +109,8 @@ def sweep(engine: Engine, send: Sender) -> int:
 
 
 class Scheduler(threading.Thread):
-    """The scheduling loop: hold the lease, queue due pulls, sweep; every `tick` seconds."""
+    """The scheduling loop: hold the lease, queue due pulls, sweep; every `tick` seconds.
+    Now and then (`inbox.EXPIRE_EVERY`) it expires inbox rows older than `inbox_retention`."""
 
     def __init__(
         self,
@@ -120,11 +121,13 @@ class Scheduler(threading.Thread):
         tick: float = 1.0,
         upkeep: Callable[[], object] | None = None,
         upkeep_every: float = UPKEEP_EVERY,
+        inbox_retention: timedelta = inbox.RETENTION,
     ) -> None:
         super().__init__(name="syncd-scheduler", daemon=True)
         self.engine, self.clients, self.send, self.tick = engine, clients, send, tick
         self.upkeep, self.upkeep_every = upkeep, upkeep_every
         self.upkeep_at = 0.0  # time.monotonic() of the next upkeep
+        self.inbox_retention, self.expire_at = inbox_retention, 0.0
         self.owner = owner_id()
         self.stopping = threading.Event()
 
@@ -142,6 +145,9 @@ class Scheduler(threading.Thread):
         for kind, job_id in due_pulls(self.engine, self.clients):
             self.send(kind, job_id)
         sweep(self.engine, self.send)
+        if time.monotonic() >= self.expire_at:
+            self.expire_at = time.monotonic() + inbox.EXPIRE_EVERY
+            inbox.expire(self.engine, keep=self.inbox_retention)
         if self.upkeep is not None and time.monotonic() >= self.upkeep_at:
             self.upkeep_at = time.monotonic() + self.upkeep_every
             self.upkeep()  # extending webhooks that lapse soon: rare, short, this thread

@@ -55,6 +55,18 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=0.0, ge=0.0, description="override every job lease (0: per-kind defaults)"
     )
+    http_header_timeout: float = Field(
+        default=10.0, gt=0.0, description="seconds a client has to send a request's headers"
+    )
+    http_body_timeout: float = Field(
+        default=30.0, gt=0.0, description="seconds a client has to send a request's body"
+    )
+    http_max_connections: int = Field(
+        default=1000, ge=16, description="open connections kept; idle ones make room first"
+    )
+    webhook_retention_days: float = Field(
+        default=7.0, gt=0.0, description="days ended webhook inbox rows and their keys are kept"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -5,8 +5,9 @@ a secret is configured; the dynamic webhooks of an OAuth app carry `Authorizatio
 an HS256 token made with the app's secret, checked for its signature and expiry, and arrive at
 the app's one URL (`/webhooks/jira-app/<app>`), routed by the ids of the webhooks they matched.
 Trello signs `body + callbackURL` with HMAC-SHA1 of the app secret, base64-encoded, in
-`X-Trello-Webhook`, and checks the callback with a HEAD first. Deliveries may repeat: the
-delivery id is the inbox row's dedupe key, kept for good.
+`X-Trello-Webhook`, and checks the callback with a HEAD first. A connector with no secret to
+check its deliveries with takes none. Deliveries may repeat: the delivery id is the inbox row's
+dedupe key, and the body's digest is kept too, both for `inbox.RETENTION`.
 """
 
 from __future__ import annotations
@@ -19,18 +20,20 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from secrets import token_bytes
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from syncd import jobs, metrics, store
+from syncd import inbox, jobs, metrics, store
 from syncd.clients import Client
 from syncd.connectors.config import JiraConfig, TrelloConfig
 from syncd.db import Webhook
+from syncd.web.intake import TooLarge, digest, parse_object, read_capped
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +106,19 @@ def app_callback_path(client_id: str) -> str:
 
 
 class Receiver:
-    """The two webhook endpoints, bound to the loaded clients and the inbox."""
+    """The webhook endpoints, bound to the loaded clients and the inbox.
+
+    Every delivery that is not taken gets the same answer, whether its client, connector or app
+    is unknown, its connector has no secret to verify it with, or its signature is wrong: ids
+    cannot be told apart without a secret. Bodies are read only up to `MAX_BODY`.
+    """
 
     def __init__(
         self, engine: Engine, clients: dict[str, Client], dispatch: Dispatch, *, base_url: str
     ) -> None:
         self.engine, self.clients, self.dispatch = engine, clients, dispatch
         self.base_url = base_url.rstrip("/")
+        self.unverifiable: set[tuple[str, str]] = set()  # connectors already warned about
 
     def routes(self) -> list[Route]:
         return [
@@ -127,85 +136,102 @@ class Receiver:
                 return client, conn
         return None
 
-    async def _body(self, request: Request) -> bytes | None:
-        body = await request.body()
-        return None if len(body) > MAX_BODY else body
-
     async def jira(self, request: Request) -> Response:
+        body = await _body(request)
+        if isinstance(body, Response):
+            return body
         found = self._connector(request, JiraConfig)
         if found is None:
-            return JSONResponse({"error": "unknown webhook"}, status_code=404)
+            return _refused(body)
         client, conn = found
-        body = await self._body(request)
-        if body is None:
-            return JSONResponse({"error": "body too large"}, status_code=413)
         secrets = client.secrets[conn.id]
         if conn.auth == "oauth":
-            signed = jira_jwt_ok(
-                secrets.value("client_secret"), request.headers.get("authorization")
-            )
+            key = secrets.value("client_secret")
+            signed = bool(key) and jira_jwt_ok(key, request.headers.get("authorization"))
         else:
-            secret = secrets.value("webhook_secret")
-            signed = not secret or jira_signature_ok(
-                secret, body, request.headers.get("x-hub-signature")
+            key = secrets.value("webhook_secret")
+            signed = bool(key) and jira_signature_ok(
+                key, body, request.headers.get("x-hub-signature")
             )
         if not signed:
-            log.warning("jira webhook for %s/%s: bad signature, rejected", client.id, conn.id)
-            metrics.WEBHOOKS.labels(conn.id, "bad_signature").inc()
-            return JSONResponse({"error": "bad signature"}, status_code=401)
-        payload = _json(body)
-        if payload is None:
-            return JSONResponse({"error": "body is not a JSON object"}, status_code=400)
+            return self._unsigned(client.id, conn.id, verifiable=bool(key))
         delivery = request.headers.get("x-atlassian-webhook-identifier") or _fallback_id(body)
-        return self._accept(client, conn.id, delivery, payload)
+        return self._take(client, conn.id, body, lambda payload: delivery)
 
     async def trello(self, request: Request) -> Response:
+        if request.method == "HEAD":  # Trello's check of a new callback; any path answers alike
+            return Response(status_code=200)
+        body = await _body(request)
+        if isinstance(body, Response):
+            return body
         found = self._connector(request, TrelloConfig)
         if found is None:
-            return JSONResponse({"error": "unknown webhook"}, status_code=404)
-        if request.method == "HEAD":
-            return Response(status_code=200)
+            return _refused(body)
         client, conn = found
-        body = await self._body(request)
-        if body is None:
-            return JSONResponse({"error": "body too large"}, status_code=413)
         secret = client.secrets[conn.id].value("webhook_secret")
         callback = self.base_url + callback_path(client.id, conn.id, "trello")
         header = request.headers.get("x-trello-webhook")
-        if secret and not trello_signature_ok(secret, body, callback, header):
-            log.warning("trello webhook for %s/%s: bad signature, rejected", client.id, conn.id)
-            metrics.WEBHOOKS.labels(conn.id, "bad_signature").inc()
-            return JSONResponse({"error": "bad signature"}, status_code=401)
-        payload = _json(body)
-        if payload is None:
-            return JSONResponse({"error": "body is not a JSON object"}, status_code=400)
-        action = payload.get("action")
-        delivery = str(action.get("id")) if isinstance(action, dict) and action.get("id") else ""
-        return self._accept(client, conn.id, delivery or _fallback_id(body), payload)
+        if not secret or not trello_signature_ok(secret, body, callback, header):
+            return self._unsigned(client.id, conn.id, verifiable=bool(secret))
 
-    def _accept(self, client: Client, source: str, delivery: str, payload: Any) -> Response:
-        if self._enqueue(client, source, delivery, payload):
+        def delivery(payload: dict[str, Any]) -> str:
+            action = payload.get("action")
+            ident = action.get("id") if isinstance(action, dict) else None
+            return str(ident) if ident else _fallback_id(body)
+
+        return self._take(client, conn.id, body, delivery)
+
+    def _unsigned(self, client: str, source: str, *, verifiable: bool) -> Response:
+        """Refuse a delivery that is not signed as its connector's secret says it must be, or
+        one for a connector that has no secret to check it with (logged once per connector)."""
+        if not verifiable:
+            metrics.WEBHOOKS.labels(source, "unverifiable").inc()
+            if (client, source) not in self.unverifiable:
+                self.unverifiable.add((client, source))
+                log.warning(
+                    "webhook deliveries for %s/%s are refused: the connector has no secret to"
+                    " verify them (set webhook_secret_env, or secret_env for Trello)",
+                    client,
+                    source,
+                )
+            return JSONResponse(REFUSED, status_code=401)
+        log.warning("webhook for %s/%s: bad signature, rejected", client, source)
+        metrics.WEBHOOKS.labels(source, "bad_signature").inc()
+        return JSONResponse(REFUSED, status_code=401)
+
+    def _take(
+        self,
+        client: Client,
+        source: str,
+        body: bytes,
+        delivery: Callable[[dict[str, Any]], str],
+    ) -> Response:
+        payload = parse_object(body)
+        if isinstance(payload, str):
+            return JSONResponse({"error": payload}, status_code=400)
+        fresh = self._enqueue(client, source, delivery(payload), digest(body), payload)
+        if fresh:
             return JSONResponse({"status": "accepted"}, status_code=202)
         return JSONResponse({"status": "duplicate"}, status_code=200)
 
     async def jira_app(self, request: Request) -> Response:
         """A dynamic webhook delivery for an OAuth app: checked with the app's secret, then an
         inbox row for each connector whose webhook it matched (`matchedWebhookIds`)."""
+        body = await _body(request)
+        if isinstance(body, Response):
+            return body
         members = self._app_connectors(request.path_params["app"])
         if not members:
-            return JSONResponse({"error": "unknown webhook"}, status_code=404)
-        body = await self._body(request)
-        if body is None:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+            return _refused(body)
         header = request.headers.get("authorization")
         keys = {client.secrets[conn.id].value("client_secret") for client, conn in members}
-        if not any(jira_jwt_ok(key, header) for key in keys):
+        if not any(key and jira_jwt_ok(key, header) for key in keys):
             log.warning("jira app webhook %s: bad signature, rejected", request.path_params["app"])
             metrics.WEBHOOKS.labels("jira-app", "bad_signature").inc()
-            return JSONResponse({"error": "bad signature"}, status_code=401)
-        payload = _json(body)
-        if payload is None:
-            return JSONResponse({"error": "body is not a JSON object"}, status_code=400)
+            return JSONResponse(REFUSED, status_code=401)
+        payload = parse_object(body)
+        if isinstance(payload, str):
+            return JSONResponse({"error": payload}, status_code=400)
         matched = {str(i) for i in payload.get("matchedWebhookIds") or [] if isinstance(i, int)}
         with store.sessions(self.engine)() as session:
             rows = session.execute(
@@ -217,7 +243,8 @@ class Receiver:
             metrics.WEBHOOKS.labels("jira-app", "unmatched").inc()
             return JSONResponse({"status": "ignored"}, status_code=200)
         delivery = request.headers.get("x-atlassian-webhook-identifier") or _fallback_id(body)
-        fresh = [self._enqueue(c, source, delivery, payload) for c, source in targets]
+        sha = digest(body)
+        fresh = [self._enqueue(c, source, delivery, sha, payload) for c, source in targets]
         if any(fresh):
             return JSONResponse({"status": "accepted"}, status_code=202)
         return JSONResponse({"status": "duplicate"}, status_code=200)
@@ -232,18 +259,23 @@ class Receiver:
             and app_key(client.secrets[conn.id].value("client_id")) == app
         ]
 
-    def _enqueue(self, client: Client, source: str, delivery: str, payload: Any) -> bool:
-        """One inbox row and one message; False when the delivery was seen before."""
+    def _enqueue(
+        self, client: Client, source: str, delivery: str, sha: str, payload: dict[str, Any]
+    ) -> bool:
+        """One inbox row and one message; False when the delivery id or the body was seen
+        before (a captured signed body sent again under a new delivery id is a repeat)."""
         with store.sessions(self.engine).begin() as session:
-            job = jobs.enqueue(
-                session,
-                "webhook",
-                client.id,
-                target=source,
-                payload={"source": source, "delivery": delivery, "body": payload},
-                dedupe=f"webhook:{client.id}:{source}:{delivery}"[:200],
-                max_attempts=3,
-            )
+            job = None
+            if inbox.remember(session, f"{client.id}:{source}:{sha}"):
+                job = jobs.enqueue(
+                    session,
+                    "webhook",
+                    client.id,
+                    target=source,
+                    payload={"source": source, "delivery": delivery, "body": payload},
+                    dedupe=f"webhook:{client.id}:{source}:{delivery}"[:200],
+                    max_attempts=3,
+                )
             job_id = job.id if job else None
         if job_id is None:
             metrics.WEBHOOKS.labels(source, "duplicate").inc()
@@ -253,12 +285,34 @@ class Receiver:
         return True
 
 
-def _json(body: bytes) -> dict[str, Any] | None:
+REFUSED = {"error": "not accepted: unknown webhook, or signature missing or not valid"}
+
+
+async def _body(request: Request) -> bytes | Response:
+    """The body, or the answer to give instead: 413 past `MAX_BODY`, the connection then closed
+    rather than the rest read."""
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
+        return await read_capped(request, MAX_BODY)
+    except TooLarge:
+        metrics.WEBHOOKS.labels("any", "too_large").inc()
+        return JSONResponse(
+            {"error": f"body too large: at most {MAX_BODY} bytes"},
+            status_code=413,
+            headers={"Connection": "close"},
+        )
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody is left to read it
+
+
+def _refused(body: bytes) -> Response:
+    """The answer for an unknown client, connector or app: as for a bad signature, after the
+    same work (an HMAC of the body), so neither answer nor timing tells which ids exist."""
+    hmac.new(_DECOY, body, hashlib.sha256).hexdigest()
+    metrics.WEBHOOKS.labels("unknown", "refused").inc()
+    return JSONResponse(REFUSED, status_code=401)
+
+
+_DECOY = token_bytes(32)
 
 
 def _fallback_id(body: bytes) -> str:

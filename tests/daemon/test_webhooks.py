@@ -158,9 +158,9 @@ def test_trello_signature_covers_body_and_callback_url(web, sqlite_engine) -> No
 
 
 def test_unknown_client_or_garbage_body_is_refused(web, sqlite_engine) -> None:  # type: ignore[no-untyped-def]
-    """An unknown client is 404; a body that is not a JSON object is 400; nothing is stored."""
+    """An unknown client is 401; a body that is not a JSON object is 400; nothing is stored."""
     http, _ = web
-    assert http.post("/webhooks/jira/nobody/acme-jira", content=b"{}").status_code == 404
+    assert http.post("/webhooks/jira/nobody/acme-jira", content=b"{}").status_code == 401
     body = b"[1, 2"
     response = http.post(
         "/webhooks/jira/acme/acme-jira", content=body, headers={"X-Hub-Signature": jira_sig(body)}
@@ -237,12 +237,12 @@ def test_oauth_app_deliveries_are_checked_by_their_jwt(
     unmatched = http.post(app_url, content=body, headers={"Authorization": f"Bearer {good}"})
     assert refused_app.status_code == 401
     assert (unmatched.status_code, unmatched.json()) == (200, {"status": "ignored"})
-    assert http.post(app_callback_path("another-app"), content=body).status_code == 404
+    assert http.post(app_callback_path("another-app"), content=body).status_code == 401
     with store.sessions(sqlite_engine).begin() as session:
         session.add(Webhook(client="initech", source="initech-jira", remote_id="7", callback=""))
     routed = http.post(
         app_url,
-        content=body,
+        content=body.replace(b"updated", b"created"),  # the same body again would be a repeat
         headers={"Authorization": f"Bearer {good}", "X-Atlassian-Webhook-Identifier": "d-10"},
     )
     assert routed.status_code == 202 and len(inbox(sqlite_engine)) == 2
