@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, tzinfo
 
 from syncd.mapping.config import LinkRule, MappingConfig, Technique
+from syncd.mapping.history import items_as_of
 from syncd.mapping.linking import Linker, LinkResult
 from syncd.mapping.progress import measure_task
 from syncd.mapping.status import apply_all
@@ -36,12 +37,19 @@ def reconcile(
     *,
     as_of: date,
     config: MappingConfig | None = None,
+    zone: tzinfo = UTC,
 ) -> Reconciliation:
-    """EVM, earned schedule, CPM forecast, milestones, unplanned work and RAG at `as_of`."""
+    """EVM, earned schedule, CPM forecast, milestones, unplanned work and RAG at `as_of`.
+
+    Items are measured as they stood at the end of `as_of` in `zone` (the client's time zone),
+    rebuilt from their status history, so a past status date sees the states of that day.
+    """
     config = config or MappingConfig()
     cal = calendar_for(baseline, config)
     warnings: list[str] = []
-    live = [i for i in apply_all(items, config) if not i.deleted]
+    then = items_as_of(apply_all(items, config), datetime.combine(as_of, time.max, tzinfo=zone))
+    warnings += then.notes
+    live = [i for i in then.items if not i.deleted]
     refs = check_references(baseline, config)
     linker = Linker(
         link_rules(baseline, config), refs.codes, wbs=refs.wbs, ambiguous=refs.ambiguous

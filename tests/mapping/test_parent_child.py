@@ -113,26 +113,28 @@ budget = 80
 
 
 @pytest.mark.parametrize(
-    ("epic", "status", "start", "ev", "ac"),
+    ("epic", "day", "status", "start", "pv", "ev", "ac"),
     [
         # Oct 5..16 is 10 working days, 80 h. Status date Fri Oct 9: PV = 80 · 5/10 = 40.
         # Epic open: EV = 80 · 8/13 = 49.23; AC = 42; started Oct 1 (the epic), not Oct 5.
-        (DOING, "in_progress", date(2026, 10, 1), 80 * 8 / 13, 42.0),
-        # Epic done (on Oct 12, but the tracker is read on Oct 12 for Oct 9: what it says now).
-        (DONE, "done", date(2026, 10, 1), 80.0, 42.0),
+        (DOING, 9, "in_progress", date(2026, 10, 1), 40.0, 80 * 8 / 13, 42.0),
+        # Epic done on Oct 12: on Fri Oct 9 it was still open, the same figures as above.
+        (DONE, 9, "in_progress", date(2026, 10, 1), 40.0, 80 * 8 / 13, 42.0),
+        # On Mon Oct 12 it is done: PV = 80 · 6/10 = 48, EV 80.
+        (DONE, 12, "done", date(2026, 10, 1), 48.0, 80.0, 42.0),
     ],
 )
 def test_parent_and_children_through_reconcile(
-    epic: StatusCategory, status: str, start: date, ev: float, ac: float
+    epic: StatusCategory, day: int, status: str, start: date, pv: float, ev: float, ac: float
 ) -> None:
     """Reconciled figures for a task carrying an epic and its stories, checked by hand."""
     plan = parse_toml(PLAN, source="pc.toml")
     config = MappingConfig.model_validate({"links": [{"by": "table", "map": _table()}]})
-    rec = reconcile(plan, epic_and_stories(epic), as_of=date(2026, 10, 9), config=config)
+    rec = reconcile(plan, epic_and_stories(epic), as_of=date(2026, 10, day), config=config)
     (row,) = rec.tasks
     assert row.status == status
     assert row.forecast_start == start
-    assert row.performance.pv == pytest.approx(40.0)
+    assert row.performance.pv == pytest.approx(pv)
     assert row.performance.ev == pytest.approx(ev)
     assert row.performance.ac == pytest.approx(ac)
     assert row.performance.cpi == pytest.approx(ev / ac)
