@@ -15,6 +15,7 @@ from syncd.settings import Settings, load_settings
 from syncd.terminal import printable
 
 if TYPE_CHECKING:
+    from syncd.db import BaselineRow
     from syncd.plan.result import Reconciliation
     from syncd.runtime import Runtime
 
@@ -198,7 +199,7 @@ def plan_show(
             f"v{row.version}  {row.created:%Y-%m-%d %H:%M}  {row.label}  ({row.source_file})",
             markup=False,
         )
-    chosen = next((r for r in rows if r.version == version), rows[-1])
+    chosen = rows[-1] if version is None else _stored(rows, client, version)
     plan = Baseline.from_dict(chosen.data)
     table = Table(title=f"{client} baseline v{chosen.version}")
     for col in ("WBS", "task", "start", "finish", f"budget ({plan.unit})", "milestone"):
@@ -213,6 +214,38 @@ def plan_show(
             "◆" if task.milestone else "",
         )
     out.print(table)
+
+
+def _stored(rows: list[BaselineRow], client: str, version: int) -> BaselineRow:
+    """The stored baseline row of `version`; a ConfigError naming the versions that exist."""
+    found = next((r for r in rows if r.version == version), None)
+    if found is None:
+        have = ", ".join(f"v{r.version}" for r in rows) or "none"
+        raise ConfigError(f"{client} › plan: no baseline v{version} stored (stored: {have})")
+    return found
+
+
+@plan_app.command("diff")
+def plan_diff(
+    client: Annotated[str, typer.Argument(help="client id")],
+    old: Annotated[int, typer.Argument(help="the earlier baseline version, e.g. 1")],
+    new: Annotated[int, typer.Argument(help="the later baseline version, e.g. 2")],
+    config_dir: ConfigDirOpt = None,
+) -> None:
+    """Show what changed between two stored baselines: tasks, dates, budgets, links."""
+    from syncd import store
+    from syncd.plan import Baseline
+    from syncd.plan.diff import diff_baselines
+    from syncd.plan.reconcile import calendar_for
+
+    rt = _runtime(config_dir)
+    target = rt.client(client)
+    rows = store.list_baselines(rt.engine, client)
+    a, b = (Baseline.from_dict(_stored(rows, client, v).data) for v in (old, new))
+    diff = diff_baselines(a, b, calendar_for(b, target.mapping))
+    out.print(f"{client}: baseline v{old} → v{new}", markup=False)
+    for line in diff.lines() or ["no differences"]:
+        out.print(line, markup=False, soft_wrap=True)
 
 
 @dlq_app.command("list")
@@ -370,9 +403,11 @@ def _print_reconciliation(client: str, rec: Reconciliation) -> None:
         markup=False,
     )
     unit = rec.baseline.unit
+    undated = any(w.startswith("AC is today's") for w in rec.warnings)
+    ac_note = " (today's logged time: not dated by the trackers)" if undated else ""
     out.print(
         f"BAC {_fmt(p.bac, 1)} {unit} · PV {_fmt(p.pv, 1)} · EV {_fmt(p.ev, 1)} · "
-        f"AC {_fmt(p.ac, 1)} · SV {_fmt(p.sv, 1)} · SPI {_fmt(p.spi)} · CPI {_fmt(p.cpi)}"
+        f"AC {_fmt(p.ac, 1)}{ac_note} · SV {_fmt(p.sv, 1)} · SPI {_fmt(p.spi)} · CPI {_fmt(p.cpi)}"
     )
     out.print(
         f"ES {_fmt(es.es, 1)} d · AT {_fmt(es.at, 1)} d · SV(t) {_fmt(es.sv_t, 1)} d · "

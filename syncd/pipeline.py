@@ -8,7 +8,7 @@ either both or neither. A target whose last pushed digest equals the new one get
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,11 @@ log = logging.getLogger(__name__)
 def import_plan(
     engine: Engine, client: Client, file: Path | None = None, *, baseline: int | None = None
 ) -> tuple[int, bool, Baseline]:
-    """Read a plan file (default: the client's `[plan]`) and store it as a baseline version."""
+    """Read a plan file (default: the client's `[plan]`) and store it as a baseline version.
+
+    The returned plan carries the stored version and label (`stored_as`), whatever the file
+    called its own version, so every later print of it names the version the store holds.
+    """
     path = file or client.plan_path
     if path is None:
         raise ConfigError(f"{client.path.name} › plan.file: no plan configured; give a file")
@@ -45,16 +49,23 @@ def import_plan(
     version, created = store.save_baseline(
         engine, client.id, plan.to_dict(), label=label, source_file=str(path)
     )
-    return version, created, plan
+    row = store.load_baseline(engine, client.id, version)
+    return version, created, stored_as(plan, version, row.label if row else label)
+
+
+def stored_as(plan: Baseline, version: int, label: str) -> Baseline:
+    """`plan` named as the store names it: version `version` (its number as text), `label`."""
+    return replace(plan, version=str(version), label=label)
 
 
 def current_baseline(engine: Engine, client: Client) -> tuple[int, Baseline]:
-    """The newest stored baseline; the client's plan file is imported when none is stored."""
+    """The newest stored baseline, named by its stored version and label; the client's plan
+    file is imported when none is stored."""
     row = store.load_baseline(engine, client.id)
     if row is None:
         version, _, plan = import_plan(engine, client)
         return version, plan
-    return row.version, Baseline.from_dict(row.data)
+    return row.version, stored_as(Baseline.from_dict(row.data), row.version, row.label)
 
 
 def today(client: Client) -> date:
@@ -68,11 +79,19 @@ def reconcile_client(
     version, plan = current_baseline(engine, client)
     items = store.load_items(engine, client.id)
     try:
-        rec = reconcile(plan, items, as_of=as_of or today(client), config=client.mapping)
+        rec = reconcile(
+            plan,
+            items,
+            as_of=as_of or today(client),
+            config=client.mapping,
+            zone=ZoneInfo(client.config.timezone),
+        )
     except ConfigError as exc:  # a task reference in the client file names two tasks
         raise ConfigError([f"{client.path.name} › {p}" for p in exc.problems]) from None
-    label = plan.label or plan.name
-    snapshot = {"reconciliation": rec.to_dict(), "baseline": {"version": version, "label": label}}
+    snapshot = {
+        "reconciliation": rec.to_dict(),
+        "baseline": {"version": version, "label": plan.label},
+    }
     return rec, snapshot, items
 
 
