@@ -15,6 +15,7 @@ from syncd.settings import Settings, load_settings
 from syncd.terminal import printable
 
 if TYPE_CHECKING:
+    from syncd.clients import Client
     from syncd.db import BaselineRow
     from syncd.plan.result import Reconciliation
     from syncd.runtime import Runtime
@@ -340,16 +341,37 @@ def parse_as_of(value: str | None) -> date | None:
 
 @app.command()
 def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
-    """Pull every connector of a client now (with progress), then reconcile it."""
+    """Pull every connector of a client now (with progress), then reconcile it.
+
+    Every connector is pulled even when one fails; the exit code is 1 when any failed or
+    quarantined everything it pulled, each named on stderr with the reason.
+    """
+    from syncd.pipeline import reconcile_and_queue
+
+    rt = _runtime(config_dir)
+    target = rt.client(client)
+    failures = _pull_all(rt, target)
+    queued = (
+        reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
+        if target.config.plan
+        else []
+    )
+    out.print(f"{client}: synced; {len(queued)} push(es) queued")
+    for failure in failures:
+        err.print(f"error: {failure}", markup=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _pull_all(rt: Runtime, target: Client) -> list[str]:
+    """Pull each connector of `target` with a progress line; what went wrong, per connector."""
     import asyncio
 
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from syncd import sync as syncmod
-    from syncd.pipeline import reconcile_and_queue
 
-    rt = _runtime(config_dir)
-    target = rt.client(client)
+    failures: list[str] = []
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err) as bar:
         for conn in target.config.connectors:
             task = bar.add_task(f"{conn.id}: pulling", total=None)
@@ -357,18 +379,23 @@ def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
             def show(stats: syncmod.PullStats, task: Any = task) -> None:
                 bar.update(task, description=f"{stats.source}: {stats.items} items")
 
-            stats = asyncio.run(syncmod.pull(rt.engine, target, conn.id, on_page=show))
+            try:
+                stats = asyncio.run(syncmod.pull(rt.engine, target, conn.id, on_page=show))
+            except Exception as exc:  # noqa: BLE001 -- reported; the others still pull
+                bar.update(task, description=f"{conn.id}: failed")
+                failures.append(f"{conn.id}: pull failed ({type(exc).__name__}): {exc}")
+                continue
             bar.update(
                 task,
                 description=f"{conn.id}: {stats.items} items, "
                 f"{stats.quarantined} quarantined, {stats.seconds:.1f}s",
             )
-    queued = (
-        reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
-        if target.config.plan
-        else []
-    )
-    out.print(f"{client}: synced; {len(queued)} push(es) queued")
+            if stats.quarantined and not stats.items:
+                failures.append(
+                    f"{conn.id}: quarantined all {stats.quarantined} item(s) it pulled "
+                    f"(first: {stats.quarantine_error})"
+                )
+    return failures
 
 
 @app.command()
@@ -436,10 +463,11 @@ def push(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would be written")] = False,
     config_dir: ConfigDirOpt = None,
 ) -> None:
-    """Reconcile, then push the consolidated status to every configured target now."""
-    import dramatiq
+    """Reconcile, then push the consolidated status to every configured target now.
 
-    from syncd import actors, jobs
+    Every target is tried; each is reported, and the exit code is 1 if any failed.
+    """
+    from syncd import jobs
     from syncd.pipeline import reconcile_and_queue, reconcile_client, status_push, targets
 
     rt = _runtime(config_dir)
@@ -454,12 +482,44 @@ def push(
     queued = reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
     with_rows = [job_id for kind, job_id in queued if kind == "push"]
     pending = [j.id for j in jobs.pending(rt.engine, client, kind="push")]
-    for job_id in dict.fromkeys(with_rows + pending):
-        try:
-            actors.execute("push", job_id)
-        except dramatiq.Retry as retry:
-            err.print(f"push {job_id} failed for now, retried later: {retry}", markup=False)
-    out.print(f"{client}: {len(set(with_rows + pending))} target(s) pushed")
+    results = [_push_one(job_id) for job_id in dict.fromkeys(with_rows + pending)]
+    failed = [line for ok, line in results if not ok]
+    for ok, line in results:
+        (out if ok else err).print(line, markup=False, soft_wrap=True)
+    out.print(f"{client}: {len(results) - len(failed)} of {len(results)} target(s) pushed")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _push_one(job_id: int) -> tuple[bool, str]:
+    """Run one queued push now: (pushed?, a line naming the target and what happened).
+
+    A failure is reported and the next target still runs: a permanent one is a dead letter
+    (`syncd dlq`), a transient one stays pending for the daemon to retry.
+    """
+    import dramatiq
+
+    from syncd import actors, jobs
+    from syncd.runtime import current
+
+    try:
+        actors.execute("push", job_id)
+    except (dramatiq.Retry, *actors.PERMANENT):
+        pass  # the row holds the outcome, read below
+    row = jobs.get(current().engine, job_id)
+    if row is None:
+        return False, f"push {job_id}: no such job"
+    where = row.target or f"job {job_id}"
+    if row.state == "done":
+        return True, f"pushed {where}"
+    if row.state == "dead":
+        return (
+            False,
+            f"error: {where}: push failed for good (dead letter {job_id}): {row.last_error}",
+        )
+    if row.state == "pending" and row.last_error:
+        return False, f"error: {where}: push failed for now, retried later: {row.last_error}"
+    return False, f"error: {where}: not pushed now ({row.state}; another worker holds it)"
 
 
 @app.command()

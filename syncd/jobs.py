@@ -264,3 +264,9 @@ def pending(engine: Engine, client: str, *, kind: str | None = None) -> list[Job
         if kind is not None:
             query = query.where(Job.kind == kind)
         return list(session.execute(query.order_by(Job.id)).scalars())
+
+
+def get(engine: Engine, job_id: int) -> Job | None:
+    """One row as it is now (state, target, last error), or None."""
+    with sessions(engine)() as session:
+        return session.get(Job, job_id)

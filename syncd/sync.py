@@ -37,6 +37,7 @@ class PullStats:
     source: str
     items: int = 0
     quarantined: int = 0
+    quarantine_error: str = ""  # the first quarantined item's error, to say why
     pages: int = 0
     census: bool = False
     cursor: datetime | None = None
@@ -101,6 +102,9 @@ async def pull(
             stats.pages += 1
             stats.items += len(page.items)
             stats.quarantined += len(page.quarantined)
+            if page.quarantined and not stats.quarantine_error:
+                first = page.quarantined[0]
+                stats.quarantine_error = f"{first.external_id}: {first.error}"
             if page.cursor is not None and (newest is None or page.cursor > newest):
                 newest = page.cursor
             if page.census is not None:
