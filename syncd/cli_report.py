@@ -66,6 +66,12 @@ def report(
             raise ConfigError(f"report › {client}: {exc}") from None
     finally:
         engine.dispose()
+    if when is not None and status.as_of != when:
+        typer.echo(
+            f"report › {client}: no snapshot on {when}; this is the status of {status.as_of} "
+            f"(`syncd reconcile {client} --as-of {when}` measures that day)",
+            err=True,
+        )
     text = RENDERERS[format.value](status)
     if out is None:
         typer.echo(printable(text) if sys.stdout.isatty() else text, nl=False)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from syncd import redact
 from syncd.db import Cursor, Job, Snapshot, SyncError
+from syncd.mapping.history import items_as_of
 from syncd.model import utcnow
 from syncd.reports.build import build_status
 from syncd.reports.model import ClientInfo, Health, Problem, SourceInfo, Status
+from syncd.reports.snapshot import as_of as as_of_day
 from syncd.store import load_items, sessions
 
 MAX_PROBLEMS = 50
@@ -72,7 +75,11 @@ def health(engine: Engine, client: str) -> Health:
 
 
 def load_status(engine: Engine, client: str | ClientInfo, as_of: date | None = None) -> Status:
-    """The consolidated status of `client` on `as_of` (default: its newest snapshot)."""
+    """The consolidated status of `client` on `as_of` (default: its newest snapshot).
+
+    With `as_of`, the newest snapshot on or before it is shown, and the items listed beside it
+    are as they stood on that snapshot's date (their status history), not as they are today.
+    """
     info = client if isinstance(client, ClientInfo) else ClientInfo(id=client, name=client)
     history = snapshots(engine, info.id, as_of)
     if not history:
@@ -83,5 +90,9 @@ def load_status(engine: Engine, client: str | ClientInfo, as_of: date | None = N
         sources = tuple(SourceInfo(id=s, kind="") for s, _ in state.pulls)
         info = replace(info, sources=sources)
     items = load_items(engine, info.id)
+    day = as_of_day(history[-1])
+    if as_of is not None and day is not None:  # an asked date: the items as they stood then
+        end = datetime.combine(day, time.max, tzinfo=ZoneInfo(info.timezone))
+        items = items_as_of(items, end).items
     previous = history[-2] if len(history) > 1 else None
     return build_status(info, history[-1], previous, items, state, history=history[:-1])
