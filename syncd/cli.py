@@ -344,27 +344,32 @@ def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
     """Pull every connector of a client now (with progress), then reconcile it.
 
     Every connector is pulled even when one fails; the exit code is 1 when any failed or
-    quarantined everything it pulled, each named on stderr with the reason.
+    quarantined everything it pulled, each named on stderr with the reason. As in the daemon,
+    the client is reconciled when at least one pull succeeded.
     """
     from syncd.pipeline import reconcile_and_queue
 
     rt = _runtime(config_dir)
     target = rt.client(client)
-    failures = _pull_all(rt, target)
-    queued = (
-        reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
-        if target.config.plan
-        else []
-    )
-    out.print(f"{client}: synced; {len(queued)} push(es) queued")
+    failures, pulled = _pull_all(rt, target)
+    if not pulled:
+        out.print(f"{client}: no connector pulled; not reconciled")
+    else:
+        queued = (
+            reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
+            if target.config.plan
+            else []
+        )
+        out.print(f"{client}: synced; {len(queued)} push(es) queued")
     for failure in failures:
         err.print(f"error: {failure}", markup=False, soft_wrap=True)
     if failures:
         raise typer.Exit(1)
 
 
-def _pull_all(rt: Runtime, target: Client) -> list[str]:
-    """Pull each connector of `target` with a progress line; what went wrong, per connector."""
+def _pull_all(rt: Runtime, target: Client) -> tuple[list[str], int]:
+    """Pull each connector of `target` with a progress line: (what went wrong, per connector;
+    how many pulls succeeded)."""
     import asyncio
 
     from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -372,6 +377,7 @@ def _pull_all(rt: Runtime, target: Client) -> list[str]:
     from syncd import sync as syncmod
 
     failures: list[str] = []
+    pulled = 0
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err) as bar:
         for conn in target.config.connectors:
             task = bar.add_task(f"{conn.id}: pulling", total=None)
@@ -385,6 +391,7 @@ def _pull_all(rt: Runtime, target: Client) -> list[str]:
                 bar.update(task, description=f"{conn.id}: failed")
                 failures.append(f"{conn.id}: pull failed ({type(exc).__name__}): {exc}")
                 continue
+            pulled += 1
             bar.update(
                 task,
                 description=f"{conn.id}: {stats.items} items, "
@@ -395,7 +402,7 @@ def _pull_all(rt: Runtime, target: Client) -> list[str]:
                     f"{conn.id}: quarantined all {stats.quarantined} item(s) it pulled "
                     f"(first: {stats.quarantine_error})"
                 )
-    return failures
+    return failures, pulled
 
 
 @app.command()

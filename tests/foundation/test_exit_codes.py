@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from syncd.db import Item, Job, make_engine
+from syncd.db import Item, Job, Snapshot, make_engine
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
 from syncd.store import sessions
 
@@ -130,6 +130,27 @@ def test_sync_names_a_rate_limited_connector(tmp_path: Path, sandbox: Sandbox) -
     assert "error: acme-jira: pull failed (RateLimitedError)" in done.stderr
     assert "rate limited (429)" in done.stderr
     assert stored(tmp_path).get("acme-board", 0) > 0
+
+
+def test_sync_with_every_connector_failing_does_not_reconcile(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """Injected fault: every answer is 401. Both connectors are named, exit 1, and no
+    snapshot or push is made from data nothing refreshed."""
+    write_client(tmp_path, sandbox, push=True)
+    sandbox.set_faults(Faults(error_rate=1.0, statuses=(401,)))
+    done = syncd(tmp_path, sandbox, "sync", "acme")
+    assert done.returncode == 1
+    assert "acme: no connector pulled; not reconciled" in done.stdout
+    assert "error: acme-jira: pull failed (AuthError)" in done.stderr
+    assert "error: acme-board: pull failed (AuthError)" in done.stderr
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'syncd.db'}")
+    try:
+        with sessions(engine)() as session:
+            assert session.execute(select(func.count()).select_from(Snapshot)).scalar() == 0
+            assert session.execute(select(func.count()).select_from(Job)).scalar() == 0
+    finally:
+        engine.dispose()
 
 
 def test_sync_fails_when_a_connector_quarantined_everything(

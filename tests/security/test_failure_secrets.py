@@ -105,8 +105,10 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 def commands_under(site: Site, label: str, faults: Faults) -> None:
-    """Pull and push every client from the command line while every answer is `faults`."""
+    """Pull and push every client from the command line while every answer is `faults`; the
+    pushes that died under earlier faults are replayed first, so each push meets these."""
     site.sandbox.set_faults(faults)
+    site.syncd(f"{label}: dlq replay", "dlq", "replay", "--all")
     for client in CLIENTS:
         site.syncd(f"{label}: sync {client}", "sync", client)
         site.syncd(f"{label}: push {client}", "push", client, "-v")
