@@ -56,7 +56,8 @@ def reconcile(
         for t in baseline.leaves
     }
     cpm = forecast(baseline, _actuals(leaves), cal=cal, as_of=as_of)
-    statuses, project = rollup(baseline, leaves, cpm, config.thresholds)
+    planned = forecast(baseline, {}, cal=cal)
+    statuses, project = rollup(baseline, leaves, cpm, config.thresholds, planned=planned)
     periods = int(cpm.baseline_finish_position)
     curve = pv_curve([_span3(t, cal, baseline) for t in baseline.leaves], periods)
     es = earned_schedule(curve, project.ev, at)
@@ -70,6 +71,7 @@ def reconcile(
         forecast=schedule_forecast(baseline, cpm, es, cal),
         tasks=tuple(statuses[t.key] for t in baseline.tasks),
         critical_path=cpm.critical_path,
+        baseline_critical_path=planned.critical_path,
         milestones=stones,
         unplanned=extra,
         links=tuple(links.values()),
