@@ -44,7 +44,7 @@ class Scheduled:
     """Early and late dates, total and free float, and the link that set the early dates.
 
     Free float is how far the activity can finish later without moving any successor's
-    start (an activity without successors: without moving the project finish).
+    start nor the project finish.
     """
 
     key: str
@@ -165,16 +165,16 @@ def _bound(
 def _free_float(
     own: _Early, links: list[Link], early: dict[str, _Early], project_finish: float
 ) -> float:
-    """The least slack on any link to an open successor (none: the slack to the finish)."""
+    """The least slack on any link to an open successor, and never more than the slack to
+    the project finish (an activity may itself end the project)."""
     if own.fixed:
         return 0.0
-    slacks = []
+    slack = project_finish - own.finish
     for link in links:
         succ = early[link.succ]
         if not succ.fixed:
             work = succ.finish - succ.work_start
-            slacks.append(succ.work_start - _start_bound(link, own.start, own.finish, work))
-    slack = min(slacks) if slacks else project_finish - own.finish
+            slack = min(slack, succ.work_start - _start_bound(link, own.start, own.finish, work))
     return max(slack, 0.0)
 
 
@@ -189,7 +189,12 @@ def _backward(
     duration = finish - start
     latest = project_finish
     for link in links:
-        succ_start, succ_finish = late[link.succ]
+        succ = early[link.succ]
+        if succ.fixed:
+            continue  # done: its dates are history and hold nothing back
+        # A successor in progress: the link holds the work left, as in the forward pass.
+        succ_finish = late[link.succ][1]
+        succ_start = succ_finish - (succ.finish - succ.work_start)
         latest = min(latest, _finish_bound(link, succ_start, succ_finish, duration))
     return latest - duration, latest
 

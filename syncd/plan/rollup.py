@@ -28,6 +28,7 @@ from syncd.plan.result import MilestoneStatus, ScheduleForecast, TaskStatus, Unp
 from syncd.plan.schedule import EarnedSchedule
 
 _EPS = 1e-6
+_FAR = 100 * 366.0  # working days: a forecast beyond a century is no date
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +209,8 @@ def schedule_forecast(
     es_finish: date | None = None
     es_slip: float | None = None
     if es.ieac_t is not None:
-        es_finish = cal.finish_date(baseline.start, es.ieac_t)
+        if es.ieac_t < _FAR:  # a pace near zero forecasts no date at all
+            es_finish = cal.finish_date(baseline.start, es.ieac_t)
         es_slip = es.ieac_t - es.pd  # both on the plan calendar, in working days
     return ScheduleForecast(
         baseline_finish=baseline.finish,

@@ -4,18 +4,23 @@ paths and the earned-schedule slip, on the worked example (§3.7) and the golden
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from syncd.mapping import MappingConfig
 from syncd.plan import Baseline, LinkType, WorkCalendar, load_plan
 from syncd.plan.cpm import Activity, Link, schedule
-from syncd.plan.forecast import Driver, forecast
+from syncd.plan.forecast import Driver, forecast, network_links
 from syncd.plan.reconcile import reconcile
 from syncd.plan.result import Reconciliation
+from syncd.plan.rollup import schedule_forecast
 
 from .conftest import BY_LABEL, PLANS, worked_items
+from .test_forecast_links import EPS, ORIGIN, SETTINGS, calendars, evidence, plans
 
 DAY_8 = date(2026, 3, 11)
 
@@ -129,13 +134,52 @@ def test_golden_file_baseline_floats() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "lag", "expected"),
-    [(LinkType.FS, 0.0, 2.0), (LinkType.FS, 1.0, 1.0), (LinkType.SS, 0.0, 6.0)],
+    [(LinkType.FS, 0.0, 2.0), (LinkType.FS, 1.0, 1.0), (LinkType.SS, 0.0, 5.0)],
 )
 def test_free_float_is_the_slack_on_the_tightest_link(
     kind: LinkType, lag: float, expected: float
 ) -> None:
-    """P (0..4) → S, where S may not start before day 6: FS slack 2, FS+1 slack 1, SS slack 6."""
+    """P (0..4) → S (3 days, not before day 6, so the end is day 9): FS slack 2, FS+1 slack 1;
+    SS leaves S 6 days but P may slip only 5 before it ends the project itself."""
     acts = [Activity("P", 4.0), Activity("S", 3.0, not_before=6.0)]
     s = schedule(acts, [Link("P", "S", kind, lag)])
     assert s["P"].free_float == expected
     assert s["S"].free_float == 0.0  # the last activity: nothing after it
+
+
+@given(st.data())
+@SETTINGS
+def test_floats_and_drivers_agree_with_the_network_for_any_evidence(data: st.DataObject) -> None:
+    """For any network and evidence: 0 ≤ free float ≤ total float (when not negative) on open
+    tasks; a link driver
+    names a real predecessor whose link holds the task exactly; done tasks report actuals."""
+    cal = data.draw(calendars())
+    plan = data.draw(plans(cal=cal))
+    as_of = ORIGIN + timedelta(days=data.draw(st.integers(-5, 60)))
+    known = data.draw(evidence(plan, cal, as_of))
+    fc = forecast(plan, known, cal=cal, as_of=as_of)
+    links = {(lk.pred, lk.succ, lk.type, lk.lag) for lk in network_links(plan)}
+    for key, task in fc.tasks.items():
+        done = known.get(key) is not None and known[key].actual_finish is not None
+        if done:
+            assert task.driver == Driver("actual") and task.total_float is None
+            continue
+        assert task.total_float is not None and task.free_float is not None
+        assert -EPS <= task.free_float <= max(task.total_float, 0.0) + EPS
+        d = task.driver
+        if d.predecessor is not None:
+            assert (d.predecessor, key, d.type, d.lag_days) in links
+            assert d.kind == ("in_progress" if key in known else "link")
+        else:
+            expected = {"in_progress"} if key in known else {"baseline_start", "status_date"}
+            assert d.kind in expected
+
+
+def test_an_earned_schedule_pace_near_zero_forecasts_no_date(worked: Baseline) -> None:
+    """EV a hair above zero makes IEAC(t) astronomical: no finish date (not a crash), and
+    the slip says how far off it is."""
+    r = reconcile(worked, [], as_of=DAY_8, config=BY_LABEL)
+    es = replace(r.earned_schedule, ieac_t=1e12)
+    plan_fc = forecast(worked, {}, cal=WorkCalendar())
+    fc = schedule_forecast(worked, plan_fc, es, WorkCalendar())
+    assert fc.es_finish is None and fc.es_slip_days == pytest.approx(1e12 - 12)
