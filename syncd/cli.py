@@ -421,47 +421,11 @@ def reconcile(client: ClientArg, as_of: AsOfOpt = None, config_dir: ConfigDirOpt
     out.print(f"{len(queued)} push(es) queued")
 
 
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value:,.{digits}f}"
-
-
 def _print_reconciliation(client: str, rec: Reconciliation) -> None:
-    p, es, fc = rec.project, rec.earned_schedule, rec.forecast
-    out.print(
-        f"{client} as of {rec.as_of} · baseline v{rec.baseline.version} "
-        f"{rec.baseline.label}".rstrip(),
-        markup=False,
-    )
-    out.print(
-        f"RAG {rec.rag.level.value.upper()}: " + ("; ".join(rec.rag.reasons) or "on plan"),
-        markup=False,
-    )
-    unit = rec.baseline.unit
-    undated = any(w.startswith("AC is today's") for w in rec.warnings)
-    ac_note = " (today's logged time: not dated by the trackers)" if undated else ""
-    out.print(
-        f"BAC {_fmt(p.bac, 1)} {unit} · PV {_fmt(p.pv, 1)} · EV {_fmt(p.ev, 1)} · "
-        f"AC {_fmt(p.ac, 1)}{ac_note} · SV {_fmt(p.sv, 1)} · SPI {_fmt(p.spi)} · CPI {_fmt(p.cpi)}"
-    )
-    out.print(
-        f"ES {_fmt(es.es, 1)} d · AT {_fmt(es.at, 1)} d · SV(t) {_fmt(es.sv_t, 1)} d · "
-        f"SPI(t) {_fmt(es.spi_t)} · TSPI(t) {_fmt(es.tspi_t)}"
-    )
-    out.print(
-        f"Baseline finish {fc.baseline_finish} · {fc.cpm_label}: {fc.cpm_finish} "
-        f"({fc.cpm_slip_days:+.0f} wd) · {fc.es_label}: {fc.es_finish or 'n/a'}",
-        markup=False,
-    )
-    for stone in rec.milestones:
-        flag = "AT RISK" if stone.at_risk else "on track"
-        path = " → ".join(stone.driving_path)
-        out.print(
-            f"  ◆ {stone.name}: baseline {stone.baseline_finish}, forecast "
-            f"{stone.forecast_finish} ({stone.slip_days:+.0f} wd) {flag}; path {path}",
-            markup=False,
-        )
-    u = rec.unplanned
-    out.print(f"Unplanned work: {u.items} item(s), {_fmt(u.points, 1)} points")
+    from syncd.reports.summary import summary_lines
+
+    for line in summary_lines(client, rec):
+        out.print(line, markup=False)
 
 
 @app.command()

@@ -25,6 +25,7 @@ from syncd.errors import ConfigError
 from syncd.model import StatusPush, WorkItem, utcnow
 from syncd.plan import Baseline, load_plan
 from syncd.plan.reconcile import reconcile
+from syncd.plan.recorded import Recorded, read_recorded, uses_recorded
 from syncd.plan.result import Reconciliation
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,22 @@ def today(client: Client) -> date:
     return datetime.now(ZoneInfo(client.config.timezone)).date()
 
 
+def recorded_progress(client: Client) -> Recorded | None:
+    """The progress the client's plan file records now, when a task is measured by it
+    (technique ``plan``); None otherwise."""
+    path, ref = client.plan_path, client.config.plan
+    if path is None or ref is None or not uses_recorded(client.mapping):
+        return None
+    return read_recorded(path, baseline_number=ref.baseline, fmt=ref.format)
+
+
 def reconcile_client(
     engine: Engine, client: Client, *, as_of: date | None = None
 ) -> tuple[Reconciliation, dict[str, Any], list[WorkItem]]:
     """Reconcile the stored items against the current baseline; nothing is written."""
     version, plan = current_baseline(engine, client)
     items = store.load_items(engine, client.id)
+    recorded = recorded_progress(client)
     try:
         rec = reconcile(
             plan,
@@ -85,6 +96,7 @@ def reconcile_client(
             as_of=as_of or today(client),
             config=client.mapping,
             zone=ZoneInfo(client.config.timezone),
+            recorded=recorded,
         )
     except ConfigError as exc:  # a task reference in the client file names two tasks
         raise ConfigError([f"{client.path.name} › {p}" for p in exc.problems]) from None

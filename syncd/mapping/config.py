@@ -24,6 +24,7 @@ Technique = Literal[
     "time_tracking",
     "level_of_effort",
     "status",
+    "plan",  # the progress the plan file records (MS Project, P6): syncd.plan.recorded
 ]
 LinkBy = Literal[
     "epic",

@@ -41,7 +41,11 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Scheduled:
-    """Early and late dates, total float, and the predecessor whose link set the early dates."""
+    """Early and late dates, total and free float, and the link that set the early dates.
+
+    Free float is how far the activity can finish later without moving any successor's
+    start nor the project finish.
+    """
 
     key: str
     early_start: float
@@ -49,8 +53,14 @@ class Scheduled:
     late_start: float
     late_finish: float
     total_float: float
-    driver: str | None
+    driving: Link | None  # the predecessor link that set the early dates; None: its own floor
     fixed: bool  # done: dates are actuals
+    free_float: float = 0.0
+
+    @property
+    def driver(self) -> str | None:
+        """The predecessor whose link set the early dates."""
+        return None if self.driving is None else self.driving.pred
 
     @property
     def critical(self) -> bool:
@@ -88,73 +98,103 @@ def schedule(activities: Sequence[Activity], links: Sequence[Link]) -> dict[str,
         incoming[link.succ].append(link)
         outgoing[link.pred].append(link)
     order = topological_order(list(acts), [(lk.pred, lk.succ) for lk in links])
-    early: dict[str, tuple[float, float, str | None]] = {}
+    early: dict[str, _Early] = {}
     for key in order:
         early[key] = _forward(acts[key], incoming[key], early)
-    finish = max((ef for _, ef, _ in early.values()), default=0.0)
+    finish = max((e.finish for e in early.values()), default=0.0)
     late: dict[str, tuple[float, float]] = {}
     for key in reversed(order):
         late[key] = _backward(key, outgoing[key], early, late, finish)
     return {
         key: Scheduled(
             key=key,
-            early_start=early[key][0],
-            early_finish=early[key][1],
+            early_start=early[key].start,
+            early_finish=early[key].finish,
             late_start=late[key][0],
             late_finish=late[key][1],
-            total_float=late[key][1] - early[key][1],
-            driver=early[key][2],
+            total_float=late[key][1] - early[key].finish,
+            driving=early[key].driving,
             fixed=acts[key].actual_finish is not None,
+            free_float=_free_float(early[key], outgoing[key], early, finish),
         )
         for key in acts
     }
 
 
-def _forward(
-    act: Activity, links: list[Link], early: dict[str, tuple[float, float, str | None]]
-) -> tuple[float, float, str | None]:
+@dataclass(frozen=True, slots=True)
+class _Early:
+    """Forward-pass result: early dates, where the work that links hold begins (an activity in
+    progress: where its remaining work resumes), and the link that set it."""
+
+    start: float
+    finish: float
+    work_start: float
+    driving: Link | None
+    fixed: bool
+
+
+def _forward(act: Activity, links: list[Link], early: dict[str, _Early]) -> _Early:
     if act.actual_finish is not None:
         start = act.actual_start if act.actual_start is not None else act.actual_finish
-        return min(start, act.actual_finish), act.actual_finish, None
+        start = min(start, act.actual_finish)
+        return _Early(start, act.actual_finish, start, None, fixed=True)
     if act.actual_start is None:
-        bound, driver = _bound(act.not_before, act.duration, links, early)
-        return bound, bound + act.duration, driver
+        bound, driving = _bound(act.not_before, act.duration, links, early)
+        return _Early(bound, bound + act.duration, bound, driving, fixed=False)
     # Retained logic: the work left waits for the data date and for every link, as a task
     # not yet started would; only its start is history.
     remaining = max(act.duration if act.remaining is None else act.remaining, 0.0)
-    resume, driver = _bound(max(act.not_before, act.actual_start), remaining, links, early)
-    return act.actual_start, resume + remaining, driver
+    resume, driving = _bound(max(act.not_before, act.actual_start), remaining, links, early)
+    return _Early(act.actual_start, resume + remaining, resume, driving, fixed=False)
 
 
 def _bound(
-    floor: float,
-    duration: float,
-    links: list[Link],
-    early: dict[str, tuple[float, float, str | None]],
-) -> tuple[float, str | None]:
+    floor: float, duration: float, links: list[Link], early: dict[str, _Early]
+) -> tuple[float, Link | None]:
     """The earliest start of `duration` of work that `floor` and every link allow, and the
-    predecessor whose link sets it (None: the floor does)."""
-    bound, driver = floor, None
+    link that sets it (None: the floor does)."""
+    bound, driving = floor, None
     for link in links:
-        pred_start, pred_finish, _ = early[link.pred]
-        candidate = _start_bound(link, pred_start, pred_finish, duration)
-        if candidate > bound + _EPS or (driver is None and candidate >= bound - _EPS):
-            bound, driver = max(bound, candidate), link.pred
-    return bound, driver
+        pred = early[link.pred]
+        candidate = _start_bound(link, pred.start, pred.finish, duration)
+        if candidate > bound + _EPS or (driving is None and candidate >= bound - _EPS):
+            bound, driving = max(bound, candidate), link
+    return bound, driving
+
+
+def _free_float(
+    own: _Early, links: list[Link], early: dict[str, _Early], project_finish: float
+) -> float:
+    """The least slack on any link to an open successor, and never more than the slack to
+    the project finish (an activity may itself end the project)."""
+    if own.fixed:
+        return 0.0
+    slack = project_finish - own.finish
+    for link in links:
+        succ = early[link.succ]
+        if not succ.fixed:
+            work = succ.finish - succ.work_start
+            slack = min(slack, succ.work_start - _start_bound(link, own.start, own.finish, work))
+    return max(slack, 0.0)
 
 
 def _backward(
     key: str,
     links: list[Link],
-    early: dict[str, tuple[float, float, str | None]],
+    early: dict[str, _Early],
     late: dict[str, tuple[float, float]],
     project_finish: float,
 ) -> tuple[float, float]:
-    start, finish, _ = early[key]
+    start, finish = early[key].start, early[key].finish
     duration = finish - start
     latest = project_finish
     for link in links:
-        succ_start, succ_finish = late[link.succ]
+        succ = early[link.succ]
+        if succ.fixed:
+            continue  # done: its dates are history and hold nothing back
+        # A successor in progress: the link holds the work left, as in the forward pass.
+        succ_finish = late[link.succ][1]
+        succ_start = succ_finish - (succ.finish - succ.work_start)
         latest = min(latest, _finish_bound(link, succ_start, succ_finish, duration))
     return latest - duration, latest
 

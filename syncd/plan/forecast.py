@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
-from syncd.plan.baseline import Baseline, PlanTask
+from syncd.plan.baseline import Baseline, LinkType, PlanTask
 from syncd.plan.calendar import WorkCalendar, span
 from syncd.plan.cpm import Activity, Link, Scheduled, critical_path, driving_path, schedule
 
@@ -27,18 +28,39 @@ class Actuals:
     remaining_days: float | None = None
 
 
+DriverKind = Literal["actual", "in_progress", "link", "baseline_start", "status_date"]
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    """What sets a task's forecast dates.
+
+    ``actual``: done, its actual dates. ``in_progress``: started, its remaining work runs from
+    the status date (or, with `predecessor`, waits for that link). ``link``: not started, the
+    link from `predecessor` sets its start. ``baseline_start``: not started, it starts as
+    baselined. ``status_date``: not started and its baseline start has passed, so it starts
+    after the status date.
+    """
+
+    kind: DriverKind
+    predecessor: str | None = None
+    type: LinkType | None = None
+    lag_days: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class TaskForecast:
-    """Forecast dates of one leaf task, its slip against the baseline and its float."""
+    """Forecast dates of one leaf task, its slip against the baseline, its floats and driver."""
 
     key: str
     start: date
     finish: date
     finish_position: float
     slip_days: float
-    total_float: float | None
+    total_float: float | None  # None when done: its dates are actuals
+    free_float: float | None
     critical: bool
-    driver: str | None
+    driver: Driver
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +140,20 @@ def forecast(
     spans = {
         t.key: span(cal, origin, t.start, t.finish, milestone=t.milestone) for t in baseline.leaves
     }
-    activities = [
-        _activity(t, spans[t.key], actuals.get(t.key), at, cal, origin) for t in baseline.leaves
-    ]
-    scheduled = schedule(activities, network_links(baseline))
+    activities = {
+        t.key: _activity(t, spans[t.key], actuals.get(t.key), at, cal, origin)
+        for t in baseline.leaves
+    }
+    scheduled = schedule(list(activities.values()), network_links(baseline))
     tasks = {
-        t.key: _task_forecast(t, scheduled[t.key], spans[t.key], cal, origin)
+        t.key: _task_forecast(
+            t,
+            scheduled[t.key],
+            spans[t.key],
+            cal,
+            origin,
+            _why(scheduled[t.key], spans, activities, at),
+        )
         for t in baseline.leaves
     }
     finish = max(s.early_finish for s in scheduled.values())
@@ -163,7 +193,12 @@ def _activity(
 
 
 def _task_forecast(
-    task: PlanTask, s: Scheduled, planned: tuple[int, int], cal: WorkCalendar, origin: date
+    task: PlanTask,
+    s: Scheduled,
+    planned: tuple[int, int],
+    cal: WorkCalendar,
+    origin: date,
+    why: Driver,
 ) -> TaskForecast:
     zero = s.early_finish - s.early_start <= 1e-9
     return TaskForecast(
@@ -175,6 +210,25 @@ def _task_forecast(
         finish_position=s.early_finish,
         slip_days=s.early_finish - planned[1],
         total_float=None if s.fixed else s.total_float,
+        free_float=None if s.fixed else s.free_float,
         critical=s.critical,
-        driver=s.driver,
+        driver=why,
     )
+
+
+def _why(
+    s: Scheduled,
+    spans: Mapping[str, tuple[int, int]],
+    activities: Mapping[str, Activity],
+    at: float,
+) -> Driver:
+    """What sets `s` where it is (see `Driver`)."""
+    if s.fixed:
+        return Driver("actual")
+    link = s.driving
+    started = activities[s.key].actual_start is not None
+    if link is not None:
+        return Driver("in_progress" if started else "link", link.pred, link.type, link.lag)
+    if started:
+        return Driver("in_progress")
+    return Driver("status_date" if at > spans[s.key][0] + 1e-9 else "baseline_start")

@@ -20,6 +20,8 @@ from syncd.plan.calendar import WorkCalendar, span, weekday_numbers
 from syncd.plan.evm import measure, planned_fraction
 from syncd.plan.forecast import Actuals, Forecast, forecast
 from syncd.plan.keys import KEY_PREFIX, check_references, techniques
+from syncd.plan.recorded import TECHNIQUE as RECORDED
+from syncd.plan.recorded import Recorded, measure_recorded, remaining_days, unrecorded
 from syncd.plan.result import BaselineRef, Reconciliation
 from syncd.plan.rollup import Leaf, milestones, project_rag, rollup, schedule_forecast, unplanned
 from syncd.plan.schedule import earned_schedule, pv_curve
@@ -38,11 +40,14 @@ def reconcile(
     as_of: date,
     config: MappingConfig | None = None,
     zone: tzinfo = UTC,
+    recorded: Recorded | None = None,
 ) -> Reconciliation:
     """EVM, earned schedule, CPM forecast, milestones, unplanned work and RAG at `as_of`.
 
     Items are measured as they stood at the end of `as_of` in `zone` (the client's time zone),
     rebuilt from their status history, so a past status date sees the states of that day.
+    `recorded` is the progress the plan file records now, by task key, for tasks measured by
+    the ``plan`` technique (None: what the baseline kept when it was imported).
     """
     config = config or MappingConfig()
     cal = calendar_for(baseline, config)
@@ -60,11 +65,16 @@ def reconcile(
     chosen = techniques(refs, config.progress.tasks)
     at = float(max(cal.finish_position(baseline.start, as_of), 0))
     leaves = {
-        t.key: _leaf(t, grouped.get(t.key, []), chosen, cal, baseline, at, config, warnings)
+        t.key: _leaf(
+            t, grouped.get(t.key, []), chosen, cal, baseline, at, config, warnings, recorded
+        )
         for t in baseline.leaves
     }
-    cpm = forecast(baseline, _actuals(leaves), cal=cal, as_of=as_of)
-    statuses, project = rollup(baseline, leaves, cpm, config.thresholds)
+    if any(leaf.progress.technique == RECORDED for leaf in leaves.values()):
+        warnings += filter(None, [unrecorded(baseline, recorded)])
+    cpm = forecast(baseline, _actuals(leaves, recorded), cal=cal, as_of=as_of)
+    planned = forecast(baseline, {}, cal=cal)
+    statuses, project = rollup(baseline, leaves, cpm, config.thresholds, planned=planned)
     periods = int(cpm.baseline_finish_position)
     curve = pv_curve([_span3(t, cal, baseline) for t in baseline.leaves], periods)
     es = earned_schedule(curve, project.ev, at)
@@ -78,6 +88,7 @@ def reconcile(
         forecast=schedule_forecast(baseline, cpm, es, cal),
         tasks=tuple(statuses[t.key] for t in baseline.tasks),
         critical_path=cpm.critical_path,
+        baseline_critical_path=planned.critical_path,
         milestones=stones,
         unplanned=extra,
         links=tuple(links.values()),
@@ -119,9 +130,13 @@ def _leaf(
     at: float,
     config: MappingConfig,
     warnings: list[str],
+    recorded: Recorded | None,
 ) -> Leaf:
     technique = chosen.get(task.key, config.progress.default)
-    progress = measure_task(items, technique, cap=config.progress.in_progress_cap)
+    if technique == RECORDED:
+        progress = measure_recorded(task, items, recorded)
+    else:
+        progress = measure_task(items, technique, cap=config.progress.in_progress_cap)
     start, finish = span(cal, baseline.start, task.start, task.finish, milestone=task.milestone)
     pv = task.budget * planned_fraction(start, finish, at)
     ev = pv if progress.percent is None else task.budget * progress.percent
@@ -146,7 +161,7 @@ def _in_unit(
     return hours * config.progress.hourly_rate
 
 
-def _actuals(leaves: dict[str, Leaf]) -> dict[str, Actuals]:
+def _actuals(leaves: dict[str, Leaf], recorded: Recorded | None) -> dict[str, Actuals]:
     found: dict[str, Actuals] = {}
     for key, leaf in leaves.items():
         p = leaf.progress
@@ -161,6 +176,9 @@ def _actuals(leaves: dict[str, Leaf]) -> dict[str, Actuals]:
             percent=leaf.performance.percent_complete or 0.0,
             actual_start=start,
             actual_finish=finish,
+            remaining_days=(
+                remaining_days(leaf.task, recorded) if p.technique == RECORDED else None
+            ),
         )
     return found
 

@@ -9,6 +9,7 @@ from typing import Any
 from syncd.mapping.linking import LinkResult
 from syncd.plan import codec
 from syncd.plan.evm import Performance
+from syncd.plan.forecast import Driver
 from syncd.plan.rag import RagStatus
 from syncd.plan.schedule import EarnedSchedule
 
@@ -46,9 +47,14 @@ class TaskStatus:
     forecast_start: date
     forecast_finish: date
     slip_days: float  # CPM forecast finish minus baseline finish, working days
-    total_float: float | None
-    critical: bool
+    total_float: float | None  # re-forecast network, working days; None when done
+    critical: bool  # on the re-forecast network
     rag: RagStatus
+    free_float: float | None = None  # re-forecast network; None when done or a summary
+    baseline_total_float: float | None = None  # the baseline network as planned
+    baseline_free_float: float | None = None  # None for a summary
+    baseline_critical: bool = False
+    driver: Driver | None = None  # what sets the forecast (leaves only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,7 @@ class ScheduleForecast:
     cpm_slip_days: float
     es_finish: date | None
     es_duration_days: float | None
+    es_slip_days: float | None = None  # IEAC(t) minus planned duration, working days
     cpm_label: str = "CPM re-forecast: remaining work at the planned rate from the status date"
     es_label: str = "Earned schedule IEAC(t): the past pace continues"
 
@@ -105,12 +112,20 @@ class Reconciliation:
     earned_schedule: EarnedSchedule
     forecast: ScheduleForecast
     tasks: tuple[TaskStatus, ...]
-    critical_path: tuple[str, ...]
+    critical_path: tuple[str, ...]  # current: the re-forecast network's longest open path
     milestones: tuple[MilestoneStatus, ...]
     unplanned: Unplanned
     links: tuple[LinkResult, ...]
     rag: RagStatus
     warnings: tuple[str, ...] = ()
+    baseline_critical_path: tuple[str, ...] = ()  # the baseline network as planned
+
+    def label(self, key: str) -> str:
+        """``"1.4 Subtask 4"``: how people quote a task (its key when unknown)."""
+        for status in self.tasks:
+            if status.key == key:
+                return f"{status.wbs} {status.name}" if status.wbs else status.name
+        return key
 
     def task(self, key: str) -> TaskStatus:
         """The status of one task by key (KeyError if absent)."""

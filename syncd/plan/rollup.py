@@ -28,6 +28,7 @@ from syncd.plan.result import MilestoneStatus, ScheduleForecast, TaskStatus, Unp
 from syncd.plan.schedule import EarnedSchedule
 
 _EPS = 1e-6
+_FAR = 100 * 366.0  # working days: a forecast beyond a century is no date
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,26 +66,43 @@ def _status(progress: Sequence[TaskProgress]) -> str:
 
 
 def rollup(
-    baseline: Baseline, leaves: Mapping[str, Leaf], cpm: Forecast, t: Thresholds
+    baseline: Baseline,
+    leaves: Mapping[str, Leaf],
+    cpm: Forecast,
+    t: Thresholds,
+    *,
+    planned: Forecast | None = None,
 ) -> tuple[dict[str, TaskStatus], Performance]:
-    """A TaskStatus for every task (summaries roll their leaves up) and the project's EVM."""
+    """A TaskStatus for every task (summaries roll their leaves up) and the project's EVM.
+
+    `planned` is the baseline network as planned (no progress): its floats and critical flags
+    are reported beside the re-forecast's.
+    """
     under = leaves_under(baseline)
     statuses = {
-        task.key: _task_status(task, [leaves[k] for k in under[task.key]], cpm, t)
+        task.key: _task_status(task, [leaves[k] for k in under[task.key]], cpm, planned or cpm, t)
         for task in baseline.tasks
     }
     return statuses, combine([leaf.performance for leaf in leaves.values()])
 
 
-def _task_status(task: PlanTask, group: list[Leaf], cpm: Forecast, t: Thresholds) -> TaskStatus:
+def _least(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def _task_status(
+    task: PlanTask, group: list[Leaf], cpm: Forecast, planned: Forecast, t: Thresholds
+) -> TaskStatus:
     performance = (
         group[0].performance if not task.summary else combine([g.performance for g in group])
     )
     forecasts = [cpm.tasks[g.task.key] for g in group]
+    plans = [planned.tasks[g.task.key] for g in group]
     last = max(forecasts, key=lambda f: f.finish_position)
     slip = last.finish_position - max(f.finish_position - f.slip_days for f in forecasts)
-    floats = [f.total_float for f in forecasts if f.total_float is not None]
     checks = performance_rag(performance.spi, performance.cpi, t)
+    leaf = None if task.summary else forecasts[0]
     return TaskStatus(
         key=task.key,
         name=task.name,
@@ -101,9 +119,14 @@ def _task_status(task: PlanTask, group: list[Leaf], cpm: Forecast, t: Thresholds
         forecast_start=min(f.start for f in forecasts),
         forecast_finish=last.finish,
         slip_days=slip,
-        total_float=min(floats) if floats else None,
+        total_float=_least([f.total_float for f in forecasts]),
         critical=any(f.critical for f in forecasts),
         rag=worst([*checks, slip_rag(f"Task {task.label}", slip, t)]),
+        free_float=None if leaf is None else leaf.free_float,
+        baseline_total_float=_least([p.total_float for p in plans]),
+        baseline_free_float=None if task.summary else plans[0].free_float,
+        baseline_critical=any(p.critical for p in plans),
+        driver=None if leaf is None else leaf.driver,
     )
 
 
@@ -184,14 +207,18 @@ def schedule_forecast(
 ) -> ScheduleForecast:
     """The CPM and the earned-schedule finish, side by side."""
     es_finish: date | None = None
+    es_slip: float | None = None
     if es.ieac_t is not None:
-        es_finish = cal.finish_date(baseline.start, es.ieac_t)
+        if es.ieac_t < _FAR:  # a pace near zero forecasts no date at all
+            es_finish = cal.finish_date(baseline.start, es.ieac_t)
+        es_slip = es.ieac_t - es.pd  # both on the plan calendar, in working days
     return ScheduleForecast(
         baseline_finish=baseline.finish,
         cpm_finish=cpm.finish,
         cpm_slip_days=cpm.finish_position - cpm.baseline_finish_position,
         es_finish=es_finish,
         es_duration_days=es.ieac_t,
+        es_slip_days=es_slip,
     )
 
 

@@ -81,6 +81,7 @@ def build_status(
         milestones=milestones,
         tasks=rows,
         critical_path=snap.critical_path(rec),
+        baseline_critical_path=snap.critical_path(rec, baseline=True),
         unplanned=unplanned(rec, refs, linked=bool(linked)),
         sources=source_progress(client, live, health),
         problems=health.problems,

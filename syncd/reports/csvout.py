@@ -31,6 +31,10 @@ COLUMNS = (
     "percent_complete",
     "percent_planned",
     "critical",
+    "baseline_critical",
+    "baseline_total_float",
+    "baseline_free_float",
+    "driver",
     "behind",
     "items",
 )
@@ -51,7 +55,13 @@ def cell(value: Any) -> str | float | int:
 
 
 def row_cells(row: TaskRow) -> list[str | float | int]:
-    return [cell(getattr(row, name)) for name in COLUMNS]
+    return [cell(_value(row, name)) for name in COLUMNS]
+
+
+def _value(row: TaskRow, name: str) -> Any:
+    if name == "driver":
+        return row.driver.text if row.driver else None
+    return getattr(row, name)
 
 
 def render_csv(status: Status) -> str:

@@ -62,6 +62,7 @@ def status_to_dict(status: Status) -> dict[str, Any]:
         "tasks": [task_dict(t) for t in status.tasks],
         "behind": [t.key for t in status.behind],
         "critical_path": list(status.critical_path),
+        "baseline_critical_path": list(status.baseline_critical_path),
         "unplanned": plain(status.unplanned),
         "sources": plain(status.sources),
         "problems": plain(status.problems),

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from syncd.reports import text as t
-from syncd.reports.model import ItemRef, Status
+from syncd.reports.model import ItemRef, Status, TaskRow
 
 MAX_ROWS = 25
+SCHEDULE_ROWS = 60
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -91,12 +92,46 @@ def milestones(s: Status) -> list[str]:
             t.day(m.forecast),
             t.slip(m.slip_days),
             "at risk" if m.at_risk else "on track",
-            t.md(" → ".join(m.driving_path)) or t.DASH,
+            t.md(s.path(m.driving_path)) or t.DASH,
         ]
         for m in s.next_milestones
     ]
     head = ["Milestone", "Baseline", "Forecast", "Slip", "", "Driving path"]
     return ["## Next milestones", "", *_table(head, rows)]
+
+
+def _critical(row: TaskRow) -> str:
+    return f"{'yes' if row.critical else 'no'} / {'yes' if row.baseline_critical else 'no'}"
+
+
+def schedule(s: Status) -> list[str]:
+    """Both critical paths, then per task its floats, critical flags and what drives it."""
+    lines = ["## Schedule", ""]
+    for name, path in (
+        ("Critical path, current (re-forecast)", s.critical_path),
+        ("Critical path, baseline", s.baseline_critical_path),
+    ):
+        lines.append(f"- {name}: {t.md(s.path(path)) or t.DASH}")
+    lines.append("")
+    rows = [
+        [
+            t.md(r.label),
+            t.day(r.forecast_finish),
+            t.slip(r.slip_days),
+            t.number(r.baseline_total_float),
+            t.number(r.baseline_free_float),
+            _critical(r),
+            t.md(r.driver.text) if r.driver else t.DASH,
+        ]
+        for r in s.tasks[:SCHEDULE_ROWS]
+    ]
+    head = ["Task", "Forecast finish", "Slip", "Total float", "Free float"]
+    head += ["Critical (now / baseline)", "Forecast driven by"]
+    lines += _table(head, rows)
+    if len(s.tasks) > SCHEDULE_ROWS:
+        lines += [f"_{len(s.tasks) - SCHEDULE_ROWS} more task(s) in the HTML and CSV reports._", ""]
+    note = "Floats in working days on the baseline network as planned; slips in working days."
+    return [*lines, note, ""]
 
 
 def risks(s: Status) -> list[str]:
@@ -151,6 +186,6 @@ def render_markdown(status: Status) -> str:
         f"**{t.md(s.headline)}**. Measured against {version}{label}.",
         "",
     ]
-    for part in (standing, completed, behind, milestones, risks, unplanned, sources):
+    for part in (standing, completed, behind, milestones, schedule, risks, unplanned, sources):
         lines += part(s)
     return "\n".join(lines).rstrip() + "\n"

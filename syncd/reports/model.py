@@ -91,6 +91,17 @@ class Milestone:
 
 
 @dataclass(frozen=True, slots=True)
+class Driver:
+    """What sets a task's forecast: `kind` (actual, in_progress, link, baseline_start,
+    status_date), the predecessor of a driving link, and the link as people write it."""
+
+    kind: str
+    task: str | None = None  # predecessor key
+    link: str = ""  # "FS", "SS+2d", ...
+    text: str = ""  # "1.4 Subtask 4 (FS)", "in progress from the status date", ...
+
+
+@dataclass(frozen=True, slots=True)
 class TaskRow:
     """One leaf task of the plan with its figures: a row of the variance table."""
 
@@ -113,6 +124,12 @@ class TaskRow:
     critical: bool
     status: str = ""  # todo | in_progress | done, as reconcile saw it
     items: int = 0
+    baseline_total_float: float | None = None  # working days, the baseline network as planned
+    baseline_free_float: float | None = None
+    baseline_critical: bool = False
+    total_float: float | None = None  # working days, the re-forecast network (None: done)
+    free_float: float | None = None
+    driver: Driver | None = None
 
     @property
     def label(self) -> str:
@@ -241,7 +258,7 @@ class Status:
     forecast: Forecast
     milestones: tuple[Milestone, ...]
     tasks: tuple[TaskRow, ...]
-    critical_path: tuple[str, ...]
+    critical_path: tuple[str, ...]  # current: the re-forecast network
     unplanned: Unplanned
     sources: tuple[SourceProgress, ...]
     problems: tuple[Problem, ...]
@@ -249,6 +266,15 @@ class Status:
     change: Change
     curve: tuple[CurvePoint, ...] = ()
     items: tuple[ItemRef, ...] = field(default=(), repr=False)
+    baseline_critical_path: tuple[str, ...] = ()  # the baseline network as planned
+
+    def label(self, key: str) -> str:
+        """``"1.4 Subtask 4"`` for a task key (the key itself when the plan has no such task)."""
+        return next((t.label for t in self.tasks if t.key == key), key)
+
+    def path(self, keys: tuple[str, ...]) -> str:
+        """A chain of tasks as people read it: ``1.4 Subtask 4 → 1.5 Subtask 5``."""
+        return " → ".join(self.label(k) for k in keys)
 
     @property
     def behind(self) -> tuple[TaskRow, ...]:

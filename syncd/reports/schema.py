@@ -71,6 +71,24 @@ ITEM = _obj(
     "A tracker item (Jira issue or Trello card).",
 )
 
+DRIVER = _obj(
+    {
+        "kind": {
+            "type": "string",
+            "enum": ["actual", "in_progress", "link", "baseline_start", "status_date"],
+            "description": "actual dates (done); in progress (the rest from the status date, or"
+            " waiting for `task`); link (not started, `task`'s link sets the start); its"
+            " baseline start; the status date (its baseline start has passed)",
+        },
+        "task": _n("string", "key of the driving predecessor"),
+        "link": _t("string", "the driving link as schedulers write it: FS, SS+2d, ..."),
+        "text": _t("string", "in words, the predecessor by WBS code and name"),
+    },
+    "What sets a task's CPM forecast.",
+)
+
+FLOAT = "working days on the plan calendar"
+
 TASK = _obj(
     {
         "key": _t("string"),
@@ -89,9 +107,15 @@ TASK = _obj(
         "percent_complete": _t("number", "0..1"),
         "percent_planned": _t("number", "0..1"),
         "slip_days": _t("number", "forecast finish - baseline finish, working days"),
-        "critical": _t("boolean"),
+        "critical": _t("boolean", "critical on the re-forecast network"),
         "status": _t("string", "todo, in_progress or done (empty when unknown)"),
         "items": _t("integer", "tracker items linked to the task"),
+        "baseline_total_float": _n("number", f"total float of the baseline network, {FLOAT}"),
+        "baseline_free_float": _n("number", f"free float of the baseline network, {FLOAT}"),
+        "baseline_critical": _t("boolean", "critical on the baseline network"),
+        "total_float": _n("number", f"total float of the re-forecast, {FLOAT}; null: done"),
+        "free_float": _n("number", f"free float of the re-forecast, {FLOAT}; null: done"),
+        "driver": {"anyOf": [_ref("driver"), {"type": "null"}]},
         "behind": _t("boolean", "sv < 0 or slip_days > 0"),
         "done": _t("boolean"),
     },
@@ -135,8 +159,8 @@ FORECAST = _obj(
         "baseline_finish": DATE_N,
         "es_finish": {**DATE_N, "description": "earned schedule: the past pace continues"},
         "cpm_finish": {**DATE_N, "description": "CPM from the status date: the rest runs to plan"},
-        "es_slip_days": _n("number"),
-        "cpm_slip_days": _n("number"),
+        "es_slip_days": _n("number", "IEAC(t) - planned duration, working days (client calendar)"),
+        "cpm_slip_days": _n("number", "CPM finish - baseline finish, working days"),
     }
 )
 
@@ -210,7 +234,8 @@ STATUS = _obj(
         "next_milestones": KEYS,
         "tasks": _t("array", items=_ref("task")),
         "behind": {**KEYS, "description": "keys of tasks behind plan, worst first"},
-        "critical_path": KEYS,
+        "critical_path": {**KEYS, "description": "current: the re-forecast network, task keys"},
+        "baseline_critical_path": {**KEYS, "description": "the baseline network, task keys"},
         "unplanned": _ref("unplanned"),
         "sources": _t("array", items=_ref("source")),
         "problems": _t("array", items=_ref("problem")),
@@ -224,6 +249,7 @@ STATUS = _obj(
 DEFS: dict[str, Schema] = {
     "item": ITEM,
     "task": TASK,
+    "driver": DRIVER,
     "milestone": MILESTONE,
     "figures": FIGURES,
     "forecast": FORECAST,

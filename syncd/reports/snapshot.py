@@ -11,7 +11,17 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from syncd.reports.model import CurvePoint, Figures, Forecast, Milestone, Rag, RagColour, TaskRow
+from syncd.reports import text
+from syncd.reports.model import (
+    CurvePoint,
+    Driver,
+    Figures,
+    Forecast,
+    Milestone,
+    Rag,
+    RagColour,
+    TaskRow,
+)
 
 Data = Mapping[str, Any]
 _NESTED = ("performance", "evm", "figures", "totals", "earned_value", "schedule", "earned_schedule")
@@ -122,7 +132,11 @@ def _first_map(data: Data, *names: str) -> Data | None:
 
 
 def forecast(rec: Data, baseline_finish: date | None) -> Forecast:
-    """Baseline finish, the earned-schedule and CPM forecast finishes, and their slips."""
+    """Baseline finish, the earned-schedule and CPM forecast finishes, and their slips.
+
+    Slips are the engine's, on the client's calendar: the stored figure, else (an older
+    snapshot) IEAC(t) minus the planned duration; never recounted from the dates here.
+    """
     fc = _first_map(rec, "forecast", "forecasts") or {}
     es = _first_map(rec, "earned_schedule", "schedule", "es") or {}
     cpm = _first_map(rec, "cpm") or {}
@@ -134,21 +148,34 @@ def forecast(rec: Data, baseline_finish: date | None) -> Forecast:
         baseline_finish=base,
         es_finish=es_finish,
         cpm_finish=cpm_finish,
-        es_slip_days=_slip(fc, "es_slip_days", base, es_finish),
-        cpm_slip_days=_slip(fc, "cpm_slip_days", base, cpm_finish),
+        es_slip_days=_es_slip(fc, es),
+        cpm_slip_days=num(fc, "cpm_slip_days"),
     )
 
 
-def _slip(fc: Data, name: str, base: date | None, forecast_: date | None) -> float | None:
-    stored = num(fc, name)
+def _es_slip(fc: Data, es: Data) -> float | None:
+    stored = num(fc, "es_slip_days")
     if stored is not None:
         return stored
-    if base is None or forecast_ is None:
+    ieac, pd = num(fc, "es_duration_days"), num(es, "pd")
+    return None if ieac is None or pd is None else ieac - pd
+
+
+def driver(t: Data, labels: Mapping[str, str]) -> Driver | None:
+    """What drives a task's forecast, with the driving predecessor named by WBS code and name."""
+    raw = t.get("driver")
+    if not isinstance(raw, Mapping) or not raw.get("kind"):
         return None
-    return working_days_between(base, forecast_)
+    kind = str(raw["kind"])
+    pred = raw.get("predecessor")
+    key = None if pred is None else str(pred)
+    lag = raw.get("lag_days")
+    how = text.link(raw.get("type"), float(lag) if isinstance(lag, int | float) else None)
+    name = None if key is None else labels.get(key, key)
+    return Driver(kind=kind, task=key, link=how, text=text.driver(kind, name, how))
 
 
-def task_row(t: Data) -> TaskRow | None:
+def task_row(t: Data, labels: Mapping[str, str] | None = None) -> TaskRow | None:
     """One leaf task of the reconciliation as a table row; None for a summary or a bad row."""
     start = day(pick(t, "baseline_start", "start"))
     finish = day(pick(t, "baseline_finish", "finish"))
@@ -181,6 +208,12 @@ def task_row(t: Data) -> TaskRow | None:
         critical=bool(pick(t, "critical")),
         status=str(t.get("status") or ""),
         items=len(items) if isinstance(items, list) else int(num(t, "items", "item_count") or 0),
+        baseline_total_float=num(t, "baseline_total_float"),
+        baseline_free_float=num(t, "baseline_free_float"),
+        baseline_critical=bool(t.get("baseline_critical")),
+        total_float=num(t, "total_float"),
+        free_float=num(t, "free_float"),
+        driver=driver(t, labels or {}),
     )
 
 
@@ -192,8 +225,15 @@ def _fraction(stored: float | None, part: float, whole: float) -> float:
 
 def tasks(rec: Data) -> tuple[TaskRow, ...]:
     raw = rec.get("tasks")
-    rows = [task_row(t) for t in raw if isinstance(t, Mapping)] if isinstance(raw, list) else []
+    found = [t for t in raw if isinstance(t, Mapping)] if isinstance(raw, list) else []
+    labels = {str(t.get("key", "")): _label(t) for t in found}
+    rows = [task_row(t, labels) for t in found]
     return tuple(r for r in rows if r is not None)
+
+
+def _label(t: Data) -> str:
+    name = str(t.get("name") or t.get("key", ""))
+    return f"{t['wbs']} {name}" if t.get("wbs") else name
 
 
 def milestones(rec: Data, rows: tuple[TaskRow, ...]) -> tuple[Milestone, ...]:
@@ -263,11 +303,13 @@ def _reason_text(reason: Any) -> str:
     return str(reason)
 
 
-def critical_path(rec: Data) -> tuple[str, ...]:
-    path = pick(rec, "critical_path")
+def critical_path(rec: Data, *, baseline: bool = False) -> tuple[str, ...]:
+    """Task keys of the current critical path (`baseline`: the baseline network's)."""
+    name = "baseline_critical_path" if baseline else "critical_path"
+    path = pick(rec, name)
     if path is None:
         cpm = _first_map(rec, "cpm") or {}
-        path = cpm.get("critical_path")
+        path = cpm.get(name)
     return tuple(str(k) for k in path) if isinstance(path, list | tuple) else ()
 
 

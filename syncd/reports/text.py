@@ -43,6 +43,33 @@ def slip(value: float | None) -> str:
     return f"{value:+.1f} d".replace(".0 d", " d")
 
 
+def link(kind: str | None, lag_days: float | None) -> str:
+    """A link as schedulers write it: ``FS``, ``SS+2d``, ``FF-1d``, ``FS+0.5d``."""
+    if not kind:
+        return ""
+    if lag_days is None or abs(lag_days) < 0.05:
+        return kind
+    return f"{kind}{lag_days:+.1f}d".replace(".0d", "d")
+
+
+_DRIVEN = {
+    "actual": "actual dates",
+    "in_progress": "in progress: the rest from the status date",
+    "baseline_start": "its baseline start",
+    "status_date": "the status date (its baseline start has passed)",
+}
+
+
+def driver(kind: str, predecessor: str | None = None, link_text: str = "") -> str:
+    """What drives a forecast, in words; `predecessor` is the driving task's label."""
+    if predecessor is None:
+        return _DRIVEN.get(kind, kind)
+    how = f" ({link_text})" if link_text else ""
+    if kind == "in_progress":
+        return f"in progress: the rest waits for {predecessor}{how}"
+    return f"{predecessor}{how}"
+
+
 def amount(value: float | None, figures: Figures) -> str:
     """A budget figure with its unit: ``130 h`` or ``EUR 1,300``."""
     if value is None:

@@ -50,7 +50,7 @@ def test_golden_milestone_slips_one_day_driven_by_subtask_4(golden: Baseline) ->
     f = forecast(golden, recorded_actuals(golden), cal=WorkCalendar(), as_of=date(2006, 9, 4))
     assert f.tasks["5"].finish == date(2006, 9, 14) and f.tasks["5"].slip_days == 1.0
     assert f.driving_path("5") == ["7", "6"]
-    assert f.tasks["6"].driver == "7"  # Subtask 5 is driven by S4, not S3
+    assert f.tasks["6"].driver.predecessor == "7"  # Subtask 5 is driven by S4, not S3
     assert f.tasks["4"].slip_days == 2.0 and f.tasks["4"].total_float == 2.0
     assert f.tasks["7"].critical and f.tasks["7"].total_float == 0.0
 

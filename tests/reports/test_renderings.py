@@ -105,6 +105,7 @@ def test_markdown_reads_as_a_progress_report(acme_status: Status) -> None:
         "Completed since 2026-11-23",
         "Behind plan",
         "Next milestones",
+        "Schedule",
         "Risks and open issues",
         "Unplanned work",
         "Progress by source and data freshness",
