@@ -112,11 +112,11 @@ def settings(config_dir: Path | None = None) -> Settings:
 
 @app.command()
 def check(config_dir: ConfigDirOpt = None) -> None:
-    """Validate every client file; print each problem as `file › field: message`."""
-    from syncd.clients import load_clients
+    """Validate every client file and its plan; print each problem as `file › field: message`."""
+    from syncd.check.offline import check_clients
 
     cfg = settings(config_dir)
-    clients, problems = load_clients(cfg.clients_dir)
+    clients, problems = check_clients(cfg.clients_dir)
     if problems:
         raise ConfigError(problems)
     out.print(
