@@ -378,3 +378,22 @@ def snapshot(sb: Sandbox) -> Any:
         len(state.jira_webhooks),
         len(state.trello_webhooks),
     )
+
+
+def test_an_oauth_app_is_checked_through_the_gateway(tmp_path: Path, sb: Sandbox) -> None:
+    """A Cloud connector that is an OAuth app: every check green through api.atlassian.com,
+    the rotated refresh token kept, every exchange within the contract."""
+    from syncd.clients import Client, ClientConfig
+    from syncd.connectors.oauth import MemoryKeeper
+    from tests.connectors.harness_jira import oauth_config, oauth_grant, oauth_secrets
+
+    jira = oauth_config(sb, push={"issues": ["ACME-1"]})
+    config = ClientConfig.model_validate({"name": "OAuth", "connectors": [jira.model_dump()]})
+    client = Client("app", tmp_path / "app.toml", config, {jira.id: oauth_secrets(oauth_grant(sb))})
+    transport, keeper = ContractTransport(), MemoryKeeper()
+    found = check_online([client], keeper=keeper, transport=transport)
+    assert [line.text for line in found if not line.finding.ok] == []
+    wanted = "app › acme-jira › webhook: possible: the app may register"
+    assert any(line.text.startswith(wanted) for line in found)
+    assert len(keeper.tokens) == 1  # the refresh token Atlassian rotated is kept
+    assert transport.problems == []
