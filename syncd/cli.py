@@ -112,18 +112,49 @@ def settings(config_dir: Path | None = None) -> Settings:
     return load_settings(**overrides)
 
 
+OnlineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--online",
+        help="also ask each tool, read-only, whether credentials, site, board, JQL, fields,"
+        " lists and status targets work",
+    ),
+]
+
+
 @app.command()
-def check(config_dir: ConfigDirOpt = None) -> None:
-    """Validate every client file; print each problem as `file › field: message`."""
-    from syncd.clients import load_clients
+def check(config_dir: ConfigDirOpt = None, online: OnlineOpt = False) -> None:
+    """Validate every client file and its plan; print each problem as `file › field: message`.
+    With --online, one line per check a tool answered; exit 2 on any problem or red line."""
+    from syncd.check.offline import check_clients
 
     cfg = settings(config_dir)
-    clients, problems = load_clients(cfg.clients_dir)
+    clients, problems = check_clients(cfg.clients_dir)
+    red = _check_online(cfg, clients) if online else 0
     if problems:
         raise ConfigError(problems)
+    if red:
+        err.print(f"{red} online check(s) failed", markup=False)
+        raise typer.Exit(2)
     out.print(
         f"{len(clients)} client(s) OK in {cfg.clients_dir}: {', '.join(c.id for c in clients)}"
     )
+
+
+def _check_online(cfg: Settings, clients: list[Any]) -> int:
+    """Print each online finding green ✓ or red ✗; the number of red ones."""
+    from rich.text import Text
+
+    from syncd import redact
+    from syncd.check.online import check_online, grant_keeper
+
+    lines = check_online(clients, keeper=grant_keeper(cfg, clients))
+    for line in lines:
+        mark, style = ("✓", "green") if line.finding.ok else ("✗", "red")
+        out.print(
+            Text.assemble((mark, style), " ", printable(redact.text(line.text))), soft_wrap=True
+        )
+    return sum(not line.finding.ok for line in lines)
 
 
 @db_app.command("upgrade")

@@ -36,7 +36,11 @@ class MappingError(SyncdError):
 
 
 class PlanError(SyncdError):
-    """A plan file could not be imported; the message names the file, row or task."""
+    """A plan file could not be imported; each problem names the file, row or task."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class RemoteError(SyncdError):

@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from syncd.connectors.probe import Finding
+from syncd.mapping.config import MappingConfig
 from syncd.model import PullResult, PushOutcome, StatusPush
 
 MARKER = "syncd:status"  # the comment property key / hidden text that marks syncd's own writes
@@ -40,6 +42,11 @@ class Connector(Protocol):
 
     def targets(self) -> list[str]:
         """The push targets configured for this connector (status issues, the status card)."""
+        ...
+
+    async def probe(self, mapping: MappingConfig) -> list[Finding]:
+        """Read-only checks that the configured setup works (`syncd check --online`); a failed
+        request is a red finding, never an exception, and no finding shows a credential."""
         ...
 
     def is_own_write(self, event: dict[str, Any]) -> bool:

@@ -18,7 +18,9 @@ from typing import Any, Literal, TypeVar
 
 from syncd.connectors.base import MARKER, OVERLAP
 from syncd.connectors.config import Secrets, Strict
+from syncd.connectors.probe import Finding, good
 from syncd.errors import AuthError, MappingError, NotFoundError, RateLimitedError, TransientError
+from syncd.mapping.config import MappingConfig
 from syncd.model import PullResult, PushOutcome, Quarantined, StatusCategory, StatusPush, WorkItem
 
 T = TypeVar("T")
@@ -288,6 +290,10 @@ class FakeConnector:
 
     def targets(self) -> list[str]:
         return list(self.config.targets)
+
+    async def probe(self, mapping: MappingConfig) -> list[Finding]:
+        """Nothing to ask: a fake has no remote side."""
+        return [good("connector", "fake: nothing to ask")]
 
     def is_own_write(self, event: dict[str, Any]) -> bool:
         """A fake event `{"comment": {"marker": ...}}` or `{"property": ...}` is ours."""

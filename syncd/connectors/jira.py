@@ -28,8 +28,10 @@ from syncd.connectors.config import JiraConfig, Secrets
 from syncd.connectors.jira_normalize import OWN_LABEL_PREFIX
 from syncd.connectors.jira_push import PROPERTY_KEY
 from syncd.connectors.oauth import AtlassianOAuth, Grant, Keeper
+from syncd.connectors.probe import Finding
 from syncd.errors import ConfigError
 from syncd.http import AdaptiveLimit, Remote, credential_key, make_client
+from syncd.mapping.config import MappingConfig
 from syncd.model import PullResult, PushOutcome, StatusPush
 
 log = logging.getLogger(__name__)
@@ -178,6 +180,12 @@ class JiraConnector:
 
     def targets(self) -> list[str]:
         return list(self.config.push.issues)
+
+    async def probe(self, mapping: MappingConfig) -> list[Finding]:
+        """Read-only checks of the site, the credentials, the JQL, fields and status issues."""
+        from syncd.connectors import jira_probe
+
+        return await jira_probe.probe(self, mapping)
 
     def remember_comment(self, comment_id: str) -> None:
         self._written_comments.add(comment_id)

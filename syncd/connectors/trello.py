@@ -27,6 +27,7 @@ from syncd import http
 from syncd.connectors import trello_push
 from syncd.connectors.base import OVERLAP
 from syncd.connectors.config import Secrets, TrelloConfig
+from syncd.connectors.probe import Finding
 from syncd.connectors.trello_normalize import (
     BoardContext,
     JsonDict,
@@ -37,6 +38,7 @@ from syncd.connectors.trello_normalize import (
     parse_time,
 )
 from syncd.errors import ConfigError, MappingError, NotFoundError
+from syncd.mapping.config import MappingConfig
 from syncd.model import PullResult, PushOutcome, Quarantined, StatusChange, StatusPush, WorkItem
 
 log = logging.getLogger(__name__)
@@ -273,6 +275,12 @@ class TrelloConnector:
     def targets(self) -> list[str]:
         """The board, when a status list is configured."""
         return [self.config.board] if self.config.push.list else []
+
+    async def probe(self, mapping: MappingConfig) -> list[Finding]:
+        """Read-only checks of the credentials, the board, the names the client file uses."""
+        from syncd.connectors import trello_probe
+
+        return await trello_probe.probe(self, mapping)
 
     def is_own_write(self, event: dict[str, Any]) -> bool:
         """Whether a webhook body describes syncd's own status card, comment or label."""

@@ -133,3 +133,33 @@ class MappingConfig(_Strict):
     links: list[LinkRule] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+
+    @field_validator("statuses", mode="before")
+    @classmethod
+    def _known_categories(cls, value: object) -> object:
+        """Each status maps to todo, in_progress or done: one readable line names every one
+        that does not (instead of a union's two errors per entry)."""
+        if not isinstance(value, dict):
+            return value
+        bad: list[str] = []
+        for name, entry in value.items():
+            pairs = entry.items() if isinstance(entry, dict) else [(None, entry)]
+            for inner, category in pairs:
+                if category not in CATEGORIES:
+                    bad.append(
+                        _not_a_category(name if inner is None else f"{name}.{inner}", category)
+                    )
+        if bad:
+            raise ValueError(
+                "not a status category (use todo, in_progress or done): " + "; ".join(bad)
+            )
+        return value
+
+
+CATEGORIES = ("todo", "in_progress", "done")
+
+
+def _not_a_category(name: str, category: object) -> str:
+    guess = re.sub(r"[\s\-]+", "_", str(category).strip().lower())
+    hint = f" (did you mean {guess!r}?)" if guess in CATEGORIES else ""
+    return f"{name!r} = {category!r}{hint}"

@@ -158,40 +158,70 @@ def _replace_summary(task: PlanTask, summary: bool) -> PlanTask:
 
 
 def validate(baseline: Baseline) -> None:
-    """Raise PlanError for duplicate keys, dangling references, bad dates or budgets, loops."""
+    """Raise one PlanError listing every duplicate key, dangling reference, bad date or budget
+    and loop; nothing of a plan with any of them is imported."""
+    problems = plan_problems(baseline)
+    if problems:
+        raise PlanError(problems)
+
+
+def plan_problems(baseline: Baseline) -> list[str]:
+    """Every problem that makes `baseline` unusable, each as ``source: task …: message``."""
     where = baseline.source or baseline.name
     keys: set[str] = set()
+    problems: list[str] = []
     for task in baseline.tasks:
         if task.key in keys:
-            raise PlanError(f"{where}: task {task.key}: duplicate key")
+            problems.append(f"{where}: task {task.key}: duplicate key")
         keys.add(task.key)
     for task in baseline.tasks:
-        _validate_task(where, task, keys)
+        problems += [f"{where}: {task_name(task)}: {p}" for p in _task_problems(task, keys)]
     if not baseline.leaves:
-        raise PlanError(f"{where}: the plan has no tasks")
+        problems.append(f"{where}: the plan has no tasks")
     if baseline.unit == "money" and not baseline.currency:
-        raise PlanError(f"{where}: budgets are money but no currency is stated")
+        problems.append(f"{where}: budgets are money but no currency is stated")
+    if problems and not _orderable(baseline, keys):
+        return problems  # a graph with dangling ends or twice-used keys cannot be ordered
     keys_in_order = [t.key for t in baseline.tasks]
     edges = [(d.predecessor, t.key) for t in baseline.tasks for d in t.dependencies]
     outline = [(t.parent, t.key) for t in baseline.tasks if t.parent is not None]
-    try:
-        topological_order(keys_in_order, edges)
-        topological_order(keys_in_order, outline)
-    except PlanError as exc:
-        raise PlanError(f"{where}: {exc}") from None
+    for graph in (edges, outline):
+        try:
+            topological_order(keys_in_order, graph)
+        except PlanError as exc:
+            problems.append(f"{where}: {exc}")
+    return problems
 
 
-def _validate_task(where: str, task: PlanTask, keys: set[str]) -> None:
-    name = f"{where}: task {task.key} ({task.name})"
+def _orderable(baseline: Baseline, keys: set[str]) -> bool:
+    tasks = baseline.tasks
+    return (
+        len(keys) == len(tasks)
+        and all(t.parent is None or t.parent in keys for t in tasks)
+        and all(d.predecessor in keys for t in tasks for d in t.dependencies)
+    )
+
+
+def task_name(task: PlanTask) -> str:
+    """``task 7 (1.2 Build)``: the key, and the WBS code where it differs, with the name."""
+    label = task.name if task.wbs in ("", task.key) else task.label
+    return f"task {task.key} ({label})"
+
+
+def _task_problems(task: PlanTask, keys: set[str]) -> list[str]:
+    problems = []
     if task.finish < task.start:
-        raise PlanError(f"{name}: finish {task.finish} is before start {task.start}")
+        problems.append(f"finish {task.finish} is before start {task.start}")
     if task.budget < 0:
-        raise PlanError(f"{name}: budget {task.budget} is negative")
+        problems.append(f"budget {task.budget} is negative")
     if task.parent is not None and task.parent not in keys:
-        raise PlanError(f"{name}: parent {task.parent} is not in the plan")
-    for dep in task.dependencies:
-        if dep.predecessor not in keys:
-            raise PlanError(f"{name}: predecessor {dep.predecessor} is not in the plan")
+        problems.append(f"parent {task.parent} is not in the plan")
+    problems += [
+        f"predecessor {dep.predecessor} is not in the plan"
+        for dep in task.dependencies
+        if dep.predecessor not in keys
+    ]
+    return problems
 
 
 # --- JSON form -------------------------------------------------------------------------------

@@ -7,15 +7,17 @@ the row and the column, so nothing is ever half-imported.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from syncd.errors import PlanError
 from syncd.plan.baseline import Baseline, Dependency, LinkType, PlanTask, build_baseline
 from syncd.plan.calendar import WorkCalendar
 
 HOURS_PER_DAY = 8.0
+_T = TypeVar("_T")
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "key": ("id", "task_id", "uid", "unique_id", "task_code", "activity_id"),
@@ -136,18 +138,41 @@ def _deps(value: Any, where: str) -> tuple[Dependency, ...]:
 
 
 def rows_to_baseline(rows: list[Row], *, source: str, meta: dict[str, Any]) -> Baseline:
-    """Check every row, derive parents and summaries, fill summary dates, build the Baseline."""
+    """Check every row, derive parents and summaries, fill summary dates, build the Baseline.
+
+    Every row is checked before anything is refused: one PlanError lists the problems of all.
+    """
     cal = WorkCalendar(holidays=frozenset(meta.get("holidays", ())))
     notes: list[str] = list(meta.pop("notes", ()))
-    keyed = [_key_row(row, source) for row in rows]
+    problems: list[str] = []
+    keyed = [k for row in rows if (k := _collect(problems, _key_row, row, source)) is not None]
     parents = _parents(keyed)
-    dates = _summary_dates(keyed, parents, source)
+    dates = _summary_dates(keyed, parents, source, problems)
     summaries = set(parents.values())
     tasks = [
-        _task(row, key, parents.get(key), dates, meta, cal, notes, source, key in summaries)
+        task
         for key, row in keyed
-    ]
+        if key in dates
+        and (
+            task := _collect(
+                problems, _task, row, key, parents.get(key), dates, meta, cal, notes, source,
+                key in summaries,
+            )
+        )
+        is not None
+    ]  # fmt: skip
+    if problems:
+        raise PlanError(problems)
     return build_baseline(meta.pop("name"), tasks, source=source, notes=tuple(notes), **meta)
+
+
+def _collect(problems: list[str], read: Callable[..., _T], *args: Any) -> _T | None:
+    """`read(*args)`, or None with its PlanError's problems added to `problems`."""
+    try:
+        return read(*args)
+    except PlanError as exc:
+        problems += exc.problems
+        return None
 
 
 def _key_row(row: Row, source: str) -> tuple[str, Row]:
@@ -175,19 +200,23 @@ def _parents(keyed: list[tuple[str, Row]]) -> dict[str, str]:
 
 
 def _summary_dates(
-    keyed: list[tuple[str, Row]], parents: dict[str, str], source: str
+    keyed: list[tuple[str, Row]], parents: dict[str, str], source: str, problems: list[str]
 ) -> dict[str, tuple[date, date]]:
     """Own dates where given; a summary without dates spans its children."""
     spans: dict[str, tuple[date, date]] = {}
+    broken: set[str] = set()
     for key, row in keyed:
         where = f"{source}: {row.where} (task {key})"
-        start = to_date(row.values.get("start"), where, "start")
-        finish = to_date(row.values.get("finish"), where, "finish")
+        before = len(problems)
+        start = _collect(problems, to_date, row.values.get("start"), where, "start")
+        finish = _collect(problems, to_date, row.values.get("finish"), where, "finish")
         if start and finish and finish < start:
-            raise PlanError(f"{where}: finish {finish} is before start {start}")
-        if start and finish:
+            problems.append(f"{where}: finish {finish} is before start {start}")
+        elif start and finish:
             spans[key] = (start, finish)
-    return _fill_spans(keyed, parents, spans, source)
+        if len(problems) > before:
+            broken.add(key)
+    return _fill_spans(keyed, parents, spans, source, problems, broken)
 
 
 def _bottom_up(keys: list[str], parents: dict[str, str]) -> list[str]:
@@ -205,6 +234,8 @@ def _fill_spans(
     parents: dict[str, str],
     spans: dict[str, tuple[date, date]],
     source: str,
+    problems: list[str],
+    broken: set[str],
 ) -> dict[str, tuple[date, date]]:
     own = dict(spans)
     rows = dict(keyed)
@@ -213,8 +244,10 @@ def _fill_spans(
         span = own.get(key) or derived.get(key)
         parent = parents.get(key)
         if span is None:
-            row = rows[key]
-            raise PlanError(f"{source}: {row.where} (task {key}): needs start and finish dates")
+            if key not in broken:  # a row whose dates did not read is already reported
+                row = rows[key]
+                problems.append(f"{source}: {row.where} (task {key}): needs start and finish dates")
+            continue
         if parent is not None and parent not in own:
             old = derived.get(parent, span)
             derived[parent] = (min(old[0], span[0]), max(old[1], span[1]))

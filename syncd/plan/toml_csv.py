@@ -73,9 +73,16 @@ def parse_toml(text: str, *, source: str, stem: str = "plan") -> Baseline:
     tasks = doc.get("tasks")
     if not isinstance(tasks, list) or not tasks:
         raise PlanError(f"{source}: no [[tasks]]")
-    return rows_to_baseline(
-        [_toml_row(i, t, source) for i, t in enumerate(tasks)], source=source, meta=meta
-    )
+    rows: list[Row] = []
+    problems: list[str] = []
+    for index, table in enumerate(tasks):
+        try:
+            rows.append(_toml_row(index, table, source))
+        except PlanError as exc:
+            problems += exc.problems
+    if problems:
+        raise PlanError(problems)
+    return rows_to_baseline(rows, source=source, meta=meta)
 
 
 def _toml_row(index: int, table: Any, source: str) -> Row:

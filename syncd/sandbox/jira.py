@@ -48,6 +48,7 @@ COMMON: list[tuple[list[str], str, Handler]] = [
     (["GET"], "/serverInfo", meta.server_info),
     (["GET"], "/myself", meta.myself),
     (["GET"], "/project", meta.projects),
+    (["GET"], "/mypermissions", meta.my_permissions),
 ]
 CLOUD_ONLY: list[tuple[list[str], str, Handler]] = [
     (["GET", "POST"], "/search/jql", search.search_jql),

@@ -62,9 +62,56 @@ def projects(call: Call) -> Response:
     )
 
 
+PERMISSIONS = {  # key: (type, name); the ones syncd asks about, as Jira names them
+    "BROWSE_PROJECTS": ("PROJECT", "Browse Projects"),
+    "ADD_COMMENTS": ("PROJECT", "Add Comments"),
+    "EDIT_ISSUES": ("PROJECT", "Edit Issues"),
+    "TRANSITION_ISSUES": ("PROJECT", "Transition Issues"),
+    "EDIT_OWN_COMMENTS": ("PROJECT", "Edit Own Comments"),
+    "ADMINISTER": ("GLOBAL", "Administer Jira"),
+    "ADMINISTER_PROJECTS": ("PROJECT", "Administer Projects"),
+}
+
+
+def my_permissions(call: Call) -> Response:
+    """`GET /mypermissions`: whether the bot holds each permission asked for, in an issue's or a
+    project's context. Cloud requires `permissions`; Data Center lists every one without it."""
+    assert call.flavour is not None
+    state = call.ctx.state
+    issue_key = call.query.get("issueKey")
+    if issue_key and state.issue(issue_key) is None:
+        raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
+    project = call.query.get("projectKey")
+    if project and project not in {p.key for p in state.projects.values()}:
+        raise ApiError(404, f"No project could be found with key '{project}'.")
+    asked = [p for p in (call.query.get("permissions") or "").split(",") if p.strip()]
+    if not asked and call.flavour.cloud:
+        raise ApiError(400, "The permissions query parameter is required.")
+    unknown = [p for p in asked if p not in PERMISSIONS]
+    if unknown:
+        raise ApiError(400, f"Invalid permission key(s): {', '.join(unknown)}")
+    return json_response(
+        {
+            "permissions": {
+                key: {
+                    "id": str(index),
+                    "key": key,
+                    "name": PERMISSIONS[key][1],
+                    "type": PERMISSIONS[key][0],
+                    "description": PERMISSIONS[key][1],
+                    "havePermission": key not in state.jira_denied,
+                }
+                for index, key in enumerate(PERMISSIONS)
+                if key in (asked or PERMISSIONS)
+            }
+        }
+    )
+
+
 def register_webhook(call: Call) -> Response:
     """`POST /rest/webhooks/1.0/webhook`: an admin webhook, optionally with a secret."""
     assert call.flavour is not None
+    admin_only(call)
     body = call.json()
     if not isinstance(body, dict) or not body.get("url"):
         raise ApiError(400, "A webhook needs a url.")
@@ -81,6 +128,12 @@ def register_webhook(call: Call) -> Response:
     return json_response(webhook_json(call, hook), status=201)
 
 
+def admin_only(call: Call) -> None:
+    """Admin webhooks are for Jira administrators: 403 for an account without ADMINISTER."""
+    if "ADMINISTER" in call.ctx.state.jira_denied:
+        raise ApiError(403, "You do not have permission to manage webhooks.")
+
+
 def webhook_json(call: Call, hook: Webhook) -> dict[str, object]:
     """An admin webhook as Jira lists it."""
     assert call.flavour is not None
@@ -95,6 +148,7 @@ def webhook_json(call: Call, hook: Webhook) -> dict[str, object]:
 
 def list_webhooks(call: Call) -> Response:
     """`GET /rest/webhooks/1.0/webhook`."""
+    admin_only(call)
     return json_response([webhook_json(call, h) for h in call.ctx.state.jira_webhooks])
 
 

@@ -304,6 +304,8 @@ class State:
         self.jira_webhooks: list[Webhook] = []
         self.oauth = OAuth(clock)
         self.dynamic_webhooks: dict[int, DynamicWebhook] = {}
+        self.jira_denied: set[str] = set()  # permission keys the bot account lacks (tests)
+        self.trello_token_writes = True  # False: the token was granted read access only
         self._counter = 0
         self._jira_counter = 20000
         self._dynamic_counter = 10000

@@ -31,6 +31,7 @@ from syncd.sandbox.trello_render import (
     member_json,
     parse_fields,
 )
+from syncd.sandbox.trello_tokens import get_token
 
 ACTIONS_CAP = 1000
 
@@ -274,6 +275,7 @@ READS: list[tuple[list[str], str, Handler]] = [
     (["GET"], "/cards/{card_id}/actions", get_card_part),
     (["GET"], "/members/me", get_me),
     (["GET"], "/members/me/boards", get_my_boards),
+    (["GET"], "/tokens/{token}", get_token),
 ]
 
 

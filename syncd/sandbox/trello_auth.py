@@ -78,6 +78,9 @@ class TrelloAuth:
         if token != creds.trello_token:
             await plain(send, 401, b"invalid token")
             return
+        if scope["method"] not in ("GET", "HEAD") and not self.ctx.state.trello_token_writes:
+            await plain(send, 401, b"unauthorized permission requested")
+            return
         refused, headers = self.limit_headers(key, token)
         if refused:
             await self.refuse(send, refused)
