@@ -22,7 +22,7 @@ from syncd import jobs, metrics, store
 from syncd.clients import Client
 from syncd.db import Job, PushState
 from syncd.errors import ConfigError
-from syncd.model import StatusPush, WorkItem, utcnow
+from syncd.model import StatusCategory, StatusPush, WorkItem, utcnow
 from syncd.plan import Baseline, load_plan
 from syncd.plan.reconcile import reconcile
 from syncd.plan.result import Reconciliation
@@ -177,6 +177,8 @@ def _dead_with(session: Session, client: str, target: str, digest: str) -> bool:
 def status_from_payload(data: dict[str, Any]) -> StatusPush:
     values = dict(data)
     values["fields"] = tuple(tuple(pair) for pair in values.get("fields", ()))
+    category = values.get("category")
+    values["category"] = StatusCategory(category) if category else None
     return StatusPush(**values)
 
 
