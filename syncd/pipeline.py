@@ -8,7 +8,7 @@ either both or neither. A target whose last pushed digest equals the new one get
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,16 @@ def reconcile_client(
         raise ConfigError([f"{client.path.name} › {p}" for p in exc.problems]) from None
     label = plan.label or plan.name
     snapshot = {"reconciliation": rec.to_dict(), "baseline": {"version": version, "label": label}}
-    return rec, snapshot, items
+    return rec, snapshot, with_links(items, rec)
+
+
+def with_links(items: list[WorkItem], rec: Reconciliation) -> list[WorkItem]:
+    """The items with `plan_task` set to the task reconciliation linked each to (None: none)."""
+    tasks = {link.item: link.task for link in rec.links}
+    return [
+        i if tasks.get(i.ident) == i.plan_task else replace(i, plan_task=tasks.get(i.ident))
+        for i in items
+    ]
 
 
 def status_push(
@@ -132,8 +141,8 @@ def store_and_queue(
     *,
     public_url: str = "",
 ) -> list[tuple[str, int]]:
-    """Store a reconciliation's snapshot and, in the same transaction, a push row per changed
-    target."""
+    """Store a reconciliation's snapshot, the plan task of each item it linked and, in the same
+    transaction, a push row per changed target."""
     push = status_push(engine, client, snapshot, items, public_url=public_url)
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
@@ -144,6 +153,7 @@ def store_and_queue(
             baseline_version=snapshot["baseline"]["version"],
             data=snapshot,
         )
+        store.link_items(session, client.id, {link.item: link.task for link in rec.links})
         for source, target in targets(client, items):
             state = session.get(PushState, (client.id, source, target))
             if state is not None and state.body_hash == push.digest:
