@@ -12,13 +12,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 
-from syncd import inbox, jobs, store
+from syncd import inbox, jobs, schedule, store
 from syncd.clients import Client
 from syncd.db import Schedule
 from syncd.model import utcnow
@@ -58,13 +57,10 @@ def hold_lease(engine: Engine, owner: str, *, name: str = "scheduler") -> bool:
 
 def next_due(client: Client, now: datetime) -> datetime:
     """When a client's next pull is due: its cron (in its time zone), else its poll interval."""
-    if client.config.cron:
-        from croniter import croniter
-
-        local = now.astimezone(ZoneInfo(client.config.timezone))
-        after: datetime = croniter(client.config.cron, local).get_next(datetime)
-        return after.astimezone(UTC)
-    return now + timedelta(minutes=client.config.poll_minutes)
+    config = client.config
+    return schedule.next_due(
+        cron=config.cron, poll_minutes=config.poll_minutes, timezone=config.timezone, now=now
+    )
 
 
 def due_pulls(engine: Engine, clients: list[Client]) -> list[tuple[str, int]]:
