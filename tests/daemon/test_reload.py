@@ -21,7 +21,7 @@ def dep(tmp_path: Path) -> Iterator[h.Deployment]:
     """A sandbox of two projects and two boards; a deployment whose one client is alpha."""
     config = SandboxConfig(seed=4, jira_issues=30, trello_cards=12, boards=2)
     with Sandbox(config) as sandbox:
-        dep = h.Deployment(tmp_path, sandbox, webhooks=False)
+        dep = h.Deployment(tmp_path, sandbox)
         dep.write_clients([("alpha", "ACME", sandbox.board_ids[0])], poll=60)
         try:
             yield dep
@@ -64,9 +64,9 @@ def logged(dep: h.Deployment, line: str) -> None:
 
 
 def test_files_added_removed_and_broken_while_running(dep: h.Deployment) -> None:
-    """A client file added while the daemon runs is pulled, pushed and on the dashboard; a
-    removed one leaves the dashboard's configured clients; a broken one is logged as that
-    file's problem while the daemon keeps serving."""
+    """A client file added while the daemon runs is pulled, pushed, on the dashboard and gets
+    its webhooks; a removed one is logged as removed; a broken one is logged as that file's
+    problem and shown as a configuration problem while the daemon keeps serving."""
     proc = dep.start("run")
     pulled_and_pushed(dep, "alpha", "ACME", "ACME-1")
     put(dep, "beta", client_file(dep, "beta", "BETA", dep.sandbox.board_ids[1]))
@@ -74,6 +74,8 @@ def test_files_added_removed_and_broken_while_running(dep: h.Deployment) -> None
     logged(dep, "client beta added")
     engine = dep.engine()
     token = create_token(engine, name="admin")
+    beta = {("beta", "beta-jira"), ("beta", "beta-board")}
+    h.wait_for(lambda: beta <= h.registered_webhooks(engine), 30, "beta's webhooks registered")
     engine.dispose()
     with httpx.Client(base_url=dep.url, headers={"Authorization": f"Bearer {token}"}) as http:
         listed = {row["id"]: row["name"] for row in http.get("/api/clients").json()["clients"]}
