@@ -46,6 +46,7 @@ def report(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="file (default: stdout)")] = None,
 ) -> None:
     """Write a client's status report from its stored snapshots."""
+    from syncd.clientdir import ClientDirectory
     from syncd.db import make_engine
     from syncd.reports import RENDERERS, NoSnapshotError, load_status
     from syncd.settings import load_settings
@@ -55,9 +56,8 @@ def report(
     when = _date(as_of)
     engine = make_engine(settings.db_url)
     try:
-        info = known_clients(engine, settings.clients_dir, public_url=settings.public_url).get(
-            client
-        )
+        files = ClientDirectory(settings.clients_dir)
+        info = known_clients(engine, files, public_url=settings.public_url).get(client)
         if info is None:
             raise ConfigError(f"report › {client}: no such client (no config file, no snapshot)")
         try:

@@ -252,15 +252,24 @@ def read_config(path: Path) -> tuple[ClientConfig | None, list[str]]:
         return None, ["(top): nested too deeply to read"]
 
 
-def parse_client(path: Path, env: Mapping[str, str]) -> tuple[Client | None, list[str]]:
-    """Parse one client file; return the client (or None) and every problem found."""
+def parse_file(
+    path: Path, env: Mapping[str, str]
+) -> tuple[ClientConfig | None, Client | None, list[str]]:
+    """Parse one client file: its config (None when unreadable), the client (None when any
+    problem was found) and every problem."""
     config, problems = read_config(path)
     if config is None:
-        return None, problems
+        return None, None, problems
     secrets, secret_problems = _resolve_secrets(config, env)
     problems += _semantic_problems(config, path) + secret_problems
     client = Client(id=path.stem, path=path, config=config, secrets=secrets)
-    return (None if problems else client), problems
+    return config, (None if problems else client), problems
+
+
+def parse_client(path: Path, env: Mapping[str, str]) -> tuple[Client | None, list[str]]:
+    """Parse one client file; return the client (or None) and every problem found."""
+    _, client, problems = parse_file(path, env)
+    return client, problems
 
 
 def load_clients(

@@ -18,6 +18,8 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from syncd import queue, runtime, store
+from syncd.clientdir import ClientDirectory
+from syncd.clients import Client
 from syncd.connectors.webhooks import Registered
 from syncd.db import Job, Schedule, Webhook
 from syncd.errors import ConfigError
@@ -60,17 +62,29 @@ def run(
         released = release_leases(rt.engine)
         log.info("embedded broker: %d unfinished job(s) will be sent again", released)
     worker = queue.start_worker(broker, threads=threads)
+    host, port = settings.host_port
+    base_url = settings.webhook_base_url or f"http://{host}:{port}"
+
+    def added(clients: list[Client]) -> None:
+        if settings.webhook_base_url:
+            threading.Thread(
+                target=register_webhooks,
+                args=(rt, base_url, clients),
+                name="syncd-webhooks",
+                daemon=True,
+            ).start()
+
+    log.info("%d client(s) loaded: %s", len(rt.clients), ", ".join(rt.clients) or "none")
     scheduler = Scheduler(
         rt.engine,
-        list(rt.clients.values()),
+        rt.clients,
         queue.send,
         tick=tick,
         upkeep=(lambda: extend_webhooks(rt)) if settings.webhook_base_url else None,
         inbox_retention=timedelta(days=settings.webhook_retention_days),
+        on_added=added,
     )
     scheduler.start()
-    host, port = settings.host_port
-    base_url = settings.webhook_base_url or f"http://{host}:{port}"
     receiver = Receiver(rt.engine, rt.clients, dispatch, base_url=base_url)
     from syncd.web.app import create_app
 
@@ -79,6 +93,7 @@ def run(
         settings=settings,
         extra_routes=receiver.routes(),
         broker_check=lambda: queue.ping(broker),
+        clients=rt.clients if isinstance(rt.clients, ClientDirectory) else None,
     )
     limits = Limits(
         header_timeout=settings.http_header_timeout,
@@ -96,6 +111,7 @@ def run(
             on_ready(url)
 
     _announce(server, settings, ready)
+    reload_on_hangup(rt)
     for sig in (signal.SIGTERM, signal.SIGINT):
         # uvicorn stops gracefully on these, then re-raises them to the handler it found:
         # this one, so that a clean shutdown ends with exit status 0.
@@ -110,8 +126,18 @@ def run(
         log.info("syncd stopped")
 
 
-def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
-    """Register webhooks for every connector that can have one (run once the web server is up)."""
+def reload_on_hangup(rt: runtime.Runtime) -> None:
+    """On SIGHUP, every client file is read again at the next scheduler tick or job."""
+    clients = rt.clients
+    if isinstance(clients, ClientDirectory):
+        signal.signal(signal.SIGHUP, lambda signum, frame: clients.request_reload())
+
+
+def register_webhooks(
+    rt: runtime.Runtime, base_url: str, clients: list[Client] | None = None
+) -> None:
+    """Register webhooks for every connector that can have one, of every client or of
+    `clients` (run once the web server is up, and for clients added later)."""
     import asyncio
 
     from syncd.connectors.config import JiraConfig, TrelloConfig
@@ -119,7 +145,7 @@ def register_webhooks(rt: runtime.Runtime, base_url: str) -> None:
     from syncd.web.webhooks import app_callback_path, callback_path
 
     keeper = store.GrantKeeper(rt.engine)
-    for client in rt.clients.values():
+    for client in list(rt.clients.values()) if clients is None else clients:
         for conn in client.config.connectors:
             secrets = client.secrets[conn.id]
             registered = None
@@ -228,6 +254,7 @@ def work(settings: Settings, *, threads: int = 4) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    reload_on_hangup(rt)
     log.info("worker running on %s", settings.broker_url.split("@")[-1])
     stop.wait()
     worker.stop()

@@ -191,6 +191,10 @@ class StatusPush:
     fields: tuple[tuple[str, str], ...] = ()  # e.g. (("RAG", "Amber"), ("SPI", "0.91"))
     dashboard_url: str = ""
     digest: str = ""
+    # Where the project stands as a whole (nothing started, under way, every task done): the
+    # status category a status issue is moved to when its connector has `push.transitions`.
+    # None (a status queued before syncd knew it) moves nothing.
+    category: StatusCategory | None = None
 
 
 @dataclass(frozen=True, slots=True)

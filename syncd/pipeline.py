@@ -22,7 +22,7 @@ from syncd import jobs, metrics, store
 from syncd.clients import Client
 from syncd.db import Job, PushState
 from syncd.errors import ConfigError
-from syncd.model import StatusPush, WorkItem, utcnow
+from syncd.model import StatusCategory, StatusPush, WorkItem, utcnow
 from syncd.plan import Baseline, load_plan
 from syncd.plan.reconcile import reconcile
 from syncd.plan.recorded import Recorded, read_recorded, uses_recorded
@@ -104,7 +104,16 @@ def reconcile_client(
         "reconciliation": rec.to_dict(),
         "baseline": {"version": version, "label": plan.label},
     }
-    return rec, snapshot, items
+    return rec, snapshot, with_links(items, rec)
+
+
+def with_links(items: list[WorkItem], rec: Reconciliation) -> list[WorkItem]:
+    """The items with `plan_task` set to the task reconciliation linked each to (None: none)."""
+    tasks = {link.item: link.task for link in rec.links}
+    return [
+        i if tasks.get(i.ident) == i.plan_task else replace(i, plan_task=tasks.get(i.ident))
+        for i in items
+    ]
 
 
 def status_push(
@@ -163,8 +172,8 @@ def store_and_queue(
     *,
     public_url: str = "",
 ) -> list[tuple[str, int]]:
-    """Store a reconciliation's snapshot and, in the same transaction, a push row per changed
-    target."""
+    """Store a reconciliation's snapshot, the plan task of each item it linked and, in the same
+    transaction, a push row per changed target."""
     push = status_push(engine, client, snapshot, items, public_url=public_url)
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
@@ -175,6 +184,7 @@ def store_and_queue(
             baseline_version=snapshot["baseline"]["version"],
             data=snapshot,
         )
+        store.link_items(session, client.id, {link.item: link.task for link in rec.links})
         for source, target in targets(client, items):
             state = session.get(PushState, (client.id, source, target))
             if state is not None and state.body_hash == push.digest:
@@ -208,6 +218,8 @@ def _dead_with(session: Session, client: str, target: str, digest: str) -> bool:
 def status_from_payload(data: dict[str, Any]) -> StatusPush:
     values = dict(data)
     values["fields"] = tuple(tuple(pair) for pair in values.get("fields", ()))
+    category = values.get("category")
+    values["category"] = StatusCategory(category) if category else None
     return StatusPush(**values)
 
 

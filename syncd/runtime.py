@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from syncd.clients import Client, load_clients
+from syncd.clientdir import ClientDirectory
+from syncd.clients import Client
 from syncd.db import make_engine
 from syncd.errors import ConfigError
 from syncd.settings import Settings, load_settings
@@ -16,11 +18,16 @@ from syncd.settings import Settings, load_settings
 
 @dataclass
 class Runtime:
+    """`clients` is the process's `ClientDirectory` (a plain mapping in some tests)."""
+
     settings: Settings
     engine: Engine
-    clients: dict[str, Client] = field(default_factory=dict)
+    clients: Mapping[str, Client] = field(default_factory=dict)
 
     def client(self, client_id: str) -> Client:
+        """A running client by id, its file re-read first when it changed."""
+        if isinstance(self.clients, ClientDirectory):
+            self.clients.refresh()
         client = self.clients.get(client_id)
         if client is None:
             raise ConfigError(f"{client_id}.toml › (file): no such client is loaded")
@@ -34,10 +41,13 @@ _lock = threading.Lock()
 def load(settings: Settings | None = None, *, strict: bool = True) -> Runtime:
     """Build the runtime from settings; with `strict`, any invalid client file is an error."""
     settings = settings or load_settings()
-    clients, problems = load_clients(settings.clients_dir)
+    clients = ClientDirectory(settings.clients_dir)
+    problems = clients.problems()
+    if not settings.clients_dir.is_dir():
+        problems.append(f"{settings.clients_dir} › (dir): no such directory")
     if problems and strict:
         raise ConfigError(problems)
-    return Runtime(settings, make_engine(settings.db_url), {c.id: c for c in clients})
+    return Runtime(settings, make_engine(settings.db_url), clients)
 
 
 def install(runtime: Runtime) -> Runtime:

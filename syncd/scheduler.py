@@ -11,14 +11,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 
-from syncd import inbox, jobs, store
+from syncd import inbox, jobs, schedule, store
+from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.db import Schedule
 from syncd.model import utcnow
@@ -58,13 +58,10 @@ def hold_lease(engine: Engine, owner: str, *, name: str = "scheduler") -> bool:
 
 def next_due(client: Client, now: datetime) -> datetime:
     """When a client's next pull is due: its cron (in its time zone), else its poll interval."""
-    if client.config.cron:
-        from croniter import croniter
-
-        local = now.astimezone(ZoneInfo(client.config.timezone))
-        after: datetime = croniter(client.config.cron, local).get_next(datetime)
-        return after.astimezone(UTC)
-    return now + timedelta(minutes=client.config.poll_minutes)
+    config = client.config
+    return schedule.next_due(
+        cron=config.cron, poll_minutes=config.poll_minutes, timezone=config.timezone, now=now
+    )
 
 
 def due_pulls(engine: Engine, clients: list[Client]) -> list[tuple[str, int]]:
@@ -110,24 +107,32 @@ def sweep(engine: Engine, send: Sender) -> int:
 
 class Scheduler(threading.Thread):
     """The scheduling loop: hold the lease, queue due pulls, sweep; every `tick` seconds.
-    Now and then (`inbox.EXPIRE_EVERY`) it expires inbox rows older than `inbox_retention`."""
+    Now and then (`inbox.EXPIRE_EVERY`) it expires inbox rows older than `inbox_retention`.
+
+    With a `ClientDirectory` it re-reads the client files that changed on every tick (a stat
+    each): a new client is pulled at once (and handed to `on_added`), a changed one is pulled at
+    once under its new configuration, a removed one is no longer scheduled."""
 
     def __init__(
         self,
         engine: Engine,
-        clients: list[Client],
+        clients: Mapping[str, Client] | list[Client],
         send: Sender,
         *,
         tick: float = 1.0,
         upkeep: Callable[[], object] | None = None,
         upkeep_every: float = UPKEEP_EVERY,
         inbox_retention: timedelta = inbox.RETENTION,
+        on_added: Callable[[list[Client]], object] | None = None,
     ) -> None:
         super().__init__(name="syncd-scheduler", daemon=True)
-        self.engine, self.clients, self.send, self.tick = engine, clients, send, tick
+        self.clients = clients if isinstance(clients, Mapping) else {c.id: c for c in clients}
+        self.engine, self.send, self.tick = engine, send, tick
         self.upkeep, self.upkeep_every = upkeep, upkeep_every
         self.upkeep_at = 0.0  # time.monotonic() of the next upkeep
         self.inbox_retention, self.expire_at = inbox_retention, 0.0
+        self.on_added = on_added
+        self.seen: dict[str, Client] = dict(self.clients)
         self.owner = owner_id()
         self.stopping = threading.Event()
 
@@ -140,9 +145,19 @@ class Scheduler(threading.Thread):
             self.stopping.wait(self.tick)
 
     def step(self) -> None:
+        if isinstance(self.clients, ClientDirectory):
+            self.clients.refresh()
+        current = dict(self.clients)
+        added = [c for k, c in current.items() if k not in self.seen]
+        changed = [k for k, c in current.items() if k in self.seen and self.seen[k] != c]
+        self.seen = current
+        if added and self.on_added is not None:
+            self.on_added(added)
         if not hold_lease(self.engine, self.owner):
             return
-        for kind, job_id in due_pulls(self.engine, self.clients):
+        if changed:
+            reschedule(self.engine, changed)
+        for kind, job_id in due_pulls(self.engine, list(current.values())):
             self.send(kind, job_id)
         sweep(self.engine, self.send)
         if time.monotonic() >= self.expire_at:
@@ -154,3 +169,10 @@ class Scheduler(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+def reschedule(engine: Engine, client_ids: list[str]) -> None:
+    """Make the next pull of these clients due now (their configuration changed)."""
+    names = [f"client:{client_id}" for client_id in client_ids]
+    with store.sessions(engine).begin() as session:
+        session.execute(update(Schedule).where(Schedule.name.in_(names)).values(due_at=None))

@@ -10,7 +10,7 @@ import functools
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -155,7 +155,11 @@ def _statements(dialect: Any) -> tuple[Bulk, Bulk]:
     new = upsert.excluded
     upsert = upsert.on_conflict_do_update(
         index_elements=list(keys),
-        set_={c.name: getattr(new, c.name) for c in table.columns if c.name not in (*keys, "id")},
+        set_={
+            c.name: getattr(new, c.name)
+            for c in table.columns
+            if c.name not in (*keys, "id", "plan_task")  # the link is reconciliation's
+        },
         where=or_(
             table.c.updated.is_(None),
             new.updated > table.c.updated,
@@ -340,16 +344,44 @@ def get_cursor(engine: Engine, client: str, source: str) -> Cursor | None:
 
 
 def load_items(engine: Engine, client: str, *, include_deleted: bool = False) -> list[WorkItem]:
-    """Every stored item of a client as WorkItems, deleted ones flagged (or left out)."""
+    """Every stored item of a client as WorkItems, deleted ones flagged (or left out), each with
+    the plan task the last reconciliation linked it to."""
     with sessions(engine)() as session:
-        query = select(Item.data, Item.deleted).where(Item.client == client)
+        query = select(Item.data, Item.deleted, Item.plan_task).where(Item.client == client)
         if not include_deleted:
             query = query.where(Item.deleted.is_(False))
         out = []
-        for data, deleted in session.execute(query):
+        for data, deleted, task in session.execute(query):
+            data["plan_task"] = task
             item = item_from_dict(data)
             out.append(item if not deleted else _flag_deleted(item))
         return out
+
+
+def link_items(session: Session, client: str, links: Mapping[tuple[str, str], str | None]) -> int:
+    """Store the plan task of each linked item (None: unplanned); the rest are left alone.
+    Returns how many links changed."""
+    current = session.execute(
+        select(Item.source, Item.external_id, Item.plan_task).where(Item.client == client)
+    ).all()
+    changed = [
+        {"s": source, "e": ext, "t": links[(source, ext)]}
+        for source, ext, task in current
+        if (source, ext) in links and links[(source, ext)] != task
+    ]
+    if changed:
+        table = cast(Table, Item.__table__)
+        statement = (
+            update(table)
+            .where(
+                table.c.client == client,
+                table.c.source == bindparam("s"),
+                table.c.external_id == bindparam("e"),
+            )
+            .values(plan_task=bindparam("t"))
+        )
+        session.connection().execute(statement, changed)
+    return len(changed)
 
 
 def _flag_deleted(item: WorkItem) -> WorkItem:

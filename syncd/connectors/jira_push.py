@@ -64,7 +64,7 @@ async def push(
     writes += await put_property(connector, status, target, issue)
     writes += await edit_fields(connector, status, target, issue)
     warnings: list[str] = []
-    if connector.config.push.transitions:
+    if connector.config.push.transitions and target in connector.config.push.issues:
         moved, warning = await transition(connector, status, target, issue)
         writes += moved
         warnings.extend([warning] if warning else [])
@@ -238,8 +238,9 @@ async def edit_fields(
 async def transition(
     connector: JiraConnector, status: StatusPush, target: str, issue: dict[str, Any]
 ) -> tuple[int, str | None]:
-    """Move the issue to a status of the wanted category; warn when no transition leads there."""
-    wanted = JIRA_CATEGORY.get(str(status.machine.get("category") or ""))
+    """Move a status issue to a status of the project's category (`StatusPush.category`); warn
+    when no transition leads there."""
+    wanted = JIRA_CATEGORY.get(status.category.value) if status.category else None
     current = ((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}
     if wanted is None or current.get("key") == wanted:
         return 0, None

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from syncd import schedule
 from syncd.model import StatusCategory, WorkItem
 from syncd.reports import snapshot as snap
 from syncd.reports.model import (
@@ -108,6 +109,7 @@ def client_info(client: Any, *, public_url: str = "") -> ClientInfo:
         timezone=config.timezone,
         sources=sources,
         poll_minutes=config.poll_minutes,
+        cron=config.cron,
         dashboard_url=config.dashboard_url or _page(public_url, client.id),
     )
 
@@ -211,7 +213,12 @@ def source_progress(
     kinds = {s.id: s.kind for s in client.sources}
     pulls = dict(health.pulls)
     names = list(dict.fromkeys([*kinds, *pulls, *sorted({i.source for i in items})]))
-    limit = timedelta(minutes=max(3 * client.poll_minutes, 60))
+    stale_before = schedule.stale_before(
+        cron=client.cron,
+        poll_minutes=client.poll_minutes,
+        timezone=client.timezone,
+        now=health.checked_at,
+    )
     out = []
     for name in names:
         mine = [i for i in items if i.source == name]
@@ -225,7 +232,7 @@ def source_progress(
                 in_progress=sum(i.category is StatusCategory.IN_PROGRESS for i in mine),
                 todo=sum(i.category is StatusCategory.TODO for i in mine),
                 last_success=last,
-                stale=last is None or health.checked_at - last > limit,
+                stale=last is None or last < stale_before,
             )
         )
     return tuple(out)

@@ -32,7 +32,8 @@ class ClientInfo:
     name: str
     timezone: str = "UTC"
     sources: tuple[SourceInfo, ...] = ()
-    poll_minutes: int = 15
+    poll_minutes: float = 15
+    cron: str | None = None  # when set, pulls follow it instead of poll_minutes
     dashboard_url: str = ""
     problems: tuple[str, ...] = ()  # why its config file cannot be loaded (`file › message`)
 

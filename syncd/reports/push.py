@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from syncd.model import StatusPush
+from syncd.model import StatusCategory, StatusPush
 from syncd.reports import text as t
 from syncd.reports.model import Status
 
@@ -189,6 +189,17 @@ def push_fields(status: Status) -> tuple[tuple[str, str], ...]:
     )
 
 
+def project_category(status: Status) -> StatusCategory:
+    """Where the project stands as a whole: done when every plan task is done, to do while no
+    task has started or earned anything, else in progress."""
+    rows = status.tasks
+    if rows and all(r.done for r in rows):
+        return StatusCategory.DONE
+    if any(r.status != "todo" or r.percent_complete > 0 for r in rows) or status.figures.ev > 0:
+        return StatusCategory.IN_PROGRESS
+    return StatusCategory.TODO
+
+
 def push_bodies(status: Status, *, dashboard_url: str) -> StatusPush:
     """Every push body of a status, with a digest over all of them."""
     title, bullets = summary_lines(status)
@@ -203,6 +214,7 @@ def push_bodies(status: Status, *, dashboard_url: str) -> StatusPush:
         "machine": machine(status, dashboard_url),
         "fields": push_fields(status),
         "dashboard_url": dashboard_url,
+        "category": project_category(status),
     }
     blob = json.dumps(body, sort_keys=True, separators=(",", ":"), default=list)
     return StatusPush(**body, digest=hashlib.sha256(blob.encode()).hexdigest())

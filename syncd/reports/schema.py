@@ -173,7 +173,7 @@ SOURCE = _obj(
         "in_progress": _t("integer"),
         "todo": _t("integer"),
         "last_success": TIME_N,
-        "stale": _t("boolean", "no successful pull for 3 poll intervals (at least an hour)"),
+        "stale": _t("boolean", "no successful pull over 3 scheduled pulls (at least an hour)"),
     }
 )
 

@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syncd import metrics
+from syncd.clientdir import ClientDirectory
 from syncd.settings import Settings
 from syncd.web import api, pages
 from syncd.web.metrics import metrics as metrics_endpoint
@@ -160,8 +161,12 @@ def create_app(
     settings: Settings,
     extra_routes: Sequence[BaseRoute] = (),
     broker_check: BrokerCheck | None = None,
+    clients: ClientDirectory | None = None,
 ) -> Starlette:
-    """The whole web app over one store; `extra_routes` are mounted as given (no token check)."""
+    """The whole web app over one store; `extra_routes` are mounted as given (no token check).
+
+    `clients` is the process's client configuration (the daemon shares its own); without it
+    the app reads `settings.clients_dir` itself, again only when a file changes."""
     static = StaticFiles(packages=[("syncd.reports", "static")])
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
@@ -176,6 +181,7 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings
     app.state.broker_check = broker_check
+    app.state.clients = clients or ClientDirectory(settings.clients_dir)
     return app
 
 

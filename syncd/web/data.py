@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
+from syncd.clientdir import ClientDirectory
 from syncd.db import Job
 from syncd.model import WorkItem
 from syncd.reports.build import item_ref, natural
@@ -21,11 +22,12 @@ from syncd.web.directory import known_clients
 
 
 def clients(request: Request) -> dict[str, ClientInfo]:
-    """Every client the app knows (configured or stored), by id."""
+    """Every client the app knows (configured or stored), by id; client files that changed
+    since the last request are read again first."""
     settings: Settings = request.app.state.settings
-    return known_clients(
-        request.app.state.engine, settings.clients_dir, public_url=settings.public_url
-    )
+    directory: ClientDirectory = request.app.state.clients
+    directory.refresh()
+    return known_clients(request.app.state.engine, directory, public_url=settings.public_url)
 
 
 def client_or_none(request: Request) -> ClientInfo | None:

@@ -1,24 +1,21 @@
 """Which clients the web app knows: configured ones, and any the store holds snapshots for.
 
-Config files are read without resolving secrets (the dashboard needs names and connectors,
-never credentials), so a client whose environment lacks a token still shows.
+The configuration comes from the process's `ClientDirectory` (files parsed once, again when
+they change). A client whose environment lacks a token still shows: the dashboard needs names
+and connectors, never credentials; a file that cannot be read shows with its problems.
 """
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from syncd.clients import ClientConfig, read_config
+from syncd.clientdir import ClientDirectory
+from syncd.clients import ClientConfig
 from syncd.db import Snapshot
 from syncd.reports.build import client_info
 from syncd.reports.model import ClientInfo
 from syncd.store import sessions
-
-log = logging.getLogger(__name__)
 
 
 class _Loaded:
@@ -29,18 +26,16 @@ class _Loaded:
         self.config = config
 
 
-def configured(directory: Path, *, public_url: str = "") -> dict[str, ClientInfo]:
-    """ClientInfo of every client file in `directory`, each read on its own: a file that cannot
-    be loaded gives a bare entry carrying its problems, and the others are served as usual."""
+def configured(clients: ClientDirectory, *, public_url: str = "") -> dict[str, ClientInfo]:
+    """ClientInfo of every client file: a file that cannot be read gives a bare entry carrying
+    its problems, and the others are served as usual."""
     found: dict[str, ClientInfo] = {}
-    for path in sorted(directory.glob("*.toml")) if directory.is_dir() else ():
-        config, problems = read_config(path)
-        if config is None:
-            log.warning("client file %s cannot be loaded: %d problem(s)", path.name, len(problems))
-            where = tuple(f"{path.name} › {p}" for p in problems)
-            found[path.stem] = ClientInfo(id=path.stem, name=path.stem, problems=where)
+    for stem, file in clients.files.items():
+        if file.config is None:
+            where = tuple(f"{file.path.name} › {p}" for p in file.problems)
+            found[stem] = ClientInfo(id=stem, name=stem, problems=where)
             continue
-        found[path.stem] = client_info(_Loaded(path.stem, config), public_url=public_url)
+        found[stem] = client_info(_Loaded(stem, file.config), public_url=public_url)
     return found
 
 
@@ -51,7 +46,7 @@ def stored(engine: Engine) -> list[str]:
 
 
 def known_clients(
-    engine: Engine, directory: Path, *, public_url: str = ""
+    engine: Engine, directory: ClientDirectory, *, public_url: str = ""
 ) -> dict[str, ClientInfo]:
     """Every client the dashboard shows, by id, sorted by name."""
     clients = configured(directory, public_url=public_url)

@@ -19,7 +19,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from secrets import token_bytes
 from typing import Any
 
@@ -114,7 +114,7 @@ class Receiver:
     """
 
     def __init__(
-        self, engine: Engine, clients: dict[str, Client], dispatch: Dispatch, *, base_url: str
+        self, engine: Engine, clients: Mapping[str, Client], dispatch: Dispatch, *, base_url: str
     ) -> None:
         self.engine, self.clients, self.dispatch = engine, clients, dispatch
         self.base_url = base_url.rstrip("/")

@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol, TypeVar
 import httpx
 
 from syncd.connectors.base import Connector
-from syncd.model import PullResult, StatusPush
+from syncd.model import PullResult, StatusCategory, StatusPush
 
 T = TypeVar("T")
 WRITES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
@@ -141,7 +141,7 @@ def sample_status(*, client: str = "acme", rag: str = "amber", note: str = "") -
         "version": 1,
         "content": [{"type": "paragraph", "content": [{"type": "text", "text": headline}]}],
     }
-    machine = {"client": client, "rag": rag, "spi": 0.91, "category": "in_progress", "note": note}
+    machine = {"client": client, "rag": rag, "spi": 0.91, "note": note}
     digest = json.dumps(machine, sort_keys=True)
     return StatusPush(
         client=client,
@@ -153,6 +153,7 @@ def sample_status(*, client: str = "acme", rag: str = "amber", note: str = "") -
         machine=machine,
         fields=(("RAG", rag.title()),),
         digest=hashlib.sha256(digest.encode()).hexdigest()[:16],
+        category=StatusCategory.IN_PROGRESS,
     )
 
 

@@ -218,3 +218,19 @@ def test_a_quarantined_item_is_one_problem_until_it_is_understood(engine: Engine
     assert len(open_problems(engine)) == 1  # another item: still open
     store.commit_pull(engine, "acme", "acme-jira", PullResult(items=(item("10001"),)), final=False)
     assert open_problems(engine) == []
+
+
+def test_a_link_survives_the_next_pull_and_is_loaded_with_the_item(engine: Engine) -> None:
+    """The plan task reconciliation stored stays when a newer version of the item is pulled,
+    and `load_items` gives it back; linking to None unlinks."""
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [item()])
+        assert store.link_items(session, "acme", {("acme-jira", "10001"): "2.1"}) == 1
+    with store.sessions(engine).begin() as session:
+        store.upsert_items(session, "acme", [item(updated=T0 + timedelta(hours=1), title="API")])
+    [loaded] = store.load_items(engine, "acme")
+    assert (loaded.title, loaded.plan_task) == ("API", "2.1")
+    with store.sessions(engine).begin() as session:
+        assert store.link_items(session, "acme", {("acme-jira", "10001"): "2.1"}) == 0
+        assert store.link_items(session, "acme", {("acme-jira", "10001"): None}) == 1
+    assert store.load_items(engine, "acme")[0].plan_task is None

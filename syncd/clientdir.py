@@ -1,0 +1,162 @@
+"""The client files of one directory, read once and again only when one changes.
+
+`ClientDirectory` is where a syncd process keeps its client configuration: the daemon's
+scheduler, workers and webhook receiver and the dashboard all read the one instance, parsed by
+`syncd.clients`. `refresh` stats every file (modification time, size, inode: nothing is read
+when nothing changed), parses what changed and logs it: ``client X added``, ``client Y
+changed``, ``client Z removed``, and a file that cannot be loaded as a problem of that file. A
+broken file harms only itself: a client whose file breaks keeps running on its last good
+configuration until the file is fixed or removed. `request_reload` (SIGHUP) makes the next
+refresh parse every file, whatever its stat says.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from syncd.clients import Client, ClientConfig, parse_file
+
+log = logging.getLogger(__name__)
+
+Stamp = tuple[int, int, int]  # modification time (ns), size, inode
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFile:
+    """One client file as last read: its config (None: unreadable), every problem found
+    (``field: message``) and, when there is none, the loaded client."""
+
+    path: Path
+    stamp: Stamp
+    config: ClientConfig | None
+    problems: tuple[str, ...]
+    client: Client | None
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a refresh changed among the running clients, and which files it found broken."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    broken: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.broken)
+
+
+def _stamps(directory: Path) -> dict[str, tuple[Path, Stamp]]:
+    found: dict[str, tuple[Path, Stamp]] = {}
+    for path in sorted(directory.glob("*.toml")) if directory.is_dir() else ():
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # gone between the listing and the stat: the next refresh sees it so
+        found[path.stem] = (path, (st.st_mtime_ns, st.st_size, st.st_ino))
+    return found
+
+
+class ClientDirectory(Mapping[str, Client]):
+    """As a mapping: the running clients by id (each file's last valid version)."""
+
+    def __init__(self, directory: Path, env: Mapping[str, str] | None = None) -> None:
+        self.directory = directory
+        self.env = env  # None: the process environment, read at each parse
+        self._lock = threading.Lock()
+        self._files: dict[str, ClientFile] = {}
+        self._running: dict[str, Client] = {}
+        self._reload = False
+        self.refresh(quiet=True)
+
+    def __getitem__(self, client_id: str) -> Client:
+        return self._running[client_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._running)  # the dict is replaced on change, never mutated
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    @property
+    def files(self) -> Mapping[str, ClientFile]:
+        """Every client file by id, loadable or not, as last read."""
+        return self._files
+
+    def problems(self) -> list[str]:
+        """Every problem of every file, as ``file › field: message``."""
+        return [f"{f.path.name} › {p}" for f in self._files.values() for p in f.problems]
+
+    def request_reload(self) -> None:
+        """Parse every file at the next refresh (safe to call from a signal handler)."""
+        self._reload = True
+
+    def refresh(self, *, force: bool = False, quiet: bool = False) -> Changes:
+        """Read the files that changed since the last refresh (every file when `force` or a
+        reload was requested) and apply them; log what changed unless `quiet`."""
+        with self._lock:
+            force, self._reload = force or self._reload, False
+            stamps = _stamps(self.directory)
+            if not force and {k: s for k, (_, s) in stamps.items()} == {
+                k: f.stamp for k, f in self._files.items()
+            }:
+                return Changes()
+            if force and not quiet:
+                log.info("reloading every client file in %s", self.directory)
+            files = {
+                stem: self._read(stem, path, stamp, force) for stem, (path, stamp) in stamps.items()
+            }
+            changes, running = self._apply(files)
+            self._files, self._running = files, running
+        if not quiet:
+            self._log(changes)
+        return changes
+
+    def _read(self, stem: str, path: Path, stamp: Stamp, force: bool) -> ClientFile:
+        old = self._files.get(stem)
+        if old is not None and old.stamp == stamp and not force:
+            return old
+        env = os.environ if self.env is None else self.env
+        config, client, problems = parse_file(path, env)
+        return ClientFile(path, stamp, config, tuple(problems), client)
+
+    def _apply(self, files: dict[str, ClientFile]) -> tuple[Changes, dict[str, Client]]:
+        before = self._running
+        running: dict[str, Client] = {}
+        broken: list[str] = []
+        for stem, file in files.items():
+            if file.problems and self._files.get(stem) is not file:
+                broken.append(stem)
+            kept = file.client or before.get(stem)  # a broken file keeps its last good version
+            if kept is not None:
+                running[stem] = kept
+        changes = Changes(
+            added=tuple(k for k in running if k not in before),
+            changed=tuple(k for k in running if k in before and running[k] != before[k]),
+            removed=tuple(k for k in before if k not in running),
+            broken=tuple(broken),
+        )
+        return changes, running
+
+    def _log(self, changes: Changes) -> None:
+        for stem in changes.broken:
+            file = self._files[stem]
+            keeps = " (it keeps running as before)" if stem in self._running else ""
+            log.warning(
+                "client file %s cannot be loaded%s: %s",
+                file.path.name,
+                keeps,
+                "; ".join(file.problems),
+            )
+        for verb, ids in (
+            ("added", changes.added),
+            ("changed", changes.changed),
+            ("removed", changes.removed),
+        ):
+            for client_id in ids:
+                log.info("client %s %s", client_id, verb)
