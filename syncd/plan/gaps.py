@@ -16,11 +16,11 @@ from syncd.plan.baseline import PlanTask
 from syncd.plan.quality import DataWarning, warning
 from syncd.plan.rollup import Leaf
 
-# What each units technique reads on an item; an item without it cannot be weighed.
+# What a technique reads on an item; when no item of a task has it, the task's EV counts its
+# finished items instead. (Sub-items and checklists count an item without any as one unit by
+# design, docs/plan-math.md §3.4, so those two always measure.)
 _READS: dict[str, tuple[str, Callable[[WorkItem], bool]]] = {
     "story_points": ("story points", lambda i: bool(i.story_points)),
-    "subitems": ("sub-items", lambda i: i.subitems_total > 0),
-    "checklist": ("a checklist", lambda i: i.checklist_total > 0),
     "time_tracking": (
         "logged or estimated time",
         lambda i: bool(i.spent_hours or i.remaining_hours or i.estimate_hours),
@@ -67,7 +67,7 @@ def _points_missing(open_: list[tuple[Leaf, int]], items: int) -> DataWarning | 
         "points_missing",
         f"story points missing: none of the {items} item(s) linked to tasks measured by story "
         f"points has any (is the story-points field configured for the connector?); EV of "
-        f"{names} counts finished items only",
+        f"{names} counts finished items (or sub-items) instead",
         tasks=tasks,
     )
 
@@ -78,7 +78,7 @@ def _unmeasured(leaf: Leaf, items: int) -> DataWarning:
     return warning(
         "unmeasured",
         f"task {leaf.task.label}: none of its {items} linked item(s) has {what}, so technique "
-        f"{technique!r} cannot measure it; its EV counts finished items only",
+        f"{technique!r} cannot measure it; its EV counts finished items (or sub-items) instead",
         tasks=(leaf.task.key,),
     )
 
@@ -107,9 +107,13 @@ def unused_links(
 
 
 def missing_ac(grouped: Mapping[str, Sequence[WorkItem]], ac: float | None) -> list[DataWarning]:
-    """AC logged for too few of the started items for CPI to mean anything."""
+    """AC logged for too few of the started items for CPI to mean anything. A parent linked
+    with its own children logs its time on them, so only the others are counted."""
     started = [
-        i for items in grouped.values() for i in items if i.category is not StatusCategory.TODO
+        i
+        for items in grouped.values()
+        for i in _childless(items)
+        if i.category is not StatusCategory.TODO
     ]
     lacking = sum(not i.spent_hours for i in started)
     if ac is None or not started or lacking <= MOST * len(started):
@@ -122,6 +126,11 @@ def missing_ac(grouped: Mapping[str, Sequence[WorkItem]], ac: float | None) -> l
             note=f"AC missing for {lacking} of {len(started)} items",
         )
     ]
+
+
+def _childless(items: Sequence[WorkItem]) -> list[WorkItem]:
+    parents = {(i.source, i.parent) for i in items if i.parent}
+    return [i for i in items if (i.source, i.key) not in parents]
 
 
 def before_evidence(items: Iterable[WorkItem], as_of: date, moment: datetime) -> list[DataWarning]:

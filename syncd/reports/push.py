@@ -132,7 +132,7 @@ def _render(
 
 
 def _adf_text(span: Span) -> dict[str, Any]:
-    node: dict[str, Any] = {"type": "text", "text": t.one_line(span.text) or " "}
+    node: dict[str, Any] = {"type": "text", "text": _adf_words(span.text)}
     marks: list[dict[str, Any]] = []
     if span.bold:
         marks.append({"type": "strong"})
@@ -141,6 +141,15 @@ def _adf_text(span: Span) -> dict[str, Any]:
     if marks:
         node["marks"] = marks
     return node
+
+
+def _adf_words(text: str) -> str:
+    """Text on one line that keeps a space at either end: ADF text nodes sit side by side, so
+    ``"Milestone "`` then ``"Go-live"`` must not read ``MilestoneGo-live``."""
+    words = t.one_line(text)
+    if not words:
+        return " "
+    return (" " if text[:1].isspace() else "") + words + (" " if text[-1:].isspace() else "")
 
 
 def _adf_paragraph(line: Line) -> dict[str, Any]:
