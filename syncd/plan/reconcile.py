@@ -55,12 +55,7 @@ def reconcile(
     config = config or MappingConfig()
     cal = calendar_for(baseline, config)
     warnings: list[DataWarning] = []
-    moment = datetime.combine(as_of, time.max, tzinfo=zone)
-    mapped = apply_all(items, config)
-    then = items_as_of(mapped, moment)
-    warnings += gaps.before_evidence((i for i in mapped if not i.deleted), as_of, moment)
-    warnings += map(from_text, then.notes)
-    live = [i for i in then.items if not i.deleted]
+    live = _items_then(items, config, as_of, zone, warnings)
     refs = check_references(baseline, config)
     linker = Linker(
         link_rules(baseline, config), refs.codes, wbs=refs.wbs, ambiguous=refs.ambiguous
@@ -106,6 +101,23 @@ def reconcile(
         rag=project_rag(judged, es, cpm, stones, extra, config.thresholds),
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def _items_then(
+    items: Iterable[WorkItem],
+    config: MappingConfig,
+    as_of: date,
+    zone: tzinfo,
+    warnings: list[DataWarning],
+) -> list[WorkItem]:
+    """The live items as they stood at the end of `as_of` in `zone`, with what that cannot
+    date (and whether the status date is before the evidence) added to `warnings`."""
+    moment = datetime.combine(as_of, time.max, tzinfo=zone)
+    mapped = apply_all(items, config)
+    then = items_as_of(mapped, moment)
+    warnings += gaps.before_evidence((i for i in mapped if not i.deleted), as_of, moment)
+    warnings += map(from_text, then.notes)
+    return [i for i in then.items if not i.deleted]
 
 
 def link_rules(baseline: Baseline, config: MappingConfig) -> list[LinkRule]:
