@@ -378,7 +378,8 @@ def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
     quarantined everything it pulled, each named on stderr with the reason. As in the daemon,
     the client is reconciled when at least one pull succeeded.
     """
-    from syncd.pipeline import reconcile_and_queue
+    from syncd.pipeline import reconcile_client, store_and_queue
+    from syncd.reports.summary import warning_lines
 
     rt = _runtime(config_dir)
     target = rt.client(client)
@@ -386,12 +387,15 @@ def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
     if not pulled:
         out.print(f"{client}: no connector pulled; not reconciled")
     else:
-        queued = (
-            reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
-            if target.config.plan
-            else []
-        )
+        queued, said = [], []
+        if target.config.plan:
+            rec, snapshot, items = reconcile_client(rt.engine, target)
+            url = rt.settings.public_url
+            queued = store_and_queue(rt.engine, target, rec, snapshot, items, public_url=url)
+            said = warning_lines(rec)
         out.print(f"{client}: synced; {len(queued)} push(es) queued")
+        for line in said:  # the data warnings stored with the snapshot
+            out.print(line, markup=False)
     for failure in failures:
         err.print(f"error: {failure}", markup=False, soft_wrap=True)
     if failures:

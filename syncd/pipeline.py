@@ -24,6 +24,7 @@ from syncd.db import Job, PushState
 from syncd.errors import ConfigError
 from syncd.model import StatusCategory, StatusPush, WorkItem, utcnow
 from syncd.plan import Baseline, load_plan
+from syncd.plan.quality import DataWarning
 from syncd.plan.reconcile import reconcile
 from syncd.plan.recorded import Recorded, read_recorded, uses_recorded
 from syncd.plan.result import Reconciliation
@@ -100,6 +101,7 @@ def reconcile_client(
         )
     except ConfigError as exc:  # a task reference in the client file names two tasks
         raise ConfigError([f"{client.path.name} › {p}" for p in exc.problems]) from None
+    rec = replace(rec, warnings=(*rec.warnings, *sync_warnings(engine, client, items)))
     snapshot = {
         "reconciliation": rec.to_dict(),
         "baseline": {"version": version, "label": plan.label},
@@ -114,6 +116,17 @@ def with_links(items: list[WorkItem], rec: Reconciliation) -> list[WorkItem]:
         i if tasks.get(i.ident) == i.plan_task else replace(i, plan_task=tasks.get(i.ident))
         for i in items
     ]
+
+
+def sync_warnings(engine: Engine, client: Client, items: list[WorkItem]) -> list[DataWarning]:
+    """What the store says about the data behind a reconciliation: quarantined items, failed
+    or stale pulls (stored with the snapshot, so every rendering shows them)."""
+    from syncd.reports.build import client_info
+    from syncd.reports.freshness import sync_warnings as warnings_of
+    from syncd.reports.load import health, quarantine_census
+
+    info = client_info(client)
+    return warnings_of(info, items, health(engine, client.id), quarantine_census(engine, client.id))
 
 
 def status_push(

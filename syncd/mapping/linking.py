@@ -167,6 +167,23 @@ def _extract(regex: re.Pattern[str] | None, value: str) -> str | None:
     return match.group(1) if regex.groups else match.group(0)
 
 
+VALUE_RULES = ("label", "trello_label", "trello_list", "component", "field")
+
+
+def unused_keys(rule: LinkRule, items: Iterable[WorkItem]) -> list[str]:
+    """The keys of a rule's `map` that no item carries (a label, list, component or field
+    value rule; other rules give none): a mistyped label links nothing, silently."""
+    if rule.by not in VALUE_RULES or not rule.map:
+        return []
+    compiled = _compile(0, rule)
+    seen: set[str] = set()
+    for item in items:
+        if rule.source is None or rule.source == item.source:
+            values = (_extract(compiled.regex, v) for v in _values(rule, item))
+            seen.update(v.strip().lower() for v in values if v is not None)
+    return [key for key in rule.map if key.strip().lower() not in seen]
+
+
 def link_items(
     items: Iterable[WorkItem], rules: Sequence[LinkRule], tasks: Mapping[str, str]
 ) -> dict[Ident, LinkResult]:

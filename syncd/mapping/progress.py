@@ -129,7 +129,8 @@ def _units(items: Sequence[WorkItem], technique: Technique) -> float:
     if not items:
         return 0.0
     kind: str = technique
-    if technique == "story_points" and any(i.story_points is None for i in items):
+    unestimated = any(i.story_points is None for i in items)
+    if technique == "story_points" and (unestimated or not any(i.story_points for i in items)):
         kind = "subitems" if any(i.subitems_total for i in items) else "count"
     weighted = [_item_share(i, kind) for i in items]
     total = fsum(w for w, _ in weighted)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, tzinfo
 
 from syncd.mapping.config import LinkRule, MappingConfig, Technique
@@ -15,11 +16,13 @@ from syncd.mapping.linking import Linker, LinkResult
 from syncd.mapping.progress import measure_task
 from syncd.mapping.status import apply_all
 from syncd.model import StatusCategory, WorkItem
+from syncd.plan import gaps
 from syncd.plan.baseline import Baseline, PlanTask
 from syncd.plan.calendar import WorkCalendar, span, weekday_numbers
-from syncd.plan.evm import measure, planned_fraction
+from syncd.plan.evm import Performance, measure, planned_fraction
 from syncd.plan.forecast import Actuals, Forecast, forecast
 from syncd.plan.keys import KEY_PREFIX, check_references, techniques
+from syncd.plan.quality import DataWarning, from_text, warning
 from syncd.plan.recorded import TECHNIQUE as RECORDED
 from syncd.plan.recorded import Recorded, measure_recorded, remaining_days, unrecorded
 from syncd.plan.result import BaselineRef, Reconciliation
@@ -51,16 +54,15 @@ def reconcile(
     """
     config = config or MappingConfig()
     cal = calendar_for(baseline, config)
-    warnings: list[str] = []
-    then = items_as_of(apply_all(items, config), datetime.combine(as_of, time.max, tzinfo=zone))
-    warnings += then.notes
-    live = [i for i in then.items if not i.deleted]
+    warnings: list[DataWarning] = []
+    live = _items_then(items, config, as_of, zone, warnings)
     refs = check_references(baseline, config)
     linker = Linker(
         link_rules(baseline, config), refs.codes, wbs=refs.wbs, ambiguous=refs.ambiguous
     )
     links = linker.link_all(live)
-    warnings += linker.warnings
+    warnings += (warning("ambiguous_ref", w) for w in linker.warnings)
+    warnings += gaps.unused_links(config, live, refs.codes)
     grouped = _group(live, links, baseline, warnings)
     chosen = techniques(refs, config.progress.tasks)
     at = float(max(cal.finish_position(baseline.start, as_of), 0))
@@ -71,7 +73,9 @@ def reconcile(
         for t in baseline.leaves
     }
     if any(leaf.progress.technique == RECORDED for leaf in leaves.values()):
-        warnings += filter(None, [unrecorded(baseline, recorded)])
+        missing = unrecorded(baseline, recorded)
+        warnings += [warning("plan_unrecorded", missing)] if missing else []
+    warnings += gaps.technique_gaps(leaves, grouped)
     cpm = forecast(baseline, _actuals(leaves, recorded), cal=cal, as_of=as_of)
     planned = forecast(baseline, {}, cal=cal)
     statuses, project = rollup(baseline, leaves, cpm, config.thresholds, planned=planned)
@@ -80,6 +84,8 @@ def reconcile(
     es = earned_schedule(curve, project.ev, at)
     stones = milestones(baseline, cpm, cal, config.thresholds)
     extra = unplanned(live, links, project, _rate(baseline, config))
+    warnings += gaps.missing_ac(grouped, project.ac)
+    judged = _without_doubtful_cpi(project, warnings)
     return Reconciliation(
         as_of=as_of,
         baseline=_ref(baseline),
@@ -92,9 +98,26 @@ def reconcile(
         milestones=stones,
         unplanned=extra,
         links=tuple(links.values()),
-        rag=project_rag(project, es, cpm, stones, extra, config.thresholds),
+        rag=project_rag(judged, es, cpm, stones, extra, config.thresholds),
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def _items_then(
+    items: Iterable[WorkItem],
+    config: MappingConfig,
+    as_of: date,
+    zone: tzinfo,
+    warnings: list[DataWarning],
+) -> list[WorkItem]:
+    """The live items as they stood at the end of `as_of` in `zone`, with what that cannot
+    date (and whether the status date is before the evidence) added to `warnings`."""
+    moment = datetime.combine(as_of, time.max, tzinfo=zone)
+    mapped = apply_all(items, config)
+    then = items_as_of(mapped, moment)
+    warnings += gaps.before_evidence((i for i in mapped if not i.deleted), as_of, moment)
+    warnings += map(from_text, then.notes)
+    return [i for i in then.items if not i.deleted]
 
 
 def link_rules(baseline: Baseline, config: MappingConfig) -> list[LinkRule]:
@@ -108,14 +131,14 @@ def _group(
     items: Sequence[WorkItem],
     links: dict[tuple[str, str], LinkResult],
     baseline: Baseline,
-    warnings: list[str],
+    warnings: list[DataWarning],
 ) -> dict[str, list[WorkItem]]:
-    summaries = {t.key for t in baseline.tasks if t.summary}
+    summaries = {t.key: t for t in baseline.tasks if t.summary}
     grouped: dict[str, list[WorkItem]] = defaultdict(list)
     for item in items:
         task = links[item.ident].task
         if task in summaries:
-            warnings.append(f"items linked to summary task {task} are not measured; link leaves")
+            warnings.append(gaps.summary_links(summaries[task]))
         elif task is not None:
             grouped[task].append(item)
     return grouped
@@ -129,7 +152,7 @@ def _leaf(
     baseline: Baseline,
     at: float,
     config: MappingConfig,
-    warnings: list[str],
+    warnings: list[DataWarning],
     recorded: Recorded | None,
 ) -> Leaf:
     technique = chosen.get(task.key, config.progress.default)
@@ -150,15 +173,23 @@ def _rate(baseline: Baseline, config: MappingConfig) -> float | None:
 
 
 def _in_unit(
-    hours: float | None, baseline: Baseline, config: MappingConfig, warnings: list[str]
+    hours: float | None, baseline: Baseline, config: MappingConfig, warnings: list[DataWarning]
 ) -> float | None:
     """Tracked hours in the plan's unit: as is for hours, × hourly_rate for money."""
     if hours is None or baseline.unit == "hours":
         return hours
     if config.progress.hourly_rate is None:
-        warnings.append("time is tracked but the plan is in money and no hourly_rate is set")
+        text = "time is tracked but the plan is in money and no hourly_rate is set"
+        warnings.append(warning("no_hourly_rate", text))
         return None
     return hours * config.progress.hourly_rate
+
+
+def _without_doubtful_cpi(project: Performance, warnings: list[DataWarning]) -> Performance:
+    """The figures RAG may judge: CPI left out when too little AC is logged to mean anything."""
+    if any(w.code == "ac_missing" for w in warnings):
+        return replace(project, cpi=None)
+    return project
 
 
 def _actuals(leaves: dict[str, Leaf], recorded: Recorded | None) -> dict[str, Actuals]:

@@ -7,9 +7,10 @@ from datetime import date
 from typing import Any
 
 from syncd.mapping.linking import LinkResult
-from syncd.plan import codec
+from syncd.plan import codec, quality
 from syncd.plan.evm import Performance
 from syncd.plan.forecast import Driver
+from syncd.plan.quality import DataWarning, stored
 from syncd.plan.rag import RagStatus
 from syncd.plan.schedule import EarnedSchedule
 
@@ -117,7 +118,7 @@ class Reconciliation:
     unplanned: Unplanned
     links: tuple[LinkResult, ...]
     rag: RagStatus
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[DataWarning, ...] = ()  # what the figures were computed from is incomplete
     baseline_critical_path: tuple[str, ...] = ()  # the baseline network as planned
 
     def label(self, key: str) -> str:
@@ -140,4 +141,13 @@ class Reconciliation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reconciliation:
-        return codec.load(cls, data)
+        """The reconciliation `to_dict` gave; an older one's bare-string warnings get codes."""
+        return codec.load(cls, {**data, "warnings": stored(data.get("warnings", ()))})
+
+    def notes(self, figure: str) -> str:
+        """What to print next to `figure` (``"points missing"``): empty when nothing doubts it."""
+        return quality.notes(self.warnings, figure)
+
+    def withheld(self, figure: str) -> str | None:
+        """Why `figure` is not shown (``"AC missing for 7 of 9 items"``); None: show it."""
+        return quality.withheld(self.warnings, figure)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncd import schedule
 from syncd.model import StatusCategory, WorkItem
+from syncd.plan import quality
 from syncd.reports import snapshot as snap
 from syncd.reports.model import (
     Change,
@@ -56,7 +58,10 @@ def build_status(
     as_of = snap.as_of(current) or health.checked_at.date()
     version, label = snap.baseline_meta(current)
     rows = snap.tasks(rec)
+    doubts = snap.warnings(rec)
     figures = snap.figures(rec)
+    if quality.withheld(doubts, "cpi"):
+        figures = replace(figures, cpi=None)  # too little AC logged for CPI to mean anything
     baseline_finish = max((r.baseline_finish for r in rows), default=None)
     forecast = snap.forecast(rec, baseline_finish)
     milestones = snap.milestones(rec, rows)
@@ -76,7 +81,7 @@ def build_status(
         baseline_version=version,
         baseline_label=label,
         rag=rag,
-        headline=headline(rag, figures, milestones),
+        headline=headline(rag, figures, milestones, spi_note=quality.notes(doubts, "spi")),
         figures=figures,
         forecast=forecast,
         milestones=milestones,
@@ -90,6 +95,7 @@ def build_status(
         change=change(previous, rows, figures, refs, as_of=as_of),
         curve=curve(history, current),
         items=refs,
+        warnings=doubts,
     )
 
 
@@ -173,9 +179,14 @@ def fallback_rag(figures: Figures, milestones: Sequence[Milestone]) -> Rag:
     return Rag(status=colour, reasons=texts)  # type: ignore[arg-type]
 
 
-def headline(rag: Rag, figures: Figures, milestones: Sequence[Milestone]) -> str:
-    """One line: ``Amber: SPI 0.91, Go-live +3 working days``."""
+def headline(
+    rag: Rag, figures: Figures, milestones: Sequence[Milestone], *, spi_note: str = ""
+) -> str:
+    """One line: ``Amber: SPI 0.91, Go-live +3 working days``; ``SPI 0.50 (points missing)``
+    when a data warning doubts SPI."""
     parts = [f"SPI {figures.spi:.2f}" if figures.spi is not None else "SPI n/a"]
+    if spi_note:
+        parts[0] += f" ({spi_note})"
     late = [m for m in milestones if not m.done and m.slip_days > 0]
     if late:
         worst = max(late, key=lambda m: m.slip_days)

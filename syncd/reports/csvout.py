@@ -37,6 +37,7 @@ COLUMNS = (
     "driver",
     "behind",
     "items",
+    "warnings",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -54,8 +55,8 @@ def cell(value: Any) -> str | float | int:
     return "'" + text if unicodedata.normalize("NFKC", text).startswith(_FORMULA_START) else text
 
 
-def row_cells(row: TaskRow) -> list[str | float | int]:
-    return [cell(_value(row, name)) for name in COLUMNS]
+def row_cells(row: TaskRow, warnings: str = "") -> list[str | float | int]:
+    return [cell(warnings if name == "warnings" else _value(row, name)) for name in COLUMNS]
 
 
 def _value(row: TaskRow, name: str) -> Any:
@@ -64,10 +65,18 @@ def _value(row: TaskRow, name: str) -> Any:
     return getattr(row, name)
 
 
+def doubts(status: Status, row: TaskRow) -> str:
+    """The notes of the warnings on a task's earned value: its own, then the project's."""
+    notes = [w.note for w in status.warnings if row.key in w.tasks and w.touches("ev")]
+    notes += [w.note for w in status.warnings if not w.tasks and w.touches("ev")]
+    return "; ".join(dict.fromkeys(n for n in notes if n))
+
+
 def render_csv(status: Status) -> str:
-    """The task table as CSV text (header first; figures in the baseline's unit)."""
+    """The task table as CSV text (header first; figures in the baseline's unit). The last
+    column names the data warnings that make the row's EV doubtful."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(row_cells(r) for r in status.tasks)
+    writer.writerows(row_cells(r, doubts(status, r)) for r in status.tasks)
     return buffer.getvalue()

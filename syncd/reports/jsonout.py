@@ -11,6 +11,7 @@ from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from typing import Any
 
+from syncd.plan.quality import EVERYTHING, DataWarning
 from syncd.reports.model import ItemRef, Status, TaskRow
 
 SCHEMA_ID = "syncd.report/1"
@@ -78,7 +79,15 @@ def status_to_dict(status: Status) -> dict[str, Any]:
             "items_completed": [item_dict(i) for i in change.items_completed],
         },
         "curve": plain(status.curve),
+        "warnings": [warning_dict(w) for w in status.warnings],
+        "notes": {f: n for f in EVERYTHING if (n := status.notes(f))},
+        "withheld": {f: w for f in EVERYTHING if (w := status.withheld(f))},
     }
+
+
+def warning_dict(w: DataWarning) -> dict[str, Any]:
+    data: dict[str, Any] = plain(w)
+    return data
 
 
 def render_json(status: Status) -> str:

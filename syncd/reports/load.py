@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from syncd import redact
@@ -72,6 +72,32 @@ def health(engine: Engine, client: str) -> Health:
         pulls=tuple((source, last) for source, last in pulls),
         problems=tuple(problems),
     )
+
+
+def quarantine_census(
+    engine: Engine, client: str, *, reasons: int = 3
+) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Open quarantine rows per connector: how many, and up to `reasons` distinct reasons."""
+    found: dict[str, tuple[int, tuple[str, ...]]] = {}
+    with sessions(engine)() as session:
+        open_ = (
+            SyncError.client == client,
+            SyncError.kind == "quarantine",
+            SyncError.resolved.is_(False),
+        )
+        counts = session.execute(
+            select(SyncError.source, func.count()).where(*open_).group_by(SyncError.source)
+        ).all()
+        for source, count in counts:
+            texts = session.execute(
+                select(SyncError.message)
+                .where(*open_, SyncError.source == source)
+                .group_by(SyncError.message)
+                .order_by(func.max(SyncError.id).desc())
+                .limit(reasons)
+            ).scalars()
+            found[source or "?"] = (int(count), tuple(redact.text(t) for t in texts))
+    return found
 
 
 def load_status(engine: Engine, client: str | ClientInfo, as_of: date | None = None) -> Status:

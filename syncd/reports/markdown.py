@@ -32,29 +32,54 @@ def _item(ref: ItemRef) -> str:
     return f"{_link(ref)} {t.md(ref.title)} ({t.md(ref.source)})"
 
 
+def noted(s: Status, field: str, shown: str) -> str:
+    """A figure with the notes of the warnings that doubt it; ``n/a (why)`` when withheld."""
+    withheld = s.withheld(field)
+    if withheld:
+        return f"n/a ({t.md(withheld)})"
+    note = s.notes(field)
+    return f"{shown} ⚠ {t.md(note)}" if note else shown
+
+
 def standing(s: Status) -> list[str]:
     f, fc = s.figures, s.forecast
     lines = ["## Where the project stands", ""]
     lines += [f"- {t.md(r)}" for r in s.rag.reasons] or ["- No red or amber indicator."]
     lines.append("")
+    done = f"{t.percent(f.percent_complete)} / {t.percent(f.percent_planned)}"
     rows = [
         ["Planned value (PV)", t.amount(f.pv, f)],
-        ["Earned value (EV)", t.amount(f.ev, f)],
-        ["Schedule variance (SV)", t.signed(f.sv, f)],
-        ["SPI", t.index(f.spi)],
-        ["SPI(t), earned schedule", t.index(f.spi_t)],
-        ["SV(t), earned schedule", t.slip(f.sv_t_days)],
-        ["Complete / planned", f"{t.percent(f.percent_complete)} / {t.percent(f.percent_planned)}"],
+        ["Earned value (EV)", noted(s, "ev", t.amount(f.ev, f))],
+        ["Schedule variance (SV)", noted(s, "sv", t.signed(f.sv, f))],
+        ["SPI", noted(s, "spi", t.index(f.spi))],
+        ["SPI(t), earned schedule", noted(s, "spi_t", t.index(f.spi_t))],
+        ["SV(t), earned schedule", noted(s, "sv_t_days", t.slip(f.sv_t_days))],
+        ["Complete / planned", noted(s, "percent_complete", done)],
         ["Budget at completion", t.amount(f.bac, f)],
     ]
-    if f.cpi is not None:
-        rows.append(["CPI", t.index(f.cpi)])
+    if f.ac is not None:
+        rows.append(["Actual cost (AC)", noted(s, "ac", t.amount(f.ac, f))])
+    if f.cpi is not None or s.withheld("cpi"):
+        rows.append(["CPI", noted(s, "cpi", t.index(f.cpi))])
+    es = f"{t.day(fc.es_finish)} ({t.slip(fc.es_slip_days)})"
+    cpm = f"{t.day(fc.cpm_finish)} ({t.slip(fc.cpm_slip_days)})"
     rows += [
         ["Baseline finish", t.day(fc.baseline_finish)],
-        ["Forecast finish (earned schedule)", f"{t.day(fc.es_finish)} ({t.slip(fc.es_slip_days)})"],
-        ["Forecast finish (CPM)", f"{t.day(fc.cpm_finish)} ({t.slip(fc.cpm_slip_days)})"],
+        ["Forecast finish (earned schedule)", noted(s, "forecast", es)],
+        ["Forecast finish (CPM)", noted(s, "forecast", cpm)],
     ]
     return lines + _table(["Measure", "Value"], rows)
+
+
+def warnings(s: Status) -> list[str]:
+    """Every data-quality warning, with the figures it makes doubtful."""
+    if not s.warnings:
+        return []
+    lines = ["## Data warnings", "", "Figures marked ⚠ were computed from incomplete data.", ""]
+    for w in s.warnings:
+        affects = f" _(affects {', '.join(w.affects)})_" if w.affects else ""
+        lines.append(f"- ⚠ {t.md(t.one_line(w.message))}{affects}")
+    return [*lines, ""]
 
 
 def completed(s: Status) -> list[str]:
@@ -186,6 +211,7 @@ def render_markdown(status: Status) -> str:
         f"**{t.md(s.headline)}**. Measured against {version}{label}.",
         "",
     ]
-    for part in (standing, completed, behind, milestones, schedule, risks, unplanned, sources):
+    parts = (standing, warnings, completed, behind, milestones, schedule, risks, unplanned)
+    for part in (*parts, sources):
         lines += part(s)
     return "\n".join(lines).rstrip() + "\n"

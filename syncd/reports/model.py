@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from syncd.plan import quality
+from syncd.plan.quality import DataWarning
+
 RagColour = Literal["red", "amber", "green"]
 SOURCE_KINDS = ("jira", "trello")
 
@@ -268,6 +271,21 @@ class Status:
     curve: tuple[CurvePoint, ...] = ()
     items: tuple[ItemRef, ...] = field(default=(), repr=False)
     baseline_critical_path: tuple[str, ...] = ()  # the baseline network as planned
+    warnings: tuple[DataWarning, ...] = ()  # what the figures were computed from is incomplete
+
+    def notes(self, figure: str) -> str:
+        """What to print next to `figure` (``"points missing"``): empty when nothing doubts it."""
+        return quality.notes(self.warnings, figure)
+
+    def withheld(self, figure: str) -> str | None:
+        """Why `figure` is not shown (``"AC missing for 7 of 9 items"``); None: show it."""
+        return quality.withheld(self.warnings, figure)
+
+    def task_notes(self, key: str) -> str:
+        """The notes of the warnings that concern one task's earned value."""
+        return "; ".join(
+            dict.fromkeys(w.note for w in self.warnings if key in w.tasks and w.touches("ev"))
+        )
 
     def label(self, key: str) -> str:
         """``"1.4 Subtask 4"`` for a task key (the key itself when the plan has no such task)."""

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from syncd.plan import quality
+from syncd.plan.quality import DataWarning
 from syncd.reports import snapshot as snap
 from syncd.reports.model import ClientInfo, Milestone, RagColour
 
@@ -34,6 +36,12 @@ class ClientSummary:
     spi_history: tuple[float | None, ...]
     next_milestone: Milestone | None
     problems: tuple[str, ...] = ()  # configuration problems of the client's file
+    warnings: tuple[DataWarning, ...] = ()  # data-quality warnings of the newest snapshot
+
+    @property
+    def spi_note(self) -> str:
+        """The notes of the warnings that make this client's SPI doubtful."""
+        return quality.notes(self.warnings, "spi")
 
 
 def trend(values: Sequence[float | None]) -> Trend:
@@ -70,6 +78,7 @@ def summarize(info: ClientInfo, history: Sequence[Mapping[str, Any]]) -> ClientS
     figures = snap.figures(rec)
     stones = snap.milestones(rec, snap.tasks(rec))
     rag = snap.rag(rec) or fallback_rag(figures, stones)
+    doubts = snap.warnings(rec)
     spis = tuple(snap.figures(snap.reconciliation(h)).spi for h in history[-TREND_POINTS:])
     upcoming = sorted((m for m in stones if not m.done), key=lambda m: m.forecast or m.baseline)
     return ClientSummary(
@@ -77,7 +86,7 @@ def summarize(info: ClientInfo, history: Sequence[Mapping[str, Any]]) -> ClientS
         name=info.name,
         as_of=snap.as_of(history[-1]),
         rag=rag.status,
-        headline=headline(rag, figures, stones),
+        headline=headline(rag, figures, stones, spi_note=quality.notes(doubts, "spi")),
         spi=figures.spi,
         spi_t=figures.spi_t,
         percent_complete=figures.percent_complete,
@@ -85,4 +94,5 @@ def summarize(info: ClientInfo, history: Sequence[Mapping[str, Any]]) -> ClientS
         spi_history=spis,
         next_milestone=upcoming[0] if upcoming else None,
         problems=info.problems,
+        warnings=doubts,
     )

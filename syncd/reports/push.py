@@ -53,19 +53,23 @@ def summary_lines(status: Status) -> tuple[Line, list[Line]]:
     bullets: list[Line] = [
         (_s(s.headline),),
         (
-            _own(
-                f"Progress: {t.percent(f.percent_complete)} done vs"
-                f" {t.percent(f.percent_planned)} planned; SPI {t.index(f.spi)},"
-                f" SPI(t) {t.index(f.spi_t)}"
-            ),
+            _own(f"Progress: {t.percent(f.percent_complete)} done"),
+            *_note(s, "percent_complete"),
+            _own(f" vs {t.percent(f.percent_planned)} planned; SPI {t.index(f.spi)}"),
+            *_note(s, "spi"),
+            _own(f", SPI(t) {t.index(f.spi_t)}"),
+            *_note(s, "spi_t"),
         ),
         (
             _own(
                 f"Forecast finish: {t.day(fc.cpm_finish)} (CPM), {t.day(fc.es_finish)}"
                 f" (earned schedule); baseline {t.day(fc.baseline_finish)}"
             ),
+            *_note(s, "forecast"),
         ),
     ]
+    if why := s.withheld("cpi"):
+        bullets.append((_own("CPI: n/a ("), _s(why), _own(")")))
     for m in s.next_milestones[:TOP]:
         bullets.append(
             (
@@ -81,7 +85,22 @@ def summary_lines(status: Status) -> tuple[Line, list[Line]]:
     bullets += [(_own("Why: "), _s(reason)) for reason in s.rag.reasons[:TOP]]
     if s.unplanned.count:
         bullets.append((_own(f"Unplanned work: {s.unplanned.count} item(s)"),))
-    return title, bullets
+    return title, bullets + _warnings(s)
+
+
+def _note(s: Status, figure: str) -> Line:
+    """`` (⚠ points missing)`` beside a figure a data warning doubts."""
+    note = s.notes(figure)
+    return (_own(" (⚠ "), _s(note), _own(")")) if note else ()
+
+
+def _warnings(s: Status) -> list[Line]:
+    """The data warnings that change a figure, the first few in full."""
+    doubts = [w for w in s.warnings if w.affects]
+    lines: list[Line] = [(_own("⚠ Data warning: "), _s(w.message)) for w in doubts[:TOP]]
+    if len(doubts) > TOP:
+        lines.append((_own(f"⚠ {len(doubts) - TOP} more data warning(s) on the dashboard"),))
+    return lines
 
 
 def _link_line(dashboard_url: str) -> Line:
@@ -113,7 +132,7 @@ def _render(
 
 
 def _adf_text(span: Span) -> dict[str, Any]:
-    node: dict[str, Any] = {"type": "text", "text": t.one_line(span.text) or " "}
+    node: dict[str, Any] = {"type": "text", "text": _adf_words(span.text)}
     marks: list[dict[str, Any]] = []
     if span.bold:
         marks.append({"type": "strong"})
@@ -122,6 +141,15 @@ def _adf_text(span: Span) -> dict[str, Any]:
     if marks:
         node["marks"] = marks
     return node
+
+
+def _adf_words(text: str) -> str:
+    """Text on one line that keeps a space at either end: ADF text nodes sit side by side, so
+    ``"Milestone "`` then ``"Go-live"`` must not read ``MilestoneGo-live``."""
+    words = t.one_line(text)
+    if not words:
+        return " "
+    return (" " if text[:1].isspace() else "") + words + (" " if text[-1:].isspace() else "")
 
 
 def _adf_paragraph(line: Line) -> dict[str, Any]:
@@ -174,6 +202,8 @@ def machine(status: Status, dashboard_url: str) -> dict[str, Any]:
         },
         "behind": len(s.behind),
         "unplanned": s.unplanned.count,
+        "warnings": [{"code": w.code, "affects": list(w.affects)} for w in s.warnings],
+        "withheld": {"cpi": why} if (why := s.withheld("cpi")) else {},
         "dashboard": dashboard_url,
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from syncd.plan.quality import EVERYTHING
 from syncd.reports.jsonout import SCHEMA_ID
 
 Schema = dict[str, Any]
@@ -146,7 +147,7 @@ FIGURES = _obj(
         "ac": _n("number", "actual cost, only where time is tracked"),
         "sv": _t("number"),
         "spi": _n("number"),
-        "cpi": _n("number"),
+        "cpi": _n("number", "null when not tracked, or withheld (see `withheld.cpi`)"),
         "spi_t": _n("number", "earned-schedule SPI(t)"),
         "sv_t_days": _n("number", "earned-schedule SV(t), working days"),
         "percent_complete": _n("number", "EV / BAC"),
@@ -220,6 +221,34 @@ UNPLANNED = _obj(
     }
 )
 
+FIGURE_NAMES = list(EVERYTHING)
+WARNING = _obj(
+    {
+        "code": _t(
+            "string",
+            "what is wrong: points_missing, unmeasured, summary_link, link_unused, ambiguous_ref,"
+            " plan_unrecorded, counts_undated, before_evidence, ac_undated, ac_missing,"
+            " no_hourly_rate, quarantined, pull_failed, stale (note: a warning of an older"
+            " snapshot that had no code)",
+        ),
+        "message": _t("string", "what is wrong and what it means for the figures"),
+        "affects": {
+            "type": "array",
+            "items": {"type": "string", "enum": FIGURE_NAMES},
+            "description": "the figures it makes doubtful (forecast: both finish forecasts)",
+        },
+        "tasks": {**KEYS, "description": "task keys it concerns; empty: the whole project"},
+        "source": _n("string", "the connector it concerns"),
+        "note": _t("string", "a few words printed next to each affected figure"),
+    },
+    "A data-quality warning: a figure computed from incomplete data.",
+)
+FIGURE_TEXT = {
+    "type": "object",
+    "propertyNames": {"enum": FIGURE_NAMES},
+    "additionalProperties": _t("string"),
+}
+
 STATUS = _obj(
     {
         "schema": {"const": SCHEMA_ID},
@@ -242,6 +271,16 @@ STATUS = _obj(
         "risks": _t("array", items=_ref("risk")),
         "change": _ref("change"),
         "curve": _t("array", items=_ref("point")),
+        "warnings": _t("array", "data-quality warnings of this status", items=_ref("warning")),
+        "notes": {
+            **FIGURE_TEXT,
+            "description": "per figure, the notes of the warnings that affect it: show beside it",
+        },
+        "withheld": {
+            **FIGURE_TEXT,
+            "description": "figures set to null because too wrong to show (cpi when AC is "
+            "missing for most items), with why: show it instead of the number",
+        },
     },
     "A client's consolidated status on one status date.",
 )
@@ -259,6 +298,7 @@ DEFS: dict[str, Schema] = {
     "change": CHANGE,
     "point": POINT,
     "unplanned": UNPLANNED,
+    "warning": WARNING,
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from syncd.plan.quality import DataWarning, read
 from syncd.reports import text
 from syncd.reports.model import (
     CurvePoint,
@@ -339,3 +340,10 @@ def curve_point(snapshot: Data) -> CurvePoint | None:
         return None
     f = figures(reconciliation(snapshot))
     return CurvePoint(as_of=when, pv=f.pv, ev=f.ev, spi=f.spi)
+
+
+def warnings(rec: Data) -> tuple[DataWarning, ...]:
+    """The data-quality warnings stored with the reconciliation (older bare strings too)."""
+    raw = rec.get("warnings")
+    found = [read(w) for w in raw] if isinstance(raw, list | tuple) else []
+    return tuple(w for w in found if w is not None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from syncd.plan.result import Reconciliation, TaskStatus
 from syncd.reports import text
+from syncd.terminal import printable
 
 MAX_TASKS = 40
 
@@ -28,20 +29,24 @@ def summary_lines(client: str, rec: Reconciliation) -> list[str]:
     """Every line of the summary, in order."""
     p, es, fc = rec.project, rec.earned_schedule, rec.forecast
     unit = rec.baseline.unit
-    undated = any(w.startswith("AC is today's") for w in rec.warnings)
-    ac_note = " (today's logged time: not dated by the trackers)" if undated else ""
+
+    def fig(name: str, field: str, value: float | None, digits: int = 2) -> str:
+        return figure(rec, name, field, _fmt(value, digits))
+
+    late = rec.notes("forecast")
     lines = [
         f"{client} as of {rec.as_of} · baseline v{rec.baseline.version} "
         f"{rec.baseline.label}".rstrip(),
         f"RAG {rec.rag.level.value.upper()}: " + ("; ".join(rec.rag.reasons) or "on plan"),
-        f"BAC {_fmt(p.bac, 1)} {unit} · PV {_fmt(p.pv, 1)} · EV {_fmt(p.ev, 1)} · "
-        f"AC {_fmt(p.ac, 1)}{ac_note} · SV {_fmt(p.sv, 1)} · SPI {_fmt(p.spi)} · "
-        f"CPI {_fmt(p.cpi)}",
+        f"BAC {_fmt(p.bac, 1)} {unit} · PV {_fmt(p.pv, 1)} · {fig('EV', 'ev', p.ev, 1)} · "
+        f"{fig('AC', 'ac', p.ac, 1)} · {fig('SV', 'sv', p.sv, 1)} · {fig('SPI', 'spi', p.spi)} · "
+        f"{fig('CPI', 'cpi', p.cpi)}",
         f"ES {_fmt(es.es, 1)} d · AT {_fmt(es.at, 1)} d · SV(t) {_fmt(es.sv_t, 1)} d · "
-        f"SPI(t) {_fmt(es.spi_t)} · TSPI(t) {_fmt(es.tspi_t)}",
+        f"{fig('SPI(t)', 'spi_t', es.spi_t)} · TSPI(t) {_fmt(es.tspi_t)}",
         f"Baseline finish {fc.baseline_finish} · {fc.cpm_label}: {fc.cpm_finish} "
         f"({wd(fc.cpm_slip_days)}) · {fc.es_label}: {fc.es_finish or 'n/a'}"
-        + (f" ({wd(fc.es_slip_days)})" if fc.es_finish else ""),
+        + (f" ({wd(fc.es_slip_days)})" if fc.es_finish else "")
+        + (f" [{late}]" if late else ""),
     ]
     for stone in rec.milestones:
         flag = "AT RISK" if stone.at_risk else "on track"
@@ -54,6 +59,26 @@ def summary_lines(client: str, rec: Reconciliation) -> list[str]:
     lines += _tasks(rec)
     u = rec.unplanned
     lines.append(f"Unplanned work: {u.items} item(s), {_fmt(u.points, 1)} points")
+    return lines + warning_lines(rec)
+
+
+def figure(rec: Reconciliation, name: str, field: str, shown: str) -> str:
+    """``SPI 0.50 [points missing]``; ``CPI n/a (AC missing for 7 of 9 items)`` when withheld."""
+    withheld = rec.withheld(field)
+    if withheld:
+        return f"{name} n/a ({withheld})"
+    note = rec.notes(field)
+    return f"{name} {shown} [{note}]" if note else f"{name} {shown}"
+
+
+def warning_lines(rec: Reconciliation) -> list[str]:
+    """The data-quality warnings, one a line, each with the figures it makes doubtful."""
+    if not rec.warnings:
+        return []
+    lines = [f"Data warnings ({len(rec.warnings)}): figures computed from incomplete data"]
+    for w in rec.warnings:
+        affects = f" [affects {', '.join(w.affects)}]" if w.affects else ""
+        lines.append(f"  ! {printable(text.one_line(w.message))}{affects}")
     return lines
 
 

@@ -52,6 +52,11 @@ SUMMARY = _obj(
             "items": {"type": "string"},
             "description": "why the client's config file cannot be loaded (file › message)",
         },
+        "warnings": {
+            "type": "array",
+            "items": _ref("warning"),
+            "description": "data-quality warnings of the newest status",
+        },
     }
 )
 

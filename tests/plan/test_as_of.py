@@ -57,11 +57,13 @@ def test_logged_time_without_dates_is_flagged_next_to_ac(worked: Baseline) -> No
     (B-1, B-2, C-1) that changed after day 5; on day 8 itself there is no such warning."""
     past = reconcile(worked, worked_items(), as_of=DAY_5, config=BY_LABEL)
     assert past.project.ac == 120.0
-    assert any(
-        w.startswith("AC is today's logged time") and "3 item(s)" in w for w in past.warnings
+    (undated,) = [w for w in past.warnings if w.code == "ac_undated"]
+    assert (
+        undated.message.startswith("AC is today's logged time") and "3 item(s)" in undated.message
     )
+    assert past.notes("ac") == "today's logged time"
     now = reconcile(worked, worked_items(), as_of=DAY_8, config=BY_LABEL)
-    assert not any(w.startswith("AC ") for w in now.warnings)
+    assert not any(w.code == "ac_undated" for w in now.warnings)
 
 
 def test_an_item_created_after_the_status_date_does_not_exist_yet(worked: Baseline) -> None:

@@ -95,8 +95,9 @@ def test_an_item_value_that_names_two_tasks_links_nowhere_and_says_why(mpp12: Ba
     items = [item("J-1", task="2", status=DOING, started="2006-08-25")]
     rec = reconcile(mpp12, items, as_of=AS_OF, config=config(links=[{"by": "label"}]))
     assert rec.links[0].task is None
-    (warning,) = [w for w in rec.warnings if "J-1" in w]
-    assert "Subtask 1" in warning and "Complex Outline Number" in warning
+    (warning,) = [w for w in rec.warnings if "J-1" in w.message]
+    assert warning.code == "ambiguous_ref" and "ev" in warning.affects
+    assert "Subtask 1" in warning.message and "Complex Outline Number" in warning.message
 
 
 def test_a_wbs_code_in_a_title_is_a_wbs_code_never_a_uid(mpp12: Baseline) -> None:

@@ -63,7 +63,8 @@ def test_plan_progress_from_a_file_without_progress_warns(worked: Baseline) -> N
     """A TOML plan records no progress: the reconciliation says so instead of showing 0 %."""
     r = reconcile(worked, [], as_of=date(2026, 3, 11), config=FROM_PLAN)
     assert r.project.ev == 0.0
-    assert any("records no progress" in w and "worked_example" in w for w in r.warnings)
+    (w,) = [w for w in r.warnings if w.code == "plan_unrecorded"]
+    assert "records no progress" in w.message and "worked_example" in w.message
     assert (DATA / "worked_example.toml").is_file()
 
 
