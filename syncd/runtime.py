@@ -1,4 +1,4 @@
-"""What a syncd process holds: settings, the engine, the loaded clients."""
+"""What a syncd process holds: settings, the engine, the loaded clients, the request budget."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from syncd import budget
 from syncd.clients import Client, load_clients
 from syncd.db import make_engine
 from syncd.errors import ConfigError
@@ -19,6 +20,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     clients: dict[str, Client] = field(default_factory=dict)
+    budget: budget.Budget = field(default_factory=budget.LocalBudget)
 
     def client(self, client_id: str) -> Client:
         client = self.clients.get(client_id)
@@ -37,13 +39,17 @@ def load(settings: Settings | None = None, *, strict: bool = True) -> Runtime:
     clients, problems = load_clients(settings.clients_dir)
     if problems and strict:
         raise ConfigError(problems)
-    return Runtime(settings, make_engine(settings.db_url), {c.id: c for c in clients})
+    engine = make_engine(settings.db_url)
+    rates = budget.for_settings(settings.broker_url, settings.db_url, engine)
+    return Runtime(settings, engine, {c.id: c for c in clients}, rates)
 
 
 def install(runtime: Runtime) -> Runtime:
+    """Make `runtime` the process's, its budget the one every connector draws from."""
     global _current
     with _lock:
         _current = runtime
+    budget.install(runtime.budget)
     return runtime
 
 
