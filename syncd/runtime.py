@@ -40,7 +40,11 @@ def load(settings: Settings | None = None, *, strict: bool = True) -> Runtime:
     if problems and strict:
         raise ConfigError(problems)
     engine = make_engine(settings.db_url)
-    rates = budget.for_settings(settings.broker_url, settings.db_url, engine)
+    rates = (
+        budget.for_settings(settings.broker_url, settings.db_url, engine)
+        if settings.rate_budget == "shared"
+        else budget.LocalBudget()
+    )
     return Runtime(settings, engine, {c.id: c for c in clients}, rates)
 
 
