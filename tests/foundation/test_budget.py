@@ -217,3 +217,19 @@ def test_processes_sharing_a_budget_never_overrun_a_window(
         assert certain_overruns(spans) > 0
     else:
         assert certain_overruns(spans) == 0
+
+
+def test_process_setting_keeps_each_process_its_own(tmp_path: Path) -> None:
+    """SYNCD_RATE_BUDGET=process (the benchmark's control) keeps the budget in the process even
+    with a Redis broker and a PostgreSQL store; `shared` (the default) puts it in Redis."""
+    (tmp_path / "config" / "clients").mkdir(parents=True)
+    shared = {
+        "config_dir": tmp_path / "config",
+        "broker_url": "redis://127.0.0.1:6379/0",
+        "database_url": "postgresql://postgres@127.0.0.1:5432/test",
+    }
+    for choice, kind in (("process", LocalBudget), ("shared", RedisBudget)):
+        rt = runtime.load(load_settings(**shared, rate_budget=choice))
+        assert isinstance(rt.budget, kind)
+        rt.budget.close()
+        rt.engine.dispose()
