@@ -63,6 +63,7 @@ def current() -> Runtime:
     with _lock:
         if _current is None:
             _current = load()
+            budget.install(_current.budget)
         return _current
 
 

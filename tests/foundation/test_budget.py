@@ -233,3 +233,21 @@ def test_process_setting_keeps_each_process_its_own(tmp_path: Path) -> None:
         assert isinstance(rt.budget, kind)
         rt.budget.close()
         rt.engine.dispose()
+
+
+def test_a_bare_worker_installs_its_budget_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An actor run by a worker that never called `install` (`runtime.current()` loading from
+    the environment) still draws from the budget its settings chose."""
+    (tmp_path / "config" / "clients").mkdir(parents=True)
+    monkeypatch.setenv("SYNCD_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("SYNCD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(runtime, "_current", None)
+    before = budget.current()
+    rt = runtime.current()
+    try:
+        assert budget.current() is rt.budget and rt.budget is not before
+    finally:
+        budget.install(before)
+        rt.engine.dispose()
