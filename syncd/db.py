@@ -249,6 +249,16 @@ class WebhookDigest(Base):
     seen: Mapped[datetime]
 
 
+class RateWindow(Base):
+    """One credential's request times (the server's epoch seconds) in its rolling window, for
+    every process of the deployment (`syncd.budget_shared.PostgresBudget`). UNLOGGED on
+    PostgreSQL: the windows last seconds."""
+
+    __tablename__ = "rate_windows"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    stamps: Mapped[list[float]] = mapped_column(JSON)
+
+
 metadata = Base.metadata
 log = logging.getLogger(__name__)
 PRIVATE_DIR = 0o700

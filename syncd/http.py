@@ -3,8 +3,9 @@
 * `classify` turns a response or an httpx exception into syncd's error tree.
 * `Remote.request` retries transient errors with tenacity: Retry-After is honoured, otherwise
   jittered exponential backoff, a bounded number of attempts.
-* `Pacer` keeps every rolling window of a service's budget (e.g. Trello's 100 requests / 10 s per
-  token) under its limit, shared by every client in the process that uses the same credential.
+* Before each request a `Remote` takes a slot in its credentials' rates (e.g. Trello's 100
+  requests / 10 s per token) from the process's `syncd.budget.Budget`: this process alone on
+  the embedded default, every process of the deployment on Redis or PostgreSQL.
 * `AdaptiveLimit` narrows concurrency when a remote answers 429 and widens it again on success.
 
 Nothing here logs a header, and every URL in a message goes through `syncd.redact`: Trello
@@ -15,15 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import hashlib
 import json
 import logging
 import random
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +34,10 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from syncd import metrics, redact
+from syncd import budget, metrics, redact
+from syncd.budget import Budget
+from syncd.budget import Rate as Rate  # connectors name their rates through this module
+from syncd.budget import credential_key as credential_key
 from syncd.errors import (
     AuthError,
     NotFoundError,
@@ -57,77 +58,6 @@ TRANSIENT_STATUS = {408, 425, 500, 502, 503, 504}
 # before the Python objects, a peak of 15 times the body (a 5,000-card Trello board: 223 MiB
 # against 70), where the two take the same time on bodies this large.
 LARGE_BODY = 4 * 2**20
-
-
-def credential_key(service: str, secret: str) -> str:
-    """A name for a credential's budget that does not reveal the credential."""
-    return f"{service}:{hashlib.sha256(secret.encode()).hexdigest()[:16]}"
-
-
-@dataclass
-class Window:
-    """A rolling window: at most `limit` events in any `seconds`-long span."""
-
-    limit: int
-    seconds: float
-    events: deque[float] = field(default_factory=deque)
-
-    def wait_time(self, now: float) -> float:
-        while self.events and self.events[0] <= now - self.seconds:
-            self.events.popleft()
-        if len(self.events) < self.limit:
-            return 0.0
-        return self.events[0] + self.seconds - now
-
-
-class Pacer:
-    """Request budgets keyed by credential, shared across threads and event loops."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._windows: dict[str, Window] = {}
-        self._lock = threading.Lock()
-        self._clock = clock
-
-    def configure(self, key: str, *, limit: int, seconds: float) -> None:
-        with self._lock:
-            current = self._windows.get(key)
-            if current is None or (current.limit, current.seconds) != (limit, seconds):
-                self._windows[key] = Window(limit=limit, seconds=seconds)
-
-    def try_acquire(self, keys: tuple[str, ...]) -> float:
-        """Take one slot in every window of `keys`, or return how long to wait first."""
-        with self._lock:
-            now = self._clock()
-            windows = [self._windows[k] for k in keys if k in self._windows]
-            wait = max((w.wait_time(now) for w in windows), default=0.0)
-            if wait > 0:
-                return wait
-            for window in windows:
-                window.events.append(now)
-            return 0.0
-
-    def observe(self, key: str, used: int) -> None:
-        """Align a window with the remote's own count of requests in its current window.
-
-        Another process, or this one before a restart, may have spent part of the budget: when
-        the remote says more were used than this window holds, the difference is added (as of
-        now), so the window never lets the remote's count pass the limit.
-        """
-        with self._lock:
-            window = self._windows.get(key)
-            if window is None:
-                return
-            now = self._clock()
-            window.wait_time(now)  # forget what left the window
-            missing = min(used, window.limit) - len(window.events)
-            window.events.extend([now] * max(0, missing))
-
-    async def acquire(self, keys: tuple[str, ...]) -> None:
-        while (wait := self.try_acquire(keys)) > 0:
-            await asyncio.sleep(wait + 0.001)
-
-
-PACER = Pacer()
 
 
 class AdaptiveLimit:
@@ -239,27 +169,30 @@ class Remote:
         client: httpx.AsyncClient,
         *,
         service: str,
-        budgets: tuple[str, ...] = (),
+        budgets: tuple[Rate, ...] = (),
         attempts: int = 6,
         backoff: float = 0.5,
         max_backoff: float = 20.0,
-        pacer: Pacer = PACER,
+        budget: Budget | None = None,
         on_throttle: Callable[[], None] | None = None,
-        usage_headers: Mapping[str, tuple[str, str]] | None = None,
+        usage_headers: Mapping[Rate, tuple[str, str]] | None = None,
     ) -> None:
+        """`budgets`: the rates each request counts against, drawn from `budget` (default: the
+        process's, `syncd.budget.current()` at each request); `usage_headers`: per rate, the
+        remote's (remaining, max) headers."""
         self.client = client
         self.service = service
         self.budgets = budgets
         self.attempts = attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.pacer = pacer
+        self.budget = budget
         self.on_throttle = on_throttle
-        self.usage_headers = dict(usage_headers or {})  # budget key -> (remaining, max) headers
+        self.usage_headers = dict(usage_headers or {})
         self.counters = Counters()
 
     async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        await self.pacer.acquire(self.budgets)
+        await budget.acquire(self.spending(), self.budgets)
         self.counters.requests += 1
         started = time.monotonic()
         try:
@@ -281,13 +214,17 @@ class Remote:
                 raise PermanentRateLimit(exc) from exc
             raise
 
+    def spending(self) -> Budget:
+        """The budget this remote's requests draw from."""
+        return self.budget if self.budget is not None else budget.current()
+
     def _observe_usage(self, headers: httpx.Headers) -> None:
-        for key, (remaining, most) in self.usage_headers.items():
+        for rate, (remaining, most) in self.usage_headers.items():
             try:
                 used = int(headers[most]) - int(headers[remaining])
             except (KeyError, ValueError):
                 continue
-            self.pacer.observe(key, used)
+            self.spending().observe(rate, used)
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; retried while transient, raised as syncd's error otherwise."""

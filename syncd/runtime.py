@@ -1,4 +1,4 @@
-"""What a syncd process holds: settings, the engine, the loaded clients."""
+"""What a syncd process holds: settings, the engine, the loaded clients, the request budget."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from syncd import budget
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.db import make_engine
@@ -23,6 +24,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     clients: Mapping[str, Client] = field(default_factory=dict)
+    budget: budget.Budget = field(default_factory=budget.LocalBudget)
 
     def client(self, client_id: str) -> Client:
         """A running client by id, its file re-read first when it changed."""
@@ -47,13 +49,21 @@ def load(settings: Settings | None = None, *, strict: bool = True) -> Runtime:
         problems.append(f"{settings.clients_dir} › (dir): no such directory")
     if problems and strict:
         raise ConfigError(problems)
-    return Runtime(settings, make_engine(settings.db_url), clients)
+    engine = make_engine(settings.db_url)
+    rates = (
+        budget.for_settings(settings.broker_url, settings.db_url, engine)
+        if settings.rate_budget == "shared"
+        else budget.LocalBudget()
+    )
+    return Runtime(settings, engine, clients, rates)
 
 
 def install(runtime: Runtime) -> Runtime:
+    """Make `runtime` the process's, its budget the one every connector draws from."""
     global _current
     with _lock:
         _current = runtime
+    budget.install(runtime.budget)
     return runtime
 
 
@@ -63,6 +73,7 @@ def current() -> Runtime:
     with _lock:
         if _current is None:
             _current = load()
+            budget.install(_current.budget)
         return _current
 
 

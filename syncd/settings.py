@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     http_max_connections: int = Field(
         default=1000, ge=16, description="open connections kept; idle ones make room first"
     )
+    rate_budget: Literal["shared", "process"] = Field(
+        default="shared",
+        description="request budgets per credential: shared by every process (in Redis or"
+        " PostgreSQL when one is configured), or each process its own (for comparison)",
+    )
     webhook_retention_days: float = Field(
         default=7.0, gt=0.0, description="days ended webhook inbox rows and their keys are kept"
     )

@@ -30,11 +30,16 @@ from syncd.connectors.jira_push import PROPERTY_KEY
 from syncd.connectors.oauth import AtlassianOAuth, Grant, Keeper
 from syncd.connectors.probe import Finding
 from syncd.errors import ConfigError
-from syncd.http import AdaptiveLimit, Remote, credential_key, make_client
+from syncd.http import AdaptiveLimit, Rate, Remote, credential_key, make_client
 from syncd.mapping.config import MappingConfig
 from syncd.model import PullResult, PushOutcome, StatusPush
 
 log = logging.getLogger(__name__)
+# Per site and account, for every process together. Atlassian publishes no figure for API-token
+# traffic ("burst rate limits", answered with 429 and Retry-After); this ceiling is syncd's own:
+# above what one process's 10,000-issue pull needs (104 requests), so only workers added
+# together meet it, where their 429s would otherwise multiply.
+SITE_BUDGET = (1000, 10.0)
 EPIC_LINK = "epic link"
 
 
@@ -122,8 +127,14 @@ class JiraConnector:
             transport=transport,
         )
         self.limit = AdaptiveLimit(config.concurrency)
-        self.remote = Remote(self.client, service="jira", on_throttle=self.limit.throttled)
-        self.once = Remote(self.client, service="jira", attempts=1)  # non-idempotent writes
+        site = credential_key("jira", f"{config.url}\n{config.email}\n{credential}")
+        rates = (Rate(site, *SITE_BUDGET),)
+        self.remote = Remote(
+            self.client, service="jira", budgets=rates, on_throttle=self.limit.throttled
+        )
+        self.once = Remote(  # non-idempotent writes
+            self.client, service="jira", budgets=rates, attempts=1
+        )
         self.meta: Meta | None = None
         self._me: dict[str, Any] | None = None
         self._meta_lock = asyncio.Lock()

@@ -8,7 +8,8 @@ board again and refetches only the cards that changed, each with its own list mo
 
 Key and token travel as query parameters, as Trello's spec has it; `syncd.http` keeps query
 strings out of every log line and error message. Budgets: 90 requests / 10 s per token and
-270 per key (Trello allows 100 and 300), shared by every connector in the process.
+270 per key (Trello allows 100 and 300), shared by every connector of every process of the
+deployment (`syncd.budget`).
 """
 
 from __future__ import annotations
@@ -105,11 +106,9 @@ class TrelloConnector:
         self.timezone = timezone  # Trello answers in UTC; kept for the connector contract
         self.page_size = page_size
         budgets = (
-            http.credential_key("trello-token", token),
-            http.credential_key("trello-key", key),
+            http.Rate(http.credential_key("trello-token", token), *TOKEN_BUDGET),
+            http.Rate(http.credential_key("trello-key", key), *KEY_BUDGET),
         )
-        http.PACER.configure(budgets[0], limit=TOKEN_BUDGET[0], seconds=TOKEN_BUDGET[1])
-        http.PACER.configure(budgets[1], limit=KEY_BUDGET[0], seconds=KEY_BUDGET[1])
         self.limit = http.AdaptiveLimit(CONNECTIONS)
         client = http.make_client(
             config.url,

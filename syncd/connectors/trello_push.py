@@ -66,7 +66,7 @@ class StatusWriter:
             service=remote.service,
             budgets=remote.budgets,
             attempts=1,
-            pacer=remote.pacer,
+            budget=remote.budget,
             on_throttle=remote.on_throttle,
         )
 

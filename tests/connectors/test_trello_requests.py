@@ -13,6 +13,7 @@ import respx
 from pydantic import SecretStr
 
 from syncd import http
+from syncd.budget import LocalBudget
 from syncd.connectors.base import MARKER, OVERLAP
 from syncd.connectors.config import Secrets, TrelloConfig, TrelloPush
 from syncd.connectors.trello import TrelloConnector, trello_time
@@ -302,11 +303,13 @@ def test_refused_token_is_an_auth_error_without_secrets(trello: respx.MockRouter
 
 
 def test_budgets_stay_under_trellos_limits() -> None:
-    """Per token 90 requests per 10 s pass the pacer; the 91st must wait (Trello allows 100)."""
+    """Per token 90 requests per 10 s pass the budget; the 91st must wait (Trello allows 100)."""
     conn = connector(token="budget-test-token")
-    token_budget = http.credential_key("trello-token", "budget-test-token")
-    assert conn.remote.budgets == (token_budget, http.credential_key("trello-key", KEY))
-    waits = [http.PACER.try_acquire((token_budget,)) for _ in range(91)]
+    token_rate, key_rate = conn.remote.budgets
+    assert token_rate == http.Rate(http.credential_key("trello-token", "budget-test-token"), 90, 10)
+    assert key_rate == http.Rate(http.credential_key("trello-key", KEY), 270, 10)
+    budget = LocalBudget()
+    waits = [budget.try_acquire((token_rate,)) for _ in range(91)]
     assert waits[:90] == [0.0] * 90 and waits[90] > 0
     run(conn.aclose())
 

@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from syncd import http
+from syncd.budget import LocalBudget, acquire
 from syncd.errors import (
     AuthError,
     NotFoundError,
@@ -130,14 +131,13 @@ def test_errors_and_logs_never_carry_query_secrets(caplog: pytest.LogCaptureFixt
 
 def test_pacing_keeps_every_window_under_budget() -> None:
     """With a budget of 5 per 1 s, no rolling 1-second window holds more than 5 requests."""
-    pacer = http.Pacer()
-    key = http.credential_key("trello", "token")
-    pacer.configure(key, limit=5, seconds=1.0)
+    pacer = LocalBudget()
+    rate = http.Rate(http.credential_key("trello", "token"), 5, 1.0)
     stamps: list[float] = []
     loop_time = asyncio.new_event_loop()
 
     async def one() -> None:
-        await pacer.acquire((key,))
+        await acquire(pacer, (rate,))
         stamps.append(loop_time.time())
 
     async def main() -> None:
@@ -155,11 +155,9 @@ def test_pacing_keeps_every_window_under_budget() -> None:
 
 def test_budget_is_shared_by_every_remote_of_one_credential() -> None:
     """Two clients with the same credential draw from one window; another credential does not."""
-    pacer = http.Pacer(clock=lambda: 100.0)
-    shared = http.credential_key("trello", "same-token")
-    other = http.credential_key("trello", "other-token")
-    for key in (shared, other):
-        pacer.configure(key, limit=2, seconds=10)
+    pacer = LocalBudget(clock=lambda: 100.0)
+    shared = http.Rate(http.credential_key("trello", "same-token"), 2, 10)
+    other = http.Rate(http.credential_key("trello", "other-token"), 2, 10)
     assert pacer.try_acquire((shared,)) == 0 and pacer.try_acquire((shared,)) == 0
     assert pacer.try_acquire((shared,)) > 0
     assert pacer.try_acquire((other,)) == 0
@@ -194,29 +192,26 @@ def test_adaptive_limit_halves_on_429_and_grows_back() -> None:
 
 def test_remote_usage_headers_fill_the_window_after_a_restart() -> None:
     """A fresh process told by the remote that 95 of 100 were used waits instead of bursting."""
-    pacer = http.Pacer(clock=lambda: 50.0)
-    key = http.credential_key("trello", "token-after-restart")
-    pacer.configure(key, limit=90, seconds=10)
+    pacer = LocalBudget(clock=lambda: 50.0)
+    key = http.Rate(http.credential_key("trello", "token-after-restart"), 90, 10)
     pacer.observe(key, 95)  # the remote counts more than this window holds: the limit is full
     assert pacer.try_acquire((key,)) > 0
-    other = http.credential_key("trello", "quiet-token")
-    pacer.configure(other, limit=90, seconds=10)
+    other = http.Rate(http.credential_key("trello", "quiet-token"), 90, 10)
     pacer.observe(other, 3)
     assert pacer.try_acquire((other,)) == 0
 
 
 @respx.mock
 def test_usage_headers_are_read_from_every_answer() -> None:
-    """Remote feeds the remaining/max headers of each answer into the pacer's window."""
-    pacer = http.Pacer()
-    key = http.credential_key("trello", "hdr-token")
-    pacer.configure(key, limit=90, seconds=10)
+    """Remote feeds the remaining/max headers of each answer into the budget's window."""
+    pacer = LocalBudget()
+    key = http.Rate(http.credential_key("trello", "hdr-token"), 90, 10)
     headers = {"x-rate-limit-api-token-remaining": "0", "x-rate-limit-api-token-max": "100"}
     respx.get("https://acme.example/x").mock(return_value=httpx.Response(200, headers=headers))
     r = http.Remote(
         http.make_client("https://acme.example"),
         service="trello",
-        pacer=pacer,
+        budget=pacer,
         usage_headers={key: ("x-rate-limit-api-token-remaining", "x-rate-limit-api-token-max")},
     )
     asyncio.run(r.request("GET", "/x"))
