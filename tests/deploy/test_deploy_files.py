@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import typer
+from sqlalchemy.engine import Engine
 
 from syncd import cli
 from syncd.settings import Settings
@@ -155,3 +156,34 @@ def test_the_image_runs_syncd_as_a_user_of_its_own() -> None:
     assert users and users[-1].split(":")[0] not in ("root", "0")
     cmd = next(line for line in lines if line.startswith("CMD "))
     syncd_command(__import__("json").loads(cmd.removeprefix("CMD ")))
+
+
+def exposed_names(engine: Engine) -> set[str]:
+    """The metric names /metrics writes: the process's counters (with `_total`) and histograms
+    (with `_bucket`, `_sum`, `_count`), and the gauges read from the store."""
+    from prometheus_client import REGISTRY
+
+    from syncd import metrics  # noqa: F401 -- registers the counters and histograms
+    from syncd.web.metrics import StoreCollector
+
+    names = set()
+    for family in REGISTRY.collect():
+        if family.type == "counter":
+            names.add(f"{family.name}_total")
+        elif family.type == "histogram":
+            names |= {
+                family.name,
+                *(f"{family.name}{end}" for end in ("_bucket", "_sum", "_count")),
+            }
+    return names | {family.name for family in StoreCollector(engine).collect()}
+
+
+def test_the_operations_guide_names_real_metrics_and_files(sqlite_engine: Engine) -> None:
+    """Every `syncd_*` metric docs/operations.md tells operators to watch is one /metrics
+    serves, and every deploy/ file it names exists."""
+    guide = (REPO / "docs" / "operations.md").read_text()
+    named = set(re.findall(r"\b(syncd_[a-z_]+)\b", guide))
+    assert named, "the guide names no metric"
+    assert named - exposed_names(sqlite_engine) == set()
+    for path in re.findall(r"`(deploy/[\w./@-]+)`", guide):
+        assert (REPO / path).exists(), path
