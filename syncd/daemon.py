@@ -23,7 +23,7 @@ from syncd.clients import Client
 from syncd.connectors.webhooks import Registered
 from syncd.db import Job, Schedule, Webhook
 from syncd.errors import ConfigError
-from syncd.migrate import upgrade
+from syncd.migrate import upgrade, wait_for_head
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
 from syncd.sync import dispatch
@@ -244,7 +244,7 @@ def work(settings: Settings, *, threads: int = 4) -> None:
             " the embedded broker lives inside `syncd run`"
         )
     rt = runtime.install(runtime.load(settings))
-    upgrade(rt.engine)
+    wait_for_head(rt.engine, timeout=settings.schema_wait_seconds)  # `run` migrates, not workers
     broker = queue.setup(settings.broker_url, settings.queue_name)
     worker = queue.start_worker(broker, threads=threads)
     stop = threading.Event()

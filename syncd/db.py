@@ -28,8 +28,11 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from syncd.errors import ConfigError
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -307,10 +310,19 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        private_sqlite(Path(url.removeprefix("sqlite:///").partition("?")[0]))
-    engine = create_engine(
-        url, pool_pre_ping=True, json_serializer=_json_dumps, json_deserializer=orjson.loads
-    )
+        path = Path(url.removeprefix("sqlite:///").partition("?")[0])
+        try:
+            private_sqlite(path)
+        except OSError as exc:
+            raise ConfigError(f"{path} › database file: cannot create it: {exc.strerror}") from exc
+    try:
+        engine = create_engine(
+            url, pool_pre_ping=True, json_serializer=_json_dumps, json_deserializer=orjson.loads
+        )
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(
+            f"settings › database_url: {exc} (a postgresql:// or sqlite:/// URL)"
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

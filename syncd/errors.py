@@ -4,6 +4,7 @@
     ├── ConfigError            bad settings or client configuration; fix the file, then retry
     ├── MappingError           an item or plan row that cannot be understood; quarantined, skipped
     ├── PlanError              a plan file that cannot be imported; nothing of it is stored
+    ├── StartError             the database cannot be reached or brought to this version's schema
     └── RemoteError            something a remote service answered (or failed to answer)
         ├── TransientError     worth retrying: 5xx, dropped connection, timeout
         │   └── RateLimitedError  429 (or 503 with Retry-After); carries retry_after seconds
@@ -41,6 +42,10 @@ class PlanError(SyncdError):
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class StartError(SyncdError):
+    """A process cannot start: its database is unreachable, or its schema is not this version's."""
 
 
 class RemoteError(SyncdError):

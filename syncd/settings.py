@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     webhook_retention_days: float = Field(
         default=7.0, gt=0.0, description="days ended webhook inbox rows and their keys are kept"
     )
+    schema_wait_seconds: float = Field(
+        default=300.0, gt=0.0, description="seconds `syncd worker` waits for the schema at start"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
