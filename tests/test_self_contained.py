@@ -8,9 +8,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 TEXT = {".py", ".md", ".toml", ".html", ".css", ".txt", ".cfg", ".sh", ".json", ".mako"}
-# A path into a folder beside the clone: `../shared`, `parent / "shared"`, `/work/...`.
+# A path into a folder beside the clone: `../shared`, `parent / "shared"`, `shared/reference`.
 OUTSIDE = re.compile(
-    r"""\.\./shared|[\s"'/`(]shared["'/]|/work/|parents\[[3-9]\]|\.parent\.parent\.parent"""
+    r"""\.\./shared|/\s*["']shared["']|\bshared/(?:reference|contracts)|/work/"""
+    r"""|parents\[[3-9]\]|\.parent\.parent\.parent"""
 )
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
