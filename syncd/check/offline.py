@@ -51,8 +51,10 @@ def deep_problems(path: Path, config: ClientConfig) -> list[str]:
     problems = [f"{path.name} › {p}" for p in connector_problems(config, mapping)]
     plan, plan_lines = _plan(path, config)
     problems += plan_lines
-    if plan is not None:
-        problems += [f"{path.name} › {p}" for p in task_problems(plan, mapping)]
+    if plan is not None and config.plan is not None:
+        where, _ = plan_location(path, config.plan.file)
+        shown = _shown(where, path.parent.parent) if where is not None else None
+        problems += [f"{path.name} › {p}" for p in task_problems(plan, mapping, shown)]
     return problems
 
 
@@ -75,10 +77,10 @@ def connector_problems(config: ClientConfig, mapping: MappingConfig) -> list[str
     return problems
 
 
-def task_problems(plan: Baseline, mapping: MappingConfig) -> list[str]:
+def task_problems(plan: Baseline, mapping: MappingConfig, shown: str | None = None) -> list[str]:
     """Task references (link maps, progress overrides) that name no task or two tasks."""
     refs = task_refs(plan)
-    where = plan.source or plan.name
+    where = shown or plan.source or plan.name
     problems = reference_problems(plan, mapping)
     for ref in mapping.progress.tasks:
         if _unknown(ref, refs.codes, refs.ambiguous):
@@ -107,14 +109,24 @@ def _plan(path: Path, config: ClientConfig) -> tuple[Baseline | None, list[str]]
     where, _ = plan_location(path, config.plan.file)
     if where is None or not where.is_file():
         return None, []  # reported by the client file's own checks
+    shown = _shown(where, path.parent.parent)
     try:
         plan = load_plan(where, baseline_number=config.plan.baseline, fmt=config.plan.format)
     except PlanError as exc:
-        return None, [plan_line(where.name, p) for p in exc.problems]
-    return plan, [plan_line(where.name, p) for p in lint(plan)]
+        return None, [plan_line(where.name, p, shown) for p in exc.problems]
+    return plan, [plan_line(where.name, p, shown) for p in lint(plan)]
 
 
-def plan_line(name: str, problem: str) -> str:
-    """``plan.csv: row 4 (task A): …`` as ``plan.csv › row 4 (task A): …``."""
+def _shown(plan: Path, config_dir: Path) -> str:
+    """The plan file as a user finds it: relative to the config directory (`plans/acme.toml`,
+    never just `acme.toml`, which may be the client file's name too), else its whole path."""
+    try:
+        return plan.resolve().relative_to(config_dir.resolve()).as_posix()
+    except ValueError:
+        return str(plan)
+
+
+def plan_line(name: str, problem: str, shown: str | None = None) -> str:
+    """``plan.csv: row 4 (task A): …`` as ``plans/plan.csv › row 4 (task A): …``."""
     prefix = f"{name}: "
-    return f"{name} › {problem.removeprefix(prefix)}"
+    return f"{shown or name} › {problem.removeprefix(prefix)}"

@@ -142,11 +142,21 @@ class Baseline:
 
 def build_baseline(name: str, tasks: list[PlanTask], **meta: Any) -> Baseline:
     """Mark summaries, check the plan as a whole, and freeze it; PlanError names what is wrong."""
-    parents = {t.parent for t in tasks if t.parent is not None}
-    marked = [_replace_summary(t, t.summary or t.key in parents) for t in tasks]
-    baseline = Baseline(name=name, tasks=tuple(marked), **meta)
+    baseline = _unchecked(name, tasks, **meta)
     validate(baseline)
     return baseline
+
+
+def network_problems(name: str, tasks: list[PlanTask], **meta: Any) -> list[str]:
+    """What `build_baseline` would refuse in these tasks (for a reader that already found
+    problems in some rows and reports the rest of the plan's at the same time)."""
+    return plan_problems(_unchecked(name, tasks, **meta))
+
+
+def _unchecked(name: str, tasks: list[PlanTask], **meta: Any) -> Baseline:
+    parents = {t.parent for t in tasks if t.parent is not None}
+    marked = [_replace_summary(t, t.summary or t.key in parents) for t in tasks]
+    return Baseline(name=name, tasks=tuple(marked), **meta)
 
 
 def _replace_summary(task: PlanTask, summary: bool) -> PlanTask:

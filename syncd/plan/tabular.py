@@ -13,7 +13,14 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from syncd.errors import PlanError
-from syncd.plan.baseline import Baseline, Dependency, LinkType, PlanTask, build_baseline
+from syncd.plan.baseline import (
+    Baseline,
+    Dependency,
+    LinkType,
+    PlanTask,
+    build_baseline,
+    network_problems,
+)
 from syncd.plan.calendar import WorkCalendar
 
 HOURS_PER_DAY = 8.0
@@ -161,9 +168,32 @@ def rows_to_baseline(rows: list[Row], *, source: str, meta: dict[str, Any]) -> B
         )
         is not None
     ]  # fmt: skip
-    if problems:
-        raise PlanError(problems)
-    return build_baseline(meta.pop("name"), tasks, source=source, notes=tuple(notes), **meta)
+    name = meta.pop("name")
+    if problems:  # the rows that did read are checked as a network too: every problem at once
+        problems += _network(name, tasks, {k for k, _ in keyed} - {t.key for t in tasks}, source,
+                             notes, meta)  # fmt: skip
+        raise PlanError(list(dict.fromkeys(problems)))
+    return build_baseline(name, tasks, source=source, notes=tuple(notes), **meta)
+
+
+def _network(
+    name: str,
+    tasks: list[PlanTask],
+    unread: set[str],
+    source: str,
+    notes: list[str],
+    meta: dict[str, Any],
+) -> list[str]:
+    """The network problems of the rows that read, less those that only say a row that did
+    not read is missing (that row's own problem is reported already)."""
+    if not tasks:
+        return []
+    found = network_problems(name, tasks, source=source, notes=tuple(notes), **meta)
+    return [p for p in found if not any(_names_missing(p, key) for key in unread)]
+
+
+def _names_missing(problem: str, key: str) -> bool:
+    return f" {key} " in f"{problem} " and ("not in the plan" in problem or "no task" in problem)
 
 
 def _collect(problems: list[str], read: Callable[..., _T], *args: Any) -> _T | None:
@@ -212,6 +242,7 @@ def _summary_dates(
         finish = _collect(problems, to_date, row.values.get("finish"), where, "finish")
         if start and finish and finish < start:
             problems.append(f"{where}: finish {finish} is before start {start}")
+            spans[key] = (finish, start)  # refused above; kept so the network is checked too
         elif start and finish:
             spans[key] = (start, finish)
         if len(problems) > before:

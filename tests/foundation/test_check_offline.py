@@ -41,20 +41,21 @@ def test_a_dependency_cycle_names_its_tasks(tmp_path: Path) -> None:
     lines = check_plan(
         tmp_path, "finish = 2026-10-14\n", 'finish = 2026-10-14\npredecessors = "1.2"\n'
     )
-    assert lines == ["example.toml › dependency loop: 1.1 → 1.2"]
+    assert lines == ["plans/example.toml › dependency loop: 1.1 → 1.2"]
 
 
 def test_a_predecessor_that_does_not_exist(tmp_path: Path) -> None:
     """A predecessor no task has is named with the task that waits for it."""
     lines = check_plan(tmp_path, 'predecessors = "1.1FS"', 'predecessors = "1.9FS"')
-    assert lines == ["example.toml › task 1.2 (Design): predecessor 1.9 is not in the plan"]
+    assert lines == ["plans/example.toml › task 1.2 (Design): predecessor 1.9 is not in the plan"]
 
 
 def test_a_date_that_is_no_date(tmp_path: Path) -> None:
     """30 February is refused with the row, the task and the column."""
     lines = check_plan(tmp_path, "start = 2026-10-15", 'start = "2026-02-30"')
     assert lines == [
-        "example.toml › tasks[2] (task 1.2): start: '2026-02-30' is not a date (use YYYY-MM-DD)"
+        "plans/example.toml › tasks[2] (task 1.2): start: '2026-02-30' is not a date"
+        " (use YYYY-MM-DD)"
     ]
 
 
@@ -62,7 +63,7 @@ def test_reversed_dates(tmp_path: Path) -> None:
     """A finish before its start is named with both dates."""
     lines = check_plan(tmp_path, "finish = 2026-11-04", "finish = 2026-10-01")
     assert lines == [
-        "example.toml › tasks[2] (task 1.2): finish 2026-10-01 is before start 2026-10-15"
+        "plans/example.toml › tasks[2] (task 1.2): finish 2026-10-01 is before start 2026-10-15"
     ]
 
 
@@ -70,28 +71,28 @@ def test_a_mistyped_year(tmp_path: Path) -> None:
     """2206 for 2026 imports (it is a date) but is reported as a typed year."""
     lines = check_plan(tmp_path, "finish = 2026-12-16", "finish = 2206-12-16")
     assert lines == [
-        "example.toml › task 2.1 (Build API): finish 2206-12-16: year 2206 looks mistyped"
+        "plans/example.toml › task 2.1 (Build API): finish 2206-12-16: year 2206 looks mistyped"
     ]
 
 
 def test_duplicate_keys(tmp_path: Path) -> None:
     """Two tasks with one key: the key is named."""
     lines = check_plan(tmp_path, 'wbs = "1.3"', 'wbs = "1.2"')
-    assert "example.toml › task 1.2: duplicate key" in lines
+    assert "plans/example.toml › task 1.2: duplicate key" in lines
 
 
 def test_a_milestone_with_work(tmp_path: Path) -> None:
     """A milestone that carries hours is earned in one day: named with its hours."""
     lines = check_plan(tmp_path, "milestone = true\n", "milestone = true\nbudget = 40\n")
     assert len(lines) == 1
-    assert lines[0].startswith("example.toml › task 3 (Go-live): milestone with work (40 h)")
+    assert lines[0].startswith("plans/example.toml › task 3 (Go-live): milestone with work (40 h)")
 
 
 def test_a_deadline_before_the_baseline_finish(tmp_path: Path) -> None:
     """A deadline the plan itself misses is named with both dates."""
     lines = check_plan(tmp_path, "deadline = 2027-01-29", "deadline = 2027-01-15")
     assert lines == [
-        "example.toml › task 3 (Go-live): deadline 2027-01-15 is before its baseline finish"
+        "plans/example.toml › task 3 (Go-live): deadline 2027-01-15 is before its baseline finish"
         " 2027-01-22: the task is late by plan"
     ]
 
@@ -104,8 +105,24 @@ def test_every_plan_problem_at_once(tmp_path: Path) -> None:
     edit(plan, "finish = 2026-12-16", "finish = 2026-10-16")
     lines = problems(config)
     assert lines == [
-        "example.toml › tasks[2] (task 1.2): start: 'soon' is not a date (use YYYY-MM-DD)",
-        "example.toml › tasks[5] (task 2.1): finish 2026-10-16 is before start 2026-11-05",
+        "plans/example.toml › tasks[2] (task 1.2): start: 'soon' is not a date (use YYYY-MM-DD)",
+        "plans/example.toml › tasks[5] (task 2.1): finish 2026-10-16 is before start 2026-11-05",
+    ]
+
+
+def test_a_row_problem_and_a_network_problem_at_once(tmp_path: Path) -> None:
+    """Reversed dates in one row do not hide a missing predecessor in another (one round of
+    fixes, not two); a row that did not read is not reported again as a missing predecessor."""
+    config = example_config(tmp_path)
+    plan = config / "plans" / "example.toml"
+    edit(plan, "finish = 2026-12-16", "finish = 2026-10-16")
+    edit(plan, 'predecessors = "1.1FS+5d"', 'predecessors = "1.1FS+5d; 2.7FS"')
+    edit(plan, "start = 2026-10-15", 'start = "soon"')
+    lines = problems(config)
+    assert lines == [
+        "plans/example.toml › tasks[2] (task 1.2): start: 'soon' is not a date (use YYYY-MM-DD)",
+        "plans/example.toml › tasks[5] (task 2.1): finish 2026-10-16 is before start 2026-11-05",
+        "plans/example.toml › task 1.3 (Data migration): predecessor 2.7 is not in the plan",
     ]
 
 
@@ -116,16 +133,16 @@ def test_every_structural_problem_at_once(tmp_path: Path) -> None:
     edit(plan, 'predecessors = "1.1FS"', 'predecessors = "1.9FS"')
     edit(plan, 'wbs = "2.2"', 'wbs = "2.1"')
     lines = problems(config)
-    assert "example.toml › task 2.1: duplicate key" in lines
-    assert "example.toml › task 1.2 (Design): predecessor 1.9 is not in the plan" in lines
+    assert "plans/example.toml › task 2.1: duplicate key" in lines
+    assert "plans/example.toml › task 1.2 (Design): predecessor 1.9 is not in the plan" in lines
 
 
 def test_a_link_map_naming_no_task(tmp_path: Path) -> None:
     """A `map` value that is no task key or WBS code: its items would be unplanned."""
     lines = check_client(tmp_path, '"UI" = "2.2"', '"UI" = "2.3"')
     assert lines == [
-        "example.toml › links[2].map.UI: no task in example.toml has the key or WBS code '2.3';"
-        " items it matches would count as unplanned work"
+        "example.toml › links[2].map.UI: no task in plans/example.toml has the key or WBS code"
+        " '2.3'; items it matches would count as unplanned work"
     ]
 
 
@@ -149,8 +166,8 @@ def test_a_progress_override_naming_no_task(tmp_path: Path) -> None:
     """An override for a task the plan does not have measures nothing: named."""
     lines = check_client(tmp_path, '"3" = "0/100"', '"4" = "0/100"')
     assert lines == [
-        "example.toml › progress.tasks.4: no task in example.toml has the key or WBS code '4';"
-        " the override measures nothing"
+        "example.toml › progress.tasks.4: no task in plans/example.toml has the key or WBS code"
+        " '4'; the override measures nothing"
     ]
 
 
