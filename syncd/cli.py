@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 
 from syncd.errors import ConfigError, SyncdError
-from syncd.settings import Settings, load_settings
 from syncd.terminal import printable
 
 if TYPE_CHECKING:
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from syncd.db import BaselineRow
     from syncd.plan.result import Reconciliation
     from syncd.runtime import Runtime
+    from syncd.settings import Settings
 
 app = typer.Typer(
     help="syncd: sync Jira and Trello with a client's baseline plan.",
@@ -73,6 +73,7 @@ def start_logging(level: str | None, *, verbose: bool) -> None:
     """Log at `level`, else DEBUG when verbose, else SYNCD_LOG_LEVEL; SYNCD_LOG_FORMAT's format.
     Settings that do not load leave INFO text lines: the command reports them itself."""
     from syncd import logs
+    from syncd.settings import load_settings
 
     try:
         cfg = load_settings()
@@ -108,6 +109,8 @@ def hoist_log_options(argv: list[str]) -> list[str]:
 
 
 def settings(config_dir: Path | None = None) -> Settings:
+    from syncd.settings import load_settings
+
     overrides = {"config_dir": config_dir} if config_dir is not None else {}
     return load_settings(**overrides)
 
