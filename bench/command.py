@@ -123,11 +123,13 @@ class Setup:
         )
         (clients / "bench.toml").write_text(text, encoding="utf-8")
 
-    def env(self, data_dir: Path) -> dict[str, str]:
+    def env(self, data_dir: Path, tree: Path | None = None) -> dict[str, str]:
+        extra = {"PYTHONPATH": str(tree)} if tree is not None else {}
         return clean_env(
             SYNCD_CONFIG_DIR=str(self.root / "config"),
             SYNCD_DATA_DIR=str(data_dir),
             BENCH_JIRA_TOKEN=TOKEN,
+            **extra,
         )
 
     def requests(self) -> int:
@@ -140,11 +142,12 @@ def stored_items(data_dir: Path) -> int:
     return int(count)
 
 
-def run_syncd(setup: Setup) -> dict[str, Any]:
-    """A first `syncd db upgrade`, then `syncd sync bench`, in a fresh data directory."""
+def run_syncd(setup: Setup, tree: Path | None = None) -> dict[str, Any]:
+    """A first `syncd db upgrade`, then `syncd sync bench`, in a fresh data directory; with
+    `tree`, the `syncd` package of that source tree (an older commit, to compare) instead."""
     setup.rounds += 1
     data_dir = setup.root / f"data{setup.rounds}"
-    env = setup.env(data_dir)
+    env = setup.env(data_dir, tree)
     before = setup.requests()
     upgrade = run([*syncd_command(), "db", "upgrade"], env)
     if upgrade.code:
@@ -192,16 +195,22 @@ RUNNERS: dict[str, Callable[[Setup], dict[str, Any]]] = {
 }
 
 
-def pulls(issues: int, clients: list[str], repeat: int) -> list[dict[str, Any]]:
-    """`repeat` rounds of every client against one sandbox of `issues` issues, interleaved."""
+def pulls(
+    issues: int, clients: list[str], repeat: int, compare: list[Path] | None = None
+) -> list[dict[str, Any]]:
+    """`repeat` rounds of every client against one sandbox of `issues` issues, interleaved;
+    each tree of `compare` runs as one more syncd client, `syncd@<tree>`."""
     sandbox = SandboxProcess(issues)
-    runs: dict[str, list[dict[str, Any]]] = {c: [] for c in clients}
+    runners = {c: RUNNERS[c] for c in clients}
+    for tree in compare or []:
+        runners[f"syncd@{tree}"] = lambda setup, tree=tree: run_syncd(setup, tree.resolve())
+    runs: dict[str, list[dict[str, Any]]] = {c: [] for c in runners}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             setup = Setup(sandbox, Path(tmp))
             for _ in range(repeat):
-                for client in clients:
-                    runs[client].append(RUNNERS[client](setup))
+                for client, runner in runners.items():
+                    runs[client].append(runner(setup))
     finally:
         sandbox.stop()
     rows = []
@@ -214,8 +223,9 @@ def pulls(issues: int, clients: list[str], repeat: int) -> list[dict[str, Any]]:
     return rows
 
 
-def small_commands(repeat: int) -> list[dict[str, Any]]:
-    """`syncd --help` and `syncd check` (one valid client file) as processes, interleaved."""
+def small_commands(repeat: int, compare: list[Path] | None = None) -> list[dict[str, Any]]:
+    """`syncd --help` and `syncd check` (one valid client file) as processes, interleaved;
+    also from each tree of `compare`."""
     sandbox_url = "http://127.0.0.1:9"  # `check` does not reach it
     with tempfile.TemporaryDirectory() as tmp:
         clients = Path(tmp) / "config" / "clients"
@@ -224,11 +234,18 @@ def small_commands(repeat: int) -> list[dict[str, Any]]:
         (clients / "bench.toml").write_text(text, encoding="utf-8")
         env = clean_env(SYNCD_CONFIG_DIR=str(Path(tmp) / "config"),
                         SYNCD_DATA_DIR=str(Path(tmp) / "data"), BENCH_JIRA_TOKEN=TOKEN)  # fmt: skip
-        commands = {"syncd --help": ["--help"], "syncd check": ["check"]}
+        trees: dict[str, Path | None] = {"": None}
+        trees.update({f"@{tree}": tree.resolve() for tree in compare or []})
+        commands = {
+            f"syncd{label} {' '.join(args)}": (args, tree)
+            for label, tree in trees.items()
+            for args in (["--help"], ["check"])
+        }
         times: dict[str, list[Proc]] = {name: [] for name in commands}
         for _ in range(repeat):
-            for name, args in commands.items():
-                done = run([*syncd_command(), *args], env)
+            for name, (args, tree) in commands.items():
+                extra = {"PYTHONPATH": str(tree)} if tree is not None else {}
+                done = run([*syncd_command(), *args], {**env, **extra})
                 if done.code:
                     raise RuntimeError(f"{name} exited {done.code}: {done.stderr[-500:]}")
                 times[name].append(done)
@@ -250,7 +267,7 @@ def machine() -> str:
 
 def print_pull(row: dict[str, Any]) -> None:
     extra = ""
-    if row["client"] == "syncd":
+    if row["client"].startswith("syncd"):
         extra = f"; upgrade {row['upgrade_s']} s + sync {row['sync_s']} s"
     print(f"| {row['issues']:,} | {row['client']} | {row['seconds']} | {row['rss_mib']} "
           f"| {row['requests']} | {row['items']:,} | median of {row['runs']} s{extra} |",
@@ -264,6 +281,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat-small", type=int, default=5, help="runs of --help and check")
     parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
     parser.add_argument("--no-small", action="store_true", help="skip --help and check")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="source trees holding another syncd/ (e.g. `git archive` of an older commit),"
+        " each run as one more client in the same rounds",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"machine_before": machine(), "pulls": [], "commands": []}
@@ -271,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| issues | client | wall s | peak RSS MiB | requests | items | runs |")
     print("|---|---|---|---|---|---|---|", flush=True)
     for issues in args.issues:
-        rows = pulls(issues, args.clients, args.repeat)
+        rows = pulls(issues, args.clients, args.repeat, args.compare)
         for row in rows:
             print_pull(row)
         by = {r["client"]: r for r in rows}
@@ -282,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_small:
         print("| command | wall s | peak RSS MiB | runs |")
         print("|---|---|---|---|")
-        for row in small_commands(args.repeat_small):
+        for row in small_commands(args.repeat_small, args.compare):
             print(f"| {row['command']} | {row['seconds']} | {row['rss_mib']} | {row['runs']} |")
             result["commands"].append(row)
     result["machine_after"] = machine()

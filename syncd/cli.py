@@ -381,19 +381,17 @@ def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
     quarantined everything it pulled, each named on stderr with the reason. As in the daemon,
     the client is reconciled when at least one pull succeeded.
     """
-    from syncd.pipeline import reconcile_and_queue
-
     rt = _runtime(config_dir)
     target = rt.client(client)
     failures, pulled = _pull_all(rt, target)
     if not pulled:
         out.print(f"{client}: no connector pulled; not reconciled")
     else:
-        queued = (
-            reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
-            if target.config.plan
-            else []
-        )
+        queued: list[Any] = []
+        if target.config.plan:
+            from syncd.pipeline import reconcile_and_queue  # plans, reports: only with a plan
+
+            queued = reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
         out.print(f"{client}: synced; {len(queued)} push(es) queued")
     for failure in failures:
         err.print(f"error: {failure}", markup=False, soft_wrap=True)
