@@ -66,13 +66,15 @@ concurrency = {concurrency}
 
 @dataclass
 class Proc:
-    """One finished process: wall seconds, its own peak RSS in MiB, exit code, output."""
+    """One finished process: wall seconds, its own peak RSS in MiB, exit code, output, and
+    its CPU seconds (user + system)."""
 
     seconds: float
     rss_mib: float
     code: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0
 
 
 def run(command: list[str], env: dict[str, str], timeout: float = 1800) -> Proc:
@@ -83,15 +85,18 @@ def run(command: list[str], env: dict[str, str], timeout: float = 1800) -> Proc:
     """
     with tempfile.TemporaryDirectory() as tmp:
         rss_file = Path(tmp) / "rss"
-        timer = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file)] if TIME.exists() else []
+        timer = ["/usr/bin/time", "-f", "%M %U %S", "-o", str(rss_file)] if TIME.exists() else []
         started = time.perf_counter()
         done = subprocess.run([*timer, *command], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=timeout, check=False)  # fmt: skip
         seconds = time.perf_counter() - started
-        lines = rss_file.read_text().split() if timer and rss_file.exists() else []
-        rss_kib = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+        last = rss_file.read_text().splitlines()[-1:] if timer and rss_file.exists() else []
+        figures = last[0].split() if last else []
+        rss_kib, cpu = 0, 0.0
+        if len(figures) == 3:
+            rss_kib, cpu = int(figures[0]), float(figures[1]) + float(figures[2])
     return Proc(round(seconds, 3), round(rss_kib / 1024, 1), done.returncode, done.stdout,
-                done.stderr)  # fmt: skip
+                done.stderr, round(cpu, 2))  # fmt: skip
 
 
 def syncd_command() -> list[str]:
@@ -160,6 +165,7 @@ def run_syncd(setup: Setup, tree: Path | None = None) -> dict[str, Any]:
         "upgrade_s": upgrade.seconds,
         "sync_s": sync.seconds,
         "rss_mib": max(upgrade.rss_mib, sync.rss_mib),
+        "cpu_s": round(upgrade.cpu_s + sync.cpu_s, 2),
         "upgrade_rss_mib": upgrade.rss_mib,
         "requests": setup.requests() - before,
         "items": stored_items(data_dir),
@@ -181,6 +187,7 @@ def fetcher(module: str) -> Callable[[Setup], dict[str, Any]]:
         return {
             "seconds": done.seconds,
             "rss_mib": done.rss_mib,
+            "cpu_s": done.cpu_s,
             "requests": setup.requests() - before,
             "items": counted["issues"],
         }
@@ -219,6 +226,7 @@ def pulls(
         row = {"issues": issues, "client": client, **done[len(done) // 2]}
         row["runs"] = [r["seconds"] for r in done]
         row["rss_mib"] = max(r["rss_mib"] for r in done)
+        row["cpu_s"] = statistics.median(r["cpu_s"] for r in done)
         rows.append(row)
     return rows
 
@@ -269,8 +277,9 @@ def print_pull(row: dict[str, Any]) -> None:
     extra = ""
     if row["client"].startswith("syncd"):
         extra = f"; upgrade {row['upgrade_s']} s + sync {row['sync_s']} s"
-    print(f"| {row['issues']:,} | {row['client']} | {row['seconds']} | {row['rss_mib']} "
-          f"| {row['requests']} | {row['items']:,} | median of {row['runs']} s{extra} |",
+    print(f"| {row['issues']:,} | {row['client']} | {row['seconds']} | {row['cpu_s']} "
+          f"| {row['rss_mib']} | {row['requests']} | {row['items']:,} "
+          f"| median of {row['runs']} s{extra} |",
           flush=True)  # fmt: skip
 
 
@@ -293,8 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"machine_before": machine(), "pulls": [], "commands": []}
     print(f"machine: {result['machine_before']}", flush=True)
-    print("| issues | client | wall s | peak RSS MiB | requests | items | runs |")
-    print("|---|---|---|---|---|---|---|", flush=True)
+    print("| issues | client | wall s | CPU s | peak RSS MiB | requests | items | runs |")
+    print("|---|---|---|---|---|---|---|---|", flush=True)
     for issues in args.issues:
         rows = pulls(issues, args.clients, args.repeat, args.compare)
         for row in rows:
