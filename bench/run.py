@@ -182,6 +182,35 @@ def throughput(sizes: Sizes, big: bool) -> tuple[list[Row], Any]:
     return rows, data
 
 
+def command(sizes: Sizes, big: bool) -> tuple[list[Row], Any]:
+    """bench.command: `syncd db upgrade` + `syncd sync` as processes beside the floor and the
+    `jira` library; `syncd --help` and `syncd check`. MiB = each process's own peak RSS."""
+    issues = [str(sizes.issues), *(["100000"] if big else [])]
+    args = ["--issues", *issues, "--repeat", str(sizes.repeat)]
+    data = bench("command", args, timeout=5400 if big else 1200)
+    rows = []
+    for r in data["pulls"]:
+        note = f"median of {r['runs']} s; CPU {r['cpu_s']} s"
+        if "upgrade_s" in r:
+            note += f"; upgrade {r['upgrade_s']} s + sync {r['sync_s']} s"
+        case = f"whole process, {r['issues']:,} issues"
+        values = {"seconds": r["seconds"], "requests": r["requests"], "items": r["items"]}
+        rows.append(row("command", case, r["client"], peak_mib=r["rss_mib"], note=note, **values))
+    for r in data["commands"]:
+        note = f"median of {r['runs']} s"
+        rows.append(
+            row(
+                "command",
+                r["command"],
+                "syncd",
+                seconds=r["seconds"],
+                peak_mib=r["rss_mib"],
+                note=note,
+            )
+        )
+    return rows, data
+
+
 RPS = re.compile(r"^(\S.*?)\s+(\d+) req/s in-process\s+(\d+) req/s separate client", re.M)
 
 
@@ -351,6 +380,7 @@ SECTIONS: dict[str, Section] = {
     "latency": latency,
     "throughput": throughput,
     "sandbox_rps": sandbox_rps,
+    "command": command,
 }
 COLUMNS = {"bench": "benchmark", "case": "case", "who": "client", "seconds": "wall s",
            "requests": "requests", "items": "items", "per_1k": "req / 1k items",
