@@ -3,7 +3,8 @@
 What a user waits for is the process, not the pull inside it: start-up (imports, settings,
 migrations), the pull, normalizing and storing, and exit. Against one sandbox process (its own
 process, loopback, 50 ms added to every request) holding N Jira Cloud issues, each round runs,
-one after another (interleaved, so a slow minute of the machine falls on all three alike):
+one after another (interleaved, so a slow minute of the machine falls on all three alike;
+each round starts with the next client, as the place in a round moved a run by up to 0.4 s):
 
 * syncd: a first `syncd db upgrade`, then `syncd sync bench` of a client with one Jira
   connector (`project in (ACME, BETA)`, 10 connections), a fresh data directory each round;
@@ -215,9 +216,11 @@ def pulls(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             setup = Setup(sandbox, Path(tmp))
-            for _ in range(repeat):
-                for client, runner in runners.items():
-                    runs[client].append(runner(setup))
+            order = list(runners)
+            for round_ in range(repeat):  # each round starts one client later: no client
+                turn = order[round_ % len(order) :] + order[: round_ % len(order)]  # always
+                for client in turn:  # runs just after the same neighbour
+                    runs[client].append(runners[client](setup))
     finally:
         sandbox.stop()
     rows = []
