@@ -182,6 +182,37 @@ def throughput(sizes: Sizes, big: bool) -> tuple[list[Row], Any]:
     return rows, data
 
 
+def command(sizes: Sizes, big: bool) -> tuple[list[Row], Any]:
+    """bench.command: `syncd db upgrade` + `syncd sync` as processes beside the floor and the
+    `jira` library; `syncd --help` and `syncd check`. MiB = each process's own peak RSS."""
+    args = ["--issues", str(sizes.issues), "--repeat", str(sizes.repeat)]
+    data = bench("command", args, timeout=1200)
+    if big:  # memory at 100,000: syncd and the floor once (the library alone takes 1.6 GiB)
+        args = ["--issues", "100000", "--repeat", "1", "--clients", "syncd", "floor"]
+        data["pulls"] += bench("command", [*args, "--no-small"], timeout=3600)["pulls"]
+    rows = []
+    for r in data["pulls"]:
+        note = f"median of {r['runs']} s; CPU {r['cpu_s']} s"
+        if "upgrade_s" in r:
+            note += f"; upgrade {r['upgrade_s']} s + sync {r['sync_s']} s"
+        case = f"whole process, {r['issues']:,} issues"
+        values = {"seconds": r["seconds"], "requests": r["requests"], "items": r["items"]}
+        rows.append(row("command", case, r["client"], peak_mib=r["rss_mib"], note=note, **values))
+    for r in data["commands"]:
+        note = f"median of {r['runs']} s"
+        rows.append(
+            row(
+                "command",
+                r["command"],
+                "syncd",
+                seconds=r["seconds"],
+                peak_mib=r["rss_mib"],
+                note=note,
+            )
+        )
+    return rows, data
+
+
 RPS = re.compile(r"^(\S.*?)\s+(\d+) req/s in-process\s+(\d+) req/s separate client", re.M)
 
 
@@ -351,6 +382,7 @@ SECTIONS: dict[str, Section] = {
     "latency": latency,
     "throughput": throughput,
     "sandbox_rps": sandbox_rps,
+    "command": command,
 }
 COLUMNS = {"bench": "benchmark", "case": "case", "who": "client", "seconds": "wall s",
            "requests": "requests", "items": "items", "per_1k": "req / 1k items",

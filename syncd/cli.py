@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 
 from syncd.errors import ConfigError, SyncdError
-from syncd.settings import Settings, load_settings
 from syncd.terminal import printable
 
 if TYPE_CHECKING:
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from syncd.db import BaselineRow
     from syncd.plan.result import Reconciliation
     from syncd.runtime import Runtime
+    from syncd.settings import Settings
 
 app = typer.Typer(
     help="syncd: sync Jira and Trello with a client's baseline plan.",
@@ -73,6 +73,7 @@ def start_logging(level: str | None, *, verbose: bool) -> None:
     """Log at `level`, else DEBUG when verbose, else SYNCD_LOG_LEVEL; SYNCD_LOG_FORMAT's format.
     Settings that do not load leave INFO text lines: the command reports them itself."""
     from syncd import logs
+    from syncd.settings import load_settings
 
     try:
         cfg = load_settings()
@@ -108,6 +109,8 @@ def hoist_log_options(argv: list[str]) -> list[str]:
 
 
 def settings(config_dir: Path | None = None) -> Settings:
+    from syncd.settings import load_settings
+
     overrides = {"config_dir": config_dir} if config_dir is not None else {}
     return load_settings(**overrides)
 
@@ -378,17 +381,18 @@ def sync(client: ClientArg, config_dir: ConfigDirOpt = None) -> None:
     quarantined everything it pulled, each named on stderr with the reason. As in the daemon,
     the client is reconciled when at least one pull succeeded.
     """
-    from syncd.pipeline import reconcile_client, store_and_queue
-    from syncd.reports.summary import warning_lines
-
     rt = _runtime(config_dir)
     target = rt.client(client)
     failures, pulled = _pull_all(rt, target)
     if not pulled:
         out.print(f"{client}: no connector pulled; not reconciled")
     else:
-        queued, said = [], []
+        queued: list[Any] = []
+        said: list[str] = []
         if target.config.plan:
+            from syncd.pipeline import reconcile_client, store_and_queue  # only with a plan
+            from syncd.reports.summary import warning_lines
+
             rec, snapshot, items = reconcile_client(rt.engine, target)
             url = rt.settings.public_url
             queued = store_and_queue(rt.engine, target, rec, snapshot, items, public_url=url)

@@ -18,9 +18,10 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 MASK = "***"
 SHORTEST = 6  # a shorter value would mask ordinary words; no real credential is this short
@@ -71,6 +72,8 @@ def text(value: str) -> str:
 def where(method: str, url: str | httpx.URL) -> str:
     """`METHOD /path` of a request, for a message: no host, no query, secrets in the path
     masked."""
+    import httpx  # here: most commands never make a request, and httpx costs 0.1 s to import
+
     return f"{method} {text(httpx.URL(url).path)}"
 
 
