@@ -12,7 +12,7 @@ from datetime import date, datetime
 from syncd.mapping.config import MappingConfig
 from syncd.mapping.linking import unused_keys
 from syncd.model import StatusCategory, WorkItem
-from syncd.plan.baseline import PlanTask
+from syncd.plan.baseline import Baseline, PlanTask
 from syncd.plan.quality import DataWarning, warning
 from syncd.plan.rollup import Leaf
 
@@ -27,6 +27,7 @@ _READS: dict[str, tuple[str, Callable[[WorkItem], bool]]] = {
     ),
 }
 MOST = 0.5  # AC is incomplete when more than this share of started items has none
+COVERED = 0.5  # AC is partial when the items' effort is under this share of their tasks' budget
 
 
 def technique_gaps(
@@ -126,6 +127,45 @@ def missing_ac(grouped: Mapping[str, Sequence[WorkItem]], ac: float | None) -> l
             note=f"AC missing for {lacking} of {len(started)} items",
         )
     ]
+
+
+def partial_ac(
+    grouped: Mapping[str, Sequence[WorkItem]],
+    baseline: Baseline,
+    rate: float | None,
+    ac: float | None,
+) -> list[DataWarning]:
+    """AC that can only be part of the cost: on the tasks where time is logged, the items'
+    whole effort (estimate, or logged plus remaining) is under half the tasks' budget, so the
+    rest of the work is done and paid for outside the trackers and CPI (EV over AC) comes out
+    several times too high. Nothing is judged without a rate or without any estimate."""
+    if ac is None or not ac or not rate:
+        return []
+    budgets = {t.key: t.budget for t in baseline.leaves}
+    effort = budget = 0.0
+    for key, items in grouped.items():
+        own = _childless(items)
+        if key not in budgets or not any(i.spent_hours for i in own):
+            continue
+        effort += sum(_effort(i) for i in own) * rate
+        budget += budgets[key]
+    if not effort or not budget or effort >= COVERED * budget:
+        return []
+    share = effort / budget
+    return [
+        warning(
+            "ac_scope",
+            f"the tracked items of the tasks with logged time add up to {share:.0%} of those"
+            " tasks' budget: the rest of the work is not tracked, so AC is only part of the cost"
+            " and CPI is not meaningful (not shown)",
+            note=f"items cover {share:.0%} of the budget",
+        )
+    ]
+
+
+def _effort(item: WorkItem) -> float:
+    logged = (item.spent_hours or 0.0) + (item.remaining_hours or 0.0)
+    return max(item.estimate_hours or 0.0, logged)
 
 
 def _childless(items: Sequence[WorkItem]) -> list[WorkItem]:

@@ -31,6 +31,7 @@ AFFECTS: dict[str, tuple[str, ...]] = {
     "before_evidence": EARNED,
     "ac_undated": COST,
     "ac_missing": COST,
+    "ac_scope": COST,
     "no_hourly_rate": COST,
     "quarantined": EVERYTHING,
     "pull_failed": EVERYTHING,
@@ -47,12 +48,16 @@ NOTES = {
     "before_evidence": "status date before the evidence",
     "ac_undated": "today's logged time",
     "ac_missing": "AC incomplete",
+    "ac_scope": "AC covers part of the work",
     "no_hourly_rate": "no hourly rate",
     "quarantined": "items quarantined",
     "pull_failed": "last pull failed",
     "stale": "data stale",
 }
-WITHHELD = {"ac_missing": "cpi"}  # a figure too wrong to print: shown as n/a with the note
+WITHHELD = {
+    "ac_missing": "cpi",
+    "ac_scope": "cpi",
+}  # a figure too wrong to print: shown as n/a with the note
 
 # How bare-string warnings of older snapshots begin, and the code each one had.
 _LEGACY = (

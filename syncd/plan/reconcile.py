@@ -22,7 +22,7 @@ from syncd.plan.calendar import WorkCalendar, span, weekday_numbers
 from syncd.plan.evm import Performance, measure, planned_fraction
 from syncd.plan.forecast import Actuals, Forecast, forecast
 from syncd.plan.keys import KEY_PREFIX, check_references, techniques
-from syncd.plan.quality import DataWarning, from_text, warning
+from syncd.plan.quality import WITHHELD, DataWarning, from_text, warning
 from syncd.plan.recorded import TECHNIQUE as RECORDED
 from syncd.plan.recorded import Recorded, measure_recorded, remaining_days, unrecorded
 from syncd.plan.result import BaselineRef, Reconciliation
@@ -85,6 +85,7 @@ def reconcile(
     stones = milestones(baseline, cpm, cal, config.thresholds)
     extra = unplanned(live, links, project, _rate(baseline, config))
     warnings += gaps.missing_ac(grouped, project.ac)
+    warnings += gaps.partial_ac(grouped, baseline, _rate(baseline, config), project.ac)
     judged = _without_doubtful_cpi(project, warnings)
     return Reconciliation(
         as_of=as_of,
@@ -187,7 +188,7 @@ def _in_unit(
 
 def _without_doubtful_cpi(project: Performance, warnings: list[DataWarning]) -> Performance:
     """The figures RAG may judge: CPI left out when too little AC is logged to mean anything."""
-    if any(w.code == "ac_missing" for w in warnings):
+    if any(WITHHELD.get(w.code) == "cpi" for w in warnings):
         return replace(project, cpi=None)
     return project
 

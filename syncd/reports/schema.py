@@ -227,7 +227,7 @@ WARNING = _obj(
         "code": _t(
             "string",
             "what is wrong: points_missing, unmeasured, summary_link, link_unused, ambiguous_ref,"
-            " plan_unrecorded, counts_undated, before_evidence, ac_undated, ac_missing,"
+            " plan_unrecorded, counts_undated, before_evidence, ac_undated, ac_missing, ac_scope,"
             " no_hourly_rate, quarantined, pull_failed, stale (note: a warning of an older"
             " snapshot that had no code)",
         ),

@@ -222,6 +222,34 @@ def test_ac_missing_for_most_items_withholds_cpi(tmp_path: Path, sqlite_engine: 
     assert status.figures.cpi is None and status.withheld("cpi") == w.note
 
 
+def test_items_covering_a_fraction_of_the_budget_withhold_cpi(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    """Every started item has time logged, but the items' whole effort is a tenth of what
+    the worked example's items carry: the tasks' budgets are mostly worked outside the
+    trackers, so AC is a part of the cost and CPI (ten times too high) is withheld."""
+    client = client_of(tmp_path)
+
+    def tenth(value: float | None) -> float | None:
+        return None if value is None else value / 10
+
+    items = [
+        replace(
+            i,
+            spent_hours=tenth(i.spent_hours),
+            remaining_hours=tenth(i.remaining_hours),
+            estimate_hours=tenth(i.estimate_hours),
+        )
+        for i in worked_items()
+    ]
+    pull(sqlite_engine, items)  # the whole example warns of nothing (the healthy client test)
+    rec, _, _ = reconcile_client(sqlite_engine, client, as_of=DAY_8)
+    (w,) = [w for w in rec.warnings if w.code == "ac_scope"]
+    assert "ac_missing" not in codes(rec)
+    assert w.note.startswith("items cover ") and set(w.affects) == {"ac", "cpi"}
+    assert rec.withheld("cpi") == w.note and not any("CPI" in r for r in rec.rag.reasons)
+
+
 def test_ac_on_most_started_items_is_no_warning(tmp_path: Path, sqlite_engine: Engine) -> None:
     """Todo items have no time logged, rightly: AC on every started item is complete."""
     client = client_of(tmp_path)
