@@ -44,12 +44,12 @@ def check_clients(
 
 def deep_problems(path: Path, config: ClientConfig) -> list[str]:
     """What one readable client file names that does not exist: connectors, tasks; its plan's."""
+    plan, plan_lines = _plan(path, config)  # the plan's problems, whatever else is wrong
     try:
         mapping = MappingConfig.model_validate(config.mapping)
     except ValidationError:
-        return []  # already reported, field by field, by the file's own validation
+        return plan_lines  # the mapping's own are reported, field by field, by its validation
     problems = [f"{path.name} › {p}" for p in connector_problems(config, mapping)]
-    plan, plan_lines = _plan(path, config)
     problems += plan_lines
     if plan is not None and config.plan is not None:
         where, _ = plan_location(path, config.plan.file)

@@ -126,6 +126,18 @@ def test_a_row_problem_and_a_network_problem_at_once(tmp_path: Path) -> None:
     ]
 
 
+def test_a_bad_mapping_does_not_hide_the_plans_problems(tmp_path: Path) -> None:
+    """A status mapped to no category and a missing predecessor: both lines, in one run."""
+    config = example_config(tmp_path)
+    edit(config / "plans" / "example.toml", 'predecessors = "1.1FS"', 'predecessors = "1.9FS"')
+    edit(
+        config / "clients" / "example.toml", '"In Review" = "in_progress"', '"In Review" = "doing"'
+    )
+    lines = problems(config)
+    assert any(line.startswith("example.toml › statuses") for line in lines), lines
+    assert "plans/example.toml › task 1.2 (Design): predecessor 1.9 is not in the plan" in lines
+
+
 def test_every_structural_problem_at_once(tmp_path: Path) -> None:
     """A missing predecessor and a duplicate key are both reported, not the first alone."""
     config = example_config(tmp_path)
