@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import threading
@@ -47,6 +48,37 @@ def release_leases(engine: Engine) -> int:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+# What jobs and the web import on first use (one-off commands start faster without them). A
+# daemon imports them in its main thread before any worker thread starts: two threads importing
+# one package at the same moment can meet it half-initialized (an ImportError in a job, or at
+# start: seen as `cannot import name 'push_bodies' from partially initialized module`).
+PRELOAD = (
+    "syncd.actors",
+    "syncd.sync",
+    "syncd.pipeline",
+    "syncd.reports",
+    "syncd.reports.build",
+    "syncd.reports.freshness",
+    "syncd.reports.load",
+    "syncd.reports.push",
+    "syncd.plan",
+    "syncd.plan.toml_csv",
+    "syncd.plan.mspdi",
+    "syncd.plan.xer",
+    "syncd.connectors.jira",
+    "syncd.connectors.trello",
+    "syncd.connectors.oauth",
+    "syncd.connectors.webhooks",
+    "syncd.web.app",
+)
+
+
+def preload() -> None:
+    """Import, in this thread, every module a job or the web server imports on first use."""
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 def run(
     settings: Settings,
     *,
@@ -61,6 +93,7 @@ def run(
     if settings.broker_url in ("", "embedded"):
         released = release_leases(rt.engine)
         log.info("embedded broker: %d unfinished job(s) will be sent again", released)
+    preload()
     worker = queue.start_worker(broker, threads=threads)
     host, port = settings.host_port
     base_url = settings.webhook_base_url or f"http://{host}:{port}"
@@ -246,6 +279,7 @@ def work(settings: Settings, *, threads: int = 4) -> None:
     rt = runtime.install(runtime.load(settings))
     wait_for_head(rt.engine, timeout=settings.schema_wait_seconds)  # `run` migrates, not workers
     broker = queue.setup(settings.broker_url, settings.queue_name)
+    preload()
     worker = queue.start_worker(broker, threads=threads)
     stop = threading.Event()
 
