@@ -27,7 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.throughput import Load, Watch, broker, clients, finished, project_keys, wanted
+from bench.throughput import (
+    Load,
+    Watch,
+    broker,
+    clients,
+    finished,
+    project_keys,
+    render,
+    wanted,
+)
 from syncd.sandbox import Sandbox, SandboxConfig
 from tests.daemon import harness as h
 from tests.services import REDIS_URL, reachable, scratch_postgres
@@ -127,17 +136,6 @@ COLUMNS = ("setup", "budget", "processes", "clients", "seconds", "trello_request
            "trello_429", "trello_per_10s", "peak_rss_mib")  # fmt: skip
 
 
-def render(results: list[dict[str, Any]]) -> str:
-    lines = ["  ".join(f"{c:>15}" for c in COLUMNS)]
-    for row in results:
-        if "skipped" in row or "failed" in row:
-            reason = row.get("skipped") or f"failed: {row['failed']}"
-            lines.append(f"{row['setup']:>15}  {reason}")
-        else:
-            lines.append("  ".join(f"{row[c]!s:>15}" for c in COLUMNS))
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--clients", type=int, default=40)
@@ -151,7 +149,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     print(f"{load.clients} clients on one Trello token, `syncd run` + {args.workers} workers, "
           f"{LATENCY_MS} ms latency, Trello's limits on")  # fmt: skip
     results = run(load, args.setups, args.workers)
-    print(render(results))
+    print(render(results, COLUMNS))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -244,14 +244,15 @@ COLUMNS = ("setup", "processes", "clients", "items", "seconds", "startup_s", "it
            "clients_per_min", "requests", "peak_rss_mib")  # fmt: skip
 
 
-def render(results: list[dict[str, Any]]) -> str:
-    lines = ["  ".join(f"{c:>15}" for c in COLUMNS)]
+def render(results: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> str:
+    """One row a setup, `columns` wide; a skipped or failed setup says why."""
+    lines = ["  ".join(f"{c:>15}" for c in columns)]
     for row in results:
         if "skipped" in row or "failed" in row:
             reason = row.get("skipped") or f"failed: {row['failed']}"
             lines.append(f"{row['setup']:>15}  {reason}")
         else:
-            lines.append("  ".join(f"{row[c]!s:>15}" for c in COLUMNS))
+            lines.append("  ".join(f"{row[c]!s:>15}" for c in columns))
     return "\n".join(lines)
 
 

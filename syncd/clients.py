@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -273,20 +273,26 @@ def parse_client(path: Path, env: Mapping[str, str]) -> tuple[Client | None, lis
 
 
 def load_clients(
-    directory: Path, env: Mapping[str, str] | None = None
+    directory: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    deeper: Callable[[Path, ClientConfig], list[str]] | None = None,
 ) -> tuple[list[Client], list[str]]:
-    """Every client in `directory`, and every problem as ``file › field.path: message``."""
+    """Every client in `directory`, and every problem as ``file › field.path: message``;
+    `deeper` adds the problems of each readable file that need more than the file (its plan)."""
     env = os.environ if env is None else env
     if not directory.is_dir():
         return [], [f"{directory} › (dir): no such directory"]
     clients: list[Client] = []
     problems: list[str] = []
     for path in sorted(directory.glob("*.toml")):
-        client, found = parse_client(path, env)
+        config, client, found = parse_file(path, env)
         problems += [f"{path.name} › {p}" for p in found]
+        if deeper is not None and config is not None:
+            problems += deeper(path, config)
         if client is not None:
             clients.append(client)
-    return clients, problems
+    return clients, list(dict.fromkeys(problems))
 
 
 def load_client(directory: Path, client_id: str, env: Mapping[str, str] | None = None) -> Client:

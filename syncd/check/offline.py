@@ -7,13 +7,12 @@ the plan file for what is wrong in the plan (naming the task by key, WBS code an
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from syncd.clients import Client, ClientConfig, parse_client, plan_location, read_config
+from syncd.clients import Client, ClientConfig, load_clients, plan_location
 from syncd.errors import PlanError
 from syncd.mapping.config import MappingConfig
 from syncd.plan.baseline import Baseline
@@ -26,20 +25,7 @@ def check_clients(
     directory: Path, env: Mapping[str, str] | None = None
 ) -> tuple[list[Client], list[str]]:
     """Every valid client in `directory`, and every problem any file (or its plan) has."""
-    env = os.environ if env is None else env
-    if not directory.is_dir():
-        return [], [f"{directory} › (dir): no such directory"]
-    clients: list[Client] = []
-    problems: list[str] = []
-    for path in sorted(directory.glob("*.toml")):
-        client, found = parse_client(path, env)
-        problems += [f"{path.name} › {p}" for p in found]
-        config, _ = read_config(path)
-        if config is not None:
-            problems += deep_problems(path, config)
-        if client is not None:
-            clients.append(client)
-    return clients, list(dict.fromkeys(problems))
+    return load_clients(directory, env, deeper=deep_problems)
 
 
 def deep_problems(path: Path, config: ClientConfig) -> list[str]:
