@@ -33,20 +33,22 @@ COVERED = 0.5  # AC is partial when the items' effort is under this share of the
 def technique_gaps(
     leaves: Mapping[str, Leaf], grouped: Mapping[str, Sequence[WorkItem]]
 ) -> list[DataWarning]:
-    """Open tasks whose technique finds nothing to weigh on any of their items.
+    """Open tasks with a budget whose technique finds nothing to weigh on any of their items
+    (a milestone or a task of no budget earns nothing however it is measured).
 
     When every story-points task lacks points, the field itself is missing (one warning);
     otherwise each such task gets its own.
     """
+    weighed = {k: leaf for k, leaf in leaves.items() if leaf.task.budget}  # a milestone earns 0
     blind: list[tuple[Leaf, int]] = []
-    for key, leaf in leaves.items():
+    for key, leaf in weighed.items():
         reads = _READS.get(leaf.progress.technique)
         items = grouped.get(key, ())
         if reads and items and not any(reads[1](i) for i in items):
             blind.append((leaf, len(items)))
     pointed = [
         key
-        for key, leaf in leaves.items()
+        for key, leaf in weighed.items()
         if leaf.progress.technique == "story_points" and grouped.get(key)
     ]
     open_ = [(leaf, n) for leaf, n in blind if leaf.progress.status is not StatusCategory.DONE]

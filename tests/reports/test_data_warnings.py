@@ -19,7 +19,7 @@ from syncd.pipeline import reconcile_client, store_and_queue
 from syncd.plan.quality import EARNED
 from syncd.plan.result import Reconciliation
 from syncd.reports.load import load_status
-from tests.plan.conftest import DATA, worked_items
+from tests.plan.conftest import DATA, item, worked_items
 
 DAY_8 = date(2026, 3, 11)
 CLIENT = """
@@ -135,6 +135,17 @@ def test_a_task_whose_items_lack_what_its_technique_reads(
     assert [w.tasks for w in unmeasured] == [("B",)]
     assert "'time_tracking' cannot measure it" in unmeasured[0].message
     assert "not measurable" in rec.notes("ev")
+
+
+def test_a_milestone_with_an_unmeasurable_item_is_no_warning(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    """A go-live ticket without points linked to milestone M: M has no budget and earns
+    nothing however it is measured, so no figure is marked (the demo marked every one)."""
+    client = client_of(tmp_path, technique="story_points")
+    pull(sqlite_engine, [*pointed(3.0), item("M-1", task="M", story_points=None)])
+    rec, _, _ = reconcile_client(sqlite_engine, client, as_of=DAY_8)
+    assert rec.warnings == () and rec.notes("ev") == ""
 
 
 def test_a_link_map_value_no_item_carries(tmp_path: Path, sqlite_engine: Engine) -> None:
