@@ -95,6 +95,18 @@ class StatusHistory(Base):
     to_category: Mapped[str | None] = mapped_column(String(16))
 
 
+class WorklogRow(Base):
+    """One dated worklog of an item (Jira); an item's rows are replaced whenever it is stored."""
+
+    __tablename__ = "worklogs"
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    worklog_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started: Mapped[datetime]
+    seconds: Mapped[int] = mapped_column(Integer)
+
+
 class Cursor(Base):
     """Where the next incremental pull of one connector starts, and when a census last ran."""
 

@@ -34,6 +34,15 @@ class StatusChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Worklog:
+    """Time logged on an item, dated: who logged it is not kept (no personal data is needed)."""
+
+    id: str
+    started: datetime
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True)
 class WorkItem:
     """One Jira issue or one Trello card, seen the same way.
 
@@ -71,6 +80,7 @@ class WorkItem:
     deleted: bool = False
     archived: bool = False
     history: tuple[StatusChange, ...] = ()
+    worklogs: tuple[Worklog, ...] = ()  # dated logged time, oldest first, where the tool gives it
     content_hash: str = ""
 
     def with_hash(self) -> WorkItem:
@@ -169,6 +179,14 @@ def item_from_dict(data: dict[str, Any]) -> WorkItem:
             to_category=StatusCategory(h["to_category"]) if h.get("to_category") else None,
         )
         for h in values.get("history", ())
+    )
+    values["worklogs"] = tuple(
+        Worklog(
+            id=w["id"],
+            started=datetime.fromisoformat(w["started"]).astimezone(UTC),
+            seconds=int(w["seconds"]),
+        )
+        for w in values.get("worklogs", ())
     )
     return WorkItem(**values)
 

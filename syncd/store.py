@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,8 +30,9 @@ from syncd.db import (
     StatusHistory,
     SyncError,
     UTCDateTime,
+    WorklogRow,
 )
-from syncd.model import PullResult, Quarantined, WorkItem, item_from_dict, utcnow
+from syncd.model import PullResult, Quarantined, WorkItem, Worklog, item_from_dict, utcnow
 
 CHUNK = 500
 
@@ -47,6 +48,7 @@ ITEM_COLUMNS = (
 HISTORY_COLUMNS = (
     "client", "source", "external_id", "at", "from_status", "to_status", "to_category",
 )  # fmt: skip
+WORKLOG_COLUMNS = ("client", "source", "external_id", "worklog_id", "started", "seconds")
 
 
 def _item_row(client: str, item: WorkItem, now: datetime) -> tuple[Any, ...]:
@@ -81,8 +83,9 @@ def upsert_items(session: Session, client: str, items: Iterable[WorkItem]) -> No
             newest[item.ident] = item
     if not newest:
         return
-    upsert, history = _statements(session.get_bind().dialect)
+    upsert, history, worklogs = _statements(session.get_bind().dialect)
     upsert.run(session, [_item_row(client, i, now) for i in newest.values()])
+    _replace_worklogs(session, client, list(newest.values()), worklogs)
     rows = [
         (
             client,
@@ -98,6 +101,52 @@ def upsert_items(session: Session, client: str, items: Iterable[WorkItem]) -> No
     ]
     if rows:
         history.run(session, rows)
+
+
+def _replace_worklogs(session: Session, client: str, items: list[WorkItem], insert: Bulk) -> None:
+    """Each item's worklog rows become its worklogs, for the items whose stored row now holds
+    this very version (an older version that lost the upsert leaves the newer rows alone): a
+    worklog deleted in the tool leaves the table with the next pull of its item."""
+    kept = _holding(session, client, items)
+    for source, ids in _by_source(kept).items():
+        for start in range(0, len(ids), CHUNK):
+            session.execute(
+                delete(WorklogRow).where(
+                    WorklogRow.client == client,
+                    WorklogRow.source == source,
+                    WorklogRow.external_id.in_(ids[start : start + CHUNK]),
+                )
+            )
+    rows = [
+        (client, item.source, item.external_id, log.id, log.started, log.seconds)
+        for item in kept
+        for log in item.worklogs
+    ]
+    if rows:
+        insert.run(session, rows)
+
+
+def _by_source(items: Iterable[WorkItem]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for item in items:
+        found.setdefault(item.source, []).append(item.external_id)
+    return found
+
+
+def _holding(session: Session, client: str, items: list[WorkItem]) -> list[WorkItem]:
+    """The items whose stored row carries their content hash: the version that was kept."""
+    stored: dict[tuple[str, str], str] = {}
+    for source, ids in _by_source(items).items():
+        for start in range(0, len(ids), CHUNK):
+            rows = session.execute(
+                select(Item.external_id, Item.content_hash).where(
+                    Item.client == client,
+                    Item.source == source,
+                    Item.external_id.in_(ids[start : start + CHUNK]),
+                )
+            )
+            stored.update(((source, ext), digest) for ext, digest in rows)
+    return [i for i in items if stored.get(i.ident) == (i.content_hash or "")]
 
 
 class Bulk:
@@ -146,8 +195,9 @@ def sqlite_utc_text(value: datetime) -> str:
 
 
 @functools.cache
-def _statements(dialect: Any) -> tuple[Bulk, Bulk]:
-    """The item upsert and the history insert for one dialect, built once (executemany)."""
+def _statements(dialect: Any) -> tuple[Bulk, Bulk, Bulk]:
+    """The item upsert and the history and worklog inserts for one dialect, built once
+    (executemany)."""
     insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     table = cast(Table, Item.__table__)
     keys = ("client", "source", "external_id")
@@ -172,9 +222,16 @@ def _statements(dialect: Any) -> tuple[Bulk, Bulk]:
         .values({name: bindparam(name) for name in HISTORY_COLUMNS})
         .on_conflict_do_nothing()
     )
+    worklog_table = cast(Table, WorklogRow.__table__)
+    worklogs = (
+        insert(worklog_table)
+        .values({name: bindparam(name) for name in WORKLOG_COLUMNS})
+        .on_conflict_do_nothing()
+    )
     return (
         Bulk(upsert, table, ITEM_COLUMNS, dialect),
         Bulk(history, history_table, HISTORY_COLUMNS, dialect),
+        Bulk(worklogs, worklog_table, WORKLOG_COLUMNS, dialect),
     )
 
 
@@ -355,6 +412,22 @@ def load_items(engine: Engine, client: str, *, include_deleted: bool = False) ->
             data["plan_task"] = task
             item = item_from_dict(data)
             out.append(item if not deleted else _flag_deleted(item))
+        return out
+
+
+def load_worklogs(engine: Engine, client: str) -> dict[tuple[str, str], list[Worklog]]:
+    """The stored worklogs of a client's items by (source, external id), oldest first (the same
+    worklogs each item read by `load_items` carries)."""
+    with sessions(engine)() as session:
+        query = (
+            select(WorklogRow)
+            .where(WorklogRow.client == client)
+            .order_by(WorklogRow.started, WorklogRow.worklog_id)
+        )
+        out: dict[tuple[str, str], list[Worklog]] = {}
+        for row in session.execute(query).scalars():
+            log = Worklog(row.worklog_id, row.started, row.seconds)
+            out.setdefault((row.source, row.external_id), []).append(log)
         return out
 
 

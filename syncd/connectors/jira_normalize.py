@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncd.errors import MappingError
-from syncd.model import StatusCategory, StatusChange, WorkItem
+from syncd.model import StatusCategory, StatusChange, WorkItem, Worklog
 
 OWN_LABEL_PREFIX = "syncd-rag-"  # labels syncd writes itself; never read back as content
 JIRA_CATEGORIES = {
@@ -156,6 +156,19 @@ def status_history(
     return tuple(sorted(changes, key=lambda c: (c.at, c.to_status)))
 
 
+def worklogs(raw: Iterable[Any]) -> tuple[Worklog, ...]:
+    """Dated logged time from Jira worklogs, oldest first, each worklog once."""
+    found: dict[str, Worklog] = {}
+    for log in raw:
+        ident = log.get("id") if isinstance(log, dict) else None
+        started = parse_datetime(log.get("started")) if ident is not None else None
+        seconds = log.get("timeSpentSeconds") if ident is not None else None
+        if started is None or isinstance(seconds, bool) or not isinstance(seconds, int):
+            raise MappingError(f"worklog {ident}: no id, start or whole seconds: {log!r:.200}")
+        found[str(ident)] = Worklog(str(ident), started, seconds)
+    return tuple(sorted(found.values(), key=lambda w: (w.started, w.id)))
+
+
 def normalize_issue(
     raw: Mapping[str, Any],
     *,
@@ -166,11 +179,13 @@ def normalize_issue(
     tz: ZoneInfo,
     epic_field: str | None = None,
     histories: Iterable[Any] | None = None,
+    logged: Iterable[Any] | None = None,
 ) -> WorkItem:
-    """One issue as a WorkItem; `histories` replaces the embedded changelog when given."""
+    """One issue as a WorkItem; `histories` replaces the embedded changelog and `logged` the
+    embedded worklogs when given (both fetched whole when the search cut them short)."""
     try:
         return _normalize(
-            raw, source, site_url, points_field, categories, tz, epic_field, histories
+            raw, source, site_url, points_field, categories, tz, epic_field, histories, logged
         )
     except MappingError:
         raise
@@ -187,6 +202,7 @@ def _normalize(
     tz: ZoneInfo,
     epic_field: str | None,
     histories: Iterable[Any] | None,
+    logged: Iterable[Any] | None,
 ) -> WorkItem:
     key = raw.get("key")
     fields = raw.get("fields")
@@ -202,6 +218,8 @@ def _normalize(
     if histories is None:
         histories = (raw.get("changelog") or {}).get("histories") or []
     known = {str(status.get("name") or "").lower(): category, **categories}
+    if logged is None:
+        logged = (fields.get("worklog") or {}).get("worklogs") or []
     return WorkItem(
         source=source,
         external_id=str(raw.get("id") or key),
@@ -235,4 +253,5 @@ def _normalize(
         components=_names(fields.get("components")),
         container=str(project.get("key") or key.rsplit("-", 1)[0]),
         history=status_history(histories, known),
+        worklogs=worklogs(logged),
     ).with_hash()

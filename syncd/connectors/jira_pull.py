@@ -6,6 +6,8 @@ fetches details with `POST /issue/bulkfetch`, 100 at a time over several connect
 reads the effective page size and `total` from the first page and fetches the rest at once.
 Changelogs cut short by the server are completed through `POST /changelog/bulkfetch` (Cloud) or
 the issue's changelog (Data Center), so actual start and finish dates come from real history.
+Worklogs (dated logged time, for AC on a past status date) come embedded in the same answers,
+up to 20 an issue; only an issue with more has its worklogs paged through `/issue/{id}/worklog`.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ CHANGELOG_BULK = 1000  # issues per changelog bulkfetch (the API's maximum)
 FIELDS = (
     "summary", "status", "issuetype", "project", "assignee", "created", "updated", "duedate",
     "resolutiondate", "resolution", "labels", "components", "timetracking", "subtasks", "parent",
+    "worklog",
 )  # fmt: skip
+WORKLOG_PAGE = 5000  # worklogs per page of /issue/{id}/worklog (the API's default and maximum)
 ORDER_BY = re.compile(r"\s+order\s+by\s+.*$", re.IGNORECASE | re.DOTALL)
 UTC_ZONE = ZoneInfo("UTC")
 CATEGORIES: dict[str, StatusCategory] = {}  # per-client overrides would go here
@@ -57,11 +61,19 @@ def wanted_fields(meta: Meta) -> list[str]:
 
 def is_truncated(raw: dict[str, Any]) -> bool:
     """Whether the embedded changelog holds fewer histories than the issue has."""
-    changelog = raw.get("changelog")
-    if not isinstance(changelog, dict):
+    return _cut_short(raw.get("changelog"), "histories")
+
+
+def worklogs_truncated(raw: dict[str, Any]) -> bool:
+    """Whether the embedded worklog field holds fewer worklogs than the issue has."""
+    return _cut_short((raw.get("fields") or {}).get("worklog"), "worklogs")
+
+
+def _cut_short(embedded: Any, name: str) -> bool:
+    if not isinstance(embedded, dict):
         return False
-    total = changelog.get("total")
-    return isinstance(total, int) and total > len(changelog.get("histories") or [])
+    total = embedded.get("total")
+    return isinstance(total, int) and total > len(embedded.get(name) or [])
 
 
 def normalize_page(
@@ -69,6 +81,7 @@ def normalize_page(
     raws: list[dict[str, Any]],
     meta: Meta,
     histories: dict[str, list[Any]] | None = None,
+    logged: dict[str, list[Any]] | None = None,
 ) -> PullResult:
     """Normalize each issue; the ones that fail are quarantined with their payload."""
     items: list[WorkItem] = []
@@ -86,6 +99,7 @@ def normalize_page(
                     tz=connector.timezone,
                     epic_field=meta.epic_field,
                     histories=(histories or {}).get(ident),
+                    logged=(logged or {}).get(ident),
                 )
             )
         except MappingError as exc:
@@ -102,7 +116,8 @@ def newest(pages: list[PullResult], cursor: datetime | None) -> datetime | None:
 
 
 class Pages:
-    """Turns raw issue pages into results, holding back issues whose changelog was cut short."""
+    """Turns raw issue pages into results, holding back issues whose changelog or worklogs were
+    cut short."""
 
     def __init__(self, connector: JiraConnector, meta: Meta, fetch_histories: HistoryFetch) -> None:
         self.connector = connector
@@ -114,21 +129,51 @@ class Pages:
 
     def page(self, raws: list[dict[str, Any]]) -> PullResult:
         self.seen.update(str(r.get("id") or r.get("key")) for r in raws)
-        complete = [r for r in raws if not is_truncated(r)]
-        self.held.extend(r for r in raws if is_truncated(r))
+        complete = [r for r in raws if not _held(r)]
+        self.held.extend(r for r in raws if _held(r))
         result = normalize_page(self.connector, complete, self.meta)
         self.cursor = newest([result], self.cursor)
         return result
 
     async def rest(self) -> PullResult:
-        """The held-back issues with their whole changelog."""
+        """The held-back issues with their whole changelog and all their worklogs."""
         if not self.held:
             return PullResult()
-        histories = await self.fetch_histories(self.connector, self.held)
-        result = normalize_page(self.connector, self.held, self.meta, histories)
+        cut = [r for r in self.held if is_truncated(r)]
+        histories = await self.fetch_histories(self.connector, cut) if cut else {}
+        logged = await all_worklogs(self.connector, [r for r in self.held if worklogs_truncated(r)])
+        result = normalize_page(self.connector, self.held, self.meta, histories, logged)
         self.held = []
         self.cursor = newest([result], self.cursor)
         return result
+
+
+def _held(raw: dict[str, Any]) -> bool:
+    return is_truncated(raw) or worklogs_truncated(raw)
+
+
+async def all_worklogs(
+    connector: JiraConnector, raws: list[dict[str, Any]]
+) -> dict[str, list[Any]]:
+    """Every worklog of each issue, by issue id, paged through `/issue/{id}/worklog` (Cloud and
+    Data Center alike), several issues at once."""
+
+    async def one(raw: dict[str, Any]) -> tuple[str, list[Any]]:
+        ident = str(raw.get("id") or raw["key"])
+        found: list[Any] = []
+        while True:
+            async with connector.limit:
+                data = await connector.remote.json(
+                    "GET",
+                    f"{connector.api}/issue/{ident}/worklog",
+                    params={"startAt": len(found), "maxResults": WORKLOG_PAGE},
+                )
+            page = list(data.get("worklogs") or [])
+            found.extend(page)
+            if not page or len(found) >= int(data.get("total") or 0):
+                return ident, found
+
+    return dict(await asyncio.gather(*map(one, raws)))
 
 
 HistoryFetch = Callable[["JiraConnector", list[dict[str, Any]]], Awaitable[dict[str, list[Any]]]]

@@ -117,7 +117,10 @@ def _items_then(
     mapped = apply_all(items, config)
     then = items_as_of(mapped, moment)
     warnings += gaps.before_evidence((i for i in mapped if not i.deleted), as_of, moment)
-    warnings += map(from_text, then.notes)
+    warnings += map(from_text, then.notes[bool(then.undated) :])
+    if then.undated:
+        note = f"today's logged time on {len(then.undated)} item(s)"
+        warnings.append(warning("ac_undated", then.notes[0], note=note))
     return [i for i in then.items if not i.deleted]
 
 

@@ -8,7 +8,16 @@ from datetime import datetime, timedelta
 from syncd.sandbox import trello_data
 from syncd.sandbox.clock import SimClock
 from syncd.sandbox.config import SandboxConfig
-from syncd.sandbox.state import STATUSES, History, Issue, JiraUser, Project, State, Status
+from syncd.sandbox.state import (
+    STATUSES,
+    History,
+    Issue,
+    JiraUser,
+    Project,
+    State,
+    Status,
+    WorkLog,
+)
 
 USERS = (
     ("557058:0001", "alice", "Alice Andersen"),
@@ -144,13 +153,36 @@ def make_issue(
         issue.duedate = (created + timedelta(days=rng.uniform(10, 90))).date()
     if issuetype != "Epic":
         issue.original_estimate_s = estimate
-        issue.time_spent_s = spent[status.category] or None
         issue.remaining_estimate_s = max(estimate - spent[status.category], 0)
     if issuetype in ("Story", "Bug"):
         issue.story_points = float(rng.choice((1, 2, 3, 5, 8, 13)))
     walk_to(state, rng, issue, status.id, end=now)
+    if issuetype != "Epic":
+        backfill_work(state, issue, spent[status.category], end=now)
     state.add_issue(issue)
     return issue
+
+
+def backfill_work(state: State, issue: Issue, seconds: int, *, end: datetime) -> None:
+    """Log `seconds` as a few dated worklogs between the issue's first move and its resolution
+    (or `end`); one issue in 200 has more than the 20 a search embeds. Drawn from the issue's own
+    random sequence, so the rest of the seeded world is the same with or without worklogs."""
+    if seconds <= 0:
+        return
+    rng = random.Random(issue.id)
+    begun = issue.changelog[0].created if issue.changelog else issue.created
+    span = (issue.resolutiondate or end) - begun
+    count = rng.randint(21, 30) if rng.random() < 0.005 else rng.randint(1, 4)
+    count = max(1, min(count, seconds // 900))
+    cuts = sorted(rng.sample(range(1, seconds), count - 1))
+    author = issue.assignee or USERS[0][0]
+    for low, high in zip((0, *cuts), (*cuts, seconds), strict=True):
+        started = begun + span * rng.random()
+        issue.worklogs.append(
+            WorkLog(state.next_worklog_id(), author, started, high - low, started)
+        )
+    issue.worklogs.sort(key=lambda w: (w.started, w.id))
+    issue.time_spent_s = seconds
 
 
 def pick_status(rng: random.Random, name: str | None) -> Status:
@@ -200,6 +232,32 @@ def record_status_change(
     issue.updated = max(issue.updated, when)
     state.touch()
     return history
+
+
+def log_work(
+    state: State, issue: Issue, seconds: int, started: datetime, *, author: str, when: datetime
+) -> WorkLog:
+    """Log `seconds` of work on `issue`, started at `started`, recorded at `when`: time spent
+    grows and the remaining estimate shrinks by as much (Jira's `adjustEstimate=auto`)."""
+    log = WorkLog(state.next_worklog_id(), author, started, seconds, when)
+    issue.worklogs.append(log)
+    issue.worklogs.sort(key=lambda w: (w.started, w.id))
+    issue.time_spent_s = (issue.time_spent_s or 0) + seconds
+    if issue.remaining_estimate_s is not None:
+        issue.remaining_estimate_s = max(issue.remaining_estimate_s - seconds, 0)
+    issue.updated = max(issue.updated, when)
+    state.touch()
+    return log
+
+
+def unlog_work(state: State, issue: Issue, log: WorkLog, *, when: datetime) -> None:
+    """Delete a worklog: time spent shrinks and the remaining estimate grows by its time."""
+    issue.worklogs.remove(log)
+    issue.time_spent_s = (issue.time_spent_s or 0) - log.seconds or None
+    if issue.remaining_estimate_s is not None:
+        issue.remaining_estimate_s += log.seconds
+    issue.updated = max(issue.updated, when)
+    state.touch()
 
 
 def resolution_item(before: str | None, after: str | None) -> dict[str, str | None]:

@@ -18,6 +18,7 @@ from syncd.sandbox import jira_issues as issues
 from syncd.sandbox import jira_meta as meta
 from syncd.sandbox import jira_search as search
 from syncd.sandbox import jira_webhooks as hooks
+from syncd.sandbox import jira_worklogs as worklogs
 from syncd.sandbox.context import Context
 from syncd.sandbox.jira_render import Flavour
 from syncd.sandbox.routing import Handler, route
@@ -41,6 +42,9 @@ COMMON: list[tuple[list[str], str, Handler]] = [
     (["GET"], "/issue/{key}/comment/{comment_id}", comments.get_comment),
     (["PUT"], "/issue/{key}/comment/{comment_id}", comments.edit_comment),
     (["DELETE"], "/issue/{key}/comment/{comment_id}", comments.delete_comment),
+    (["GET"], "/issue/{key}/worklog", worklogs.list_worklogs),
+    (["POST"], "/issue/{key}/worklog", worklogs.add_worklog),
+    (["DELETE"], "/issue/{key}/worklog/{worklog_id}", worklogs.delete_worklog),
     (["GET"], "/comment/{comment_id}/properties", comments.comment_property_keys),
     (["GET"], "/comment/{comment_id}/properties/{prop}", comments.comment_property),
     (["PUT"], "/comment/{comment_id}/properties/{prop}", comments.put_comment_property),

@@ -21,6 +21,7 @@ from syncd.sandbox.jira_render import (
     status_json,
     timetracking,
     user_json,
+    worklog_json,
 )
 from syncd.sandbox.state import Issue, State
 
@@ -47,6 +48,16 @@ def _comments(state: State, issue: Issue, flavour: Flavour, tz: ZoneInfo) -> Any
         "maxResults": len(shown),
         "total": len(issue.comments),
         "startAt": 0,
+    }
+
+
+def _worklogs(state: State, issue: Issue, flavour: Flavour, tz: ZoneInfo) -> Any:
+    shown = issue.worklogs[:EMBEDDED_CAP]
+    return {
+        "startAt": 0,
+        "maxResults": len(shown),
+        "total": len(issue.worklogs),
+        "worklogs": [worklog_json(state, issue, w, flavour) for w in shown],
     }
 
 
@@ -106,6 +117,7 @@ RENDERERS: dict[str, FieldRenderer] = {
     "parent": _parent,
     "description": lambda s, i, f, tz: rich_text(i.description, f) if i.description else None,
     "comment": _comments,
+    "worklog": _worklogs,
 }
 
 

@@ -13,7 +13,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncd.sandbox.clock import jira_datetime
-from syncd.sandbox.state import CATEGORIES, ISSUE_TYPES, Comment, History, Issue, State, Status
+from syncd.sandbox.state import (
+    CATEGORIES,
+    ISSUE_TYPES,
+    Comment,
+    History,
+    Issue,
+    State,
+    Status,
+    WorkLog,
+)
 
 JsonDict = dict[str, Any]
 NOT_NAVIGABLE = frozenset({"comment", "worklog"})
@@ -250,6 +259,23 @@ def comment_json(
     if with_properties:
         out["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
     return out
+
+
+def worklog_json(state: State, issue: Issue, log: WorkLog, flavour: Flavour) -> JsonDict:
+    """One worklog, dated by `started`."""
+    tz = ZoneInfo(state.jira_timezone)
+    return {
+        "self": f"{flavour.api}/issue/{issue.id}/worklog/{log.id}",
+        "author": user_json(state, log.author, flavour),
+        "updateAuthor": user_json(state, log.author, flavour),
+        "created": jira_datetime(log.created, tz),
+        "updated": jira_datetime(log.created, tz),
+        "started": jira_datetime(log.started, tz),
+        "timeSpent": duration(log.seconds),
+        "timeSpentSeconds": log.seconds,
+        "id": str(log.id),
+        "issueId": str(issue.id),
+    }
 
 
 def history_json(state: State, history: History, flavour: Flavour) -> JsonDict:

@@ -75,6 +75,17 @@ class Comment:
 
 
 @dataclass
+class WorkLog:
+    """Time someone logged on an issue, starting at `started`."""
+
+    id: int
+    author: str
+    started: datetime
+    seconds: int
+    created: datetime
+
+
+@dataclass
 class History:
     """One changelog entry: who changed what, when."""
 
@@ -122,6 +133,7 @@ class Issue:
     comments: list[Comment] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
     changelog: list[History] = field(default_factory=list)
+    worklogs: list[WorkLog] = field(default_factory=list)  # time_spent_s is their sum
 
     @property
     def number(self) -> int:
@@ -308,6 +320,7 @@ class State:
         self.trello_token_writes = True  # False: the token was granted read access only
         self._counter = 0
         self._jira_counter = 20000
+        self._worklog_counter = 30000
         self._dynamic_counter = 10000
 
     def touch(self) -> None:
@@ -318,6 +331,11 @@ class State:
         """A fresh numeric id for comments and changelog entries."""
         self._jira_counter += 1
         return self._jira_counter
+
+    def next_worklog_id(self) -> int:
+        """A fresh worklog id (its own sequence: logging work shifts no other id)."""
+        self._worklog_counter += 1
+        return self._worklog_counter
 
     def next_dynamic_webhook_id(self) -> int:
         """A fresh dynamic webhook id (never reused, as Jira's are not)."""

@@ -1,9 +1,10 @@
 """The simulated team: when the clock advances, people move work along and the tools record it.
 
-Each open issue moves one status forward with a chance that grows with the hours passed;
-cards move to the next list the same way. Every move writes Jira changelog or a Trello
-`updateCard` action at a time inside the advanced interval, bumps `updated`, and is sent to
-webhook subscribers. Seeded, so the same sequence of `advance` calls gives the same world.
+Each open issue moves one status forward with a chance that grows with the hours passed, and
+whoever moves it logs the work (a dated worklog); cards move to the next list the same way.
+Every move writes Jira changelog or a Trello `updateCard` action at a time inside the advanced
+interval, bumps `updated`, and is sent to webhook subscribers. Seeded, so the same sequence of
+`advance` calls gives the same world.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from syncd.sandbox.context import Context
-from syncd.sandbox.data import USERS, record_status_change
+from syncd.sandbox.data import USERS, log_work, record_status_change
 from syncd.sandbox.events import notify_action, notify_issue
 from syncd.sandbox.state import STATUSES, Card, Issue, State
 from syncd.sandbox.trello_data import move_card
@@ -87,8 +88,8 @@ def apply(ctx: Context, rng: random.Random, move: Move) -> None:
         author = issue.assignee or rng.choice(USERS)[0]
         if issue.original_estimate_s:
             worked = rng.choice((1, 2, 4)) * 3600
-            issue.time_spent_s = (issue.time_spent_s or 0) + worked
-            issue.remaining_estimate_s = max((issue.remaining_estimate_s or 0) - worked, 0)
+            began = move.when - timedelta(seconds=worked)
+            log_work(state, issue, worked, began, author=author, when=move.when)
         history = record_status_change(state, issue, move.target, move.when, author=author)
         issue.updated = move.when
         notify_issue(ctx, issue, history=history, user=author)

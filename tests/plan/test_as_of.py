@@ -8,11 +8,11 @@ on day 7. Figures below are counted by hand from the §3.7 tables.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from syncd.mapping.history import item_as_of, items_as_of
-from syncd.model import StatusChange
+from syncd.model import StatusChange, WorkItem, Worklog
 from syncd.plan import Baseline
 from syncd.plan.reconcile import reconcile
 
@@ -58,10 +58,9 @@ def test_logged_time_without_dates_is_flagged_next_to_ac(worked: Baseline) -> No
     past = reconcile(worked, worked_items(), as_of=DAY_5, config=BY_LABEL)
     assert past.project.ac == 120.0
     (undated,) = [w for w in past.warnings if w.code == "ac_undated"]
-    assert (
-        undated.message.startswith("AC is today's logged time") and "3 item(s)" in undated.message
-    )
-    assert past.notes("ac") == "today's logged time"
+    assert undated.message.startswith("AC is today's logged time for 3 item(s)")
+    assert ": B-1, B-2, C-1;" in undated.message
+    assert past.notes("ac") == "today's logged time on 3 item(s)"
     now = reconcile(worked, worked_items(), as_of=DAY_8, config=BY_LABEL)
     assert not any(w.code == "ac_undated" for w in now.warnings)
 
@@ -124,3 +123,52 @@ def test_resolved_later_without_history_is_not_done_then() -> None:
     started = item("S-2", status=DONE, resolved=at("2026-03-10"), start=at("2026-03-03"))
     assert item_as_of(started, at("2026-03-05")).category is DOING
     assert item_as_of(started, at("2026-03-02")).category is TODO
+
+
+def logged(item_: WorkItem, *days_hours: tuple[str, float]) -> WorkItem:
+    """The item with one worklog per (day, hours), its time spent their sum."""
+    logs = tuple(
+        Worklog(f"w{n}", at(day), int(hours * 3600)) for n, (day, hours) in enumerate(days_hours)
+    )
+    return replace(item_, worklogs=logs, spent_hours=sum(h for _, h in days_hours))
+
+
+def test_dated_worklogs_give_the_time_logged_up_to_the_status_date(worked: Baseline) -> None:
+    """With worklogs, AC on day 5 is what was logged by then: A 50 (days 1-3), B-1 5 (day 5;
+    its 10 h of day 6 not yet), C-1 0 (all on day 7), plus B-2 and B-3 without dates (15 each)
+    = 85, not today's 120. B-2, undated and finished after day 5, is named as today's (B-3 did
+    not change after day 5); B-1's remaining estimate then holds the 10 h logged later."""
+    items = {i.key: i for i in worked_items()}
+    items["A-1"] = logged(items["A-1"], ("2026-03-02", 20), ("2026-03-04", 30))
+    items["B-1"] = logged(
+        replace(items["B-1"], remaining_hours=0.0), ("2026-03-06", 5), ("2026-03-09", 10)
+    )
+    items["C-1"] = logged(items["C-1"], ("2026-03-10", 25))
+    past = reconcile(worked, list(items.values()), as_of=DAY_5, config=BY_LABEL)
+    assert past.project.ac == 50 + 5 + 15 + 15
+    (undated,) = [w for w in past.warnings if w.code == "ac_undated"]
+    assert ": B-2;" in undated.message and "for 1 item(s)" in undated.message
+    assert past.notes("ac") == "today's logged time on 1 item(s)"
+    b1 = item_as_of(items["B-1"], datetime.combine(DAY_5, time.max, tzinfo=UTC))
+    assert (b1.spent_hours, b1.remaining_hours, len(b1.worklogs)) == (5.0, 10.0, 1)
+    dated_only = [items["A-1"], items["B-1"], items["C-1"]]
+    only = reconcile(worked, dated_only, as_of=DAY_5, config=BY_LABEL)
+    assert only.project.ac == 55.0
+    assert not any(w.code == "ac_undated" for w in only.warnings)
+
+
+def test_today_is_unchanged_by_worklogs(worked: Baseline) -> None:
+    """On the day of the last worklog the items come back as they are: AC is today's total."""
+    a1 = logged(worked_items()[0], ("2026-03-02", 20), ("2026-03-04", 30))
+    assert item_as_of(a1, at("2026-03-05")) is a1
+    assert reconcile(worked, [a1], as_of=DAY_8, config=BY_LABEL).project.ac == 50.0
+
+
+def test_worklogs_that_do_not_add_up_are_undated(worked: Baseline) -> None:
+    """A Jira total of 50 h with worklogs of only 20 h (time logged some other way) keeps
+    today's 50 h on a past date and is named as undated."""
+    a1 = replace(logged(worked_items()[0], ("2026-03-02", 20)), spent_hours=50.0)
+    past = reconcile(worked, [a1], as_of=BEFORE_START, config=BY_LABEL)
+    assert past.project.ac == 50.0
+    (undated,) = [w for w in past.warnings if w.code == "ac_undated"]
+    assert ": A-1;" in undated.message
