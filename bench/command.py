@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TIME = Path("/usr/bin/time")  # GNU time: a process's own peak RSS (%M)
 FIELDS = (  # the fields syncd asks for (syncd.connectors.jira_pull.FIELDS)
     "summary,status,issuetype,project,assignee,created,updated,duedate,resolutiondate,"
-    "resolution,labels,components,timetracking,subtasks,parent"
+    "resolution,labels,components,timetracking,subtasks,parent,worklog"
 )
 CLIENTS = ("syncd", "floor", "jira")
 CLIENT_FILE = """\
