@@ -170,7 +170,7 @@ def jira_lib_pull(url: str) -> Row:
                       options={"check_update": False})  # fmt: skip
         client._session.hooks["response"].append(count)
         found = client.enhanced_search_issues(
-            ORDERED, maxResults=0, fields=",".join(FIELDS), expand="changelog"
+            ORDERED, maxResults=0, fields=",".join((*FIELDS, "worklog")), expand="changelog"
         )
         items = len(found or [])
     except Exception as exc:

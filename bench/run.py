@@ -292,7 +292,7 @@ def jira_changes(url: str, since: datetime) -> Row:
     client._session.hooks["response"].append(lambda *args, **kwargs: seen.append(1))
     jql = f'{JQL} AND updated >= "{floor}" ORDER BY updated ASC, key ASC'
     found = client.enhanced_search_issues(
-        jql, maxResults=0, fields=",".join(FIELDS), expand="changelog"
+        jql, maxResults=0, fields=",".join((*FIELDS, "worklog")), expand="changelog"
     )
     note = "JQL updated >= cursor - 2 min"
     return {"client": "jira", "requests": len(seen), "items": len(found or []), "note": note}

@@ -71,6 +71,11 @@ class JiraConfig(Strict):
         description="requests in flight at most; halved on every 429 and grown back slowly",
     )
     census_every: int = Field(default=24, ge=1, description="pulls between id censuses")
+    worklogs: bool = Field(
+        default=True,
+        description="pull dated worklogs, so AC on a past status date counts the time logged "
+        "by then; false saves about a third of a pull's bytes and leaves that AC today's",
+    )
     push: JiraPush = Field(default_factory=JiraPush)
 
     @field_validator("url", "api_url", "auth_url")

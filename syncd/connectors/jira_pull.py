@@ -7,7 +7,8 @@ reads the effective page size and `total` from the first page and fetches the re
 Changelogs cut short by the server are completed through `POST /changelog/bulkfetch` (Cloud) or
 the issue's changelog (Data Center), so actual start and finish dates come from real history.
 Worklogs (dated logged time, for AC on a past status date) come embedded in the same answers,
-up to 20 an issue; only an issue with more has its worklogs paged through `/issue/{id}/worklog`.
+up to 20 an issue; only an issue with more has its worklogs paged through `/issue/{id}/worklog`
+(`jira_history` fetches what was cut short; `worklogs = false` on the connector asks for none).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from syncd.connectors.base import OVERLAP
 from syncd.connectors.jira_fanout import Ahead, Job, fan_out
+from syncd.connectors.jira_history import all_worklogs, cloud_histories, dc_histories
 from syncd.connectors.jira_normalize import normalize_issue
 from syncd.errors import MappingError, TransientError
 from syncd.model import PullResult, Quarantined, StatusCategory, WorkItem
@@ -33,13 +35,11 @@ if TYPE_CHECKING:
 
 ID_PAGE = 5000  # ids per listing page (Cloud answers up to 5,000 when only ids are asked)
 BULK = 100  # issues per bulkfetch (the API's maximum)
-CHANGELOG_BULK = 1000  # issues per changelog bulkfetch (the API's maximum)
 FIELDS = (
     "summary", "status", "issuetype", "project", "assignee", "created", "updated", "duedate",
     "resolutiondate", "resolution", "labels", "components", "timetracking", "subtasks", "parent",
-    "worklog",
 )  # fmt: skip
-WORKLOG_PAGE = 5000  # worklogs per page of /issue/{id}/worklog (the API's default and maximum)
+
 ORDER_BY = re.compile(r"\s+order\s+by\s+.*$", re.IGNORECASE | re.DOTALL)
 UTC_ZONE = ZoneInfo("UTC")
 CATEGORIES: dict[str, StatusCategory] = {}  # per-client overrides would go here
@@ -54,9 +54,10 @@ def build_jql(client_jql: str, since: datetime | None, tz: ZoneInfo, *, order: s
     return f"{query} ORDER BY {order}"
 
 
-def wanted_fields(meta: Meta) -> list[str]:
+def wanted_fields(meta: Meta, *, worklogs: bool) -> list[str]:
+    """The fields a pull asks for; `worklog` (up to 20 embedded an issue) unless turned off."""
     extra = [f for f in (meta.points_field, meta.epic_field) if f]
-    return [*FIELDS, *extra]
+    return [*FIELDS, *(["worklog"] if worklogs else []), *extra]
 
 
 def is_truncated(raw: dict[str, Any]) -> bool:
@@ -123,14 +124,15 @@ class Pages:
         self.connector = connector
         self.meta = meta
         self.fetch_histories = fetch_histories
+        self.worklogs = connector.config.worklogs  # asked for, so completed when cut short
         self.held: list[dict[str, Any]] = []
         self.cursor: datetime | None = None
         self.seen: set[str] = set()
 
     def page(self, raws: list[dict[str, Any]]) -> PullResult:
         self.seen.update(str(r.get("id") or r.get("key")) for r in raws)
-        complete = [r for r in raws if not _held(r)]
-        self.held.extend(r for r in raws if _held(r))
+        complete = [r for r in raws if not self._held(r)]
+        self.held.extend(r for r in raws if self._held(r))
         result = normalize_page(self.connector, complete, self.meta)
         self.cursor = newest([result], self.cursor)
         return result
@@ -141,87 +143,18 @@ class Pages:
             return PullResult()
         cut = [r for r in self.held if is_truncated(r)]
         histories = await self.fetch_histories(self.connector, cut) if cut else {}
-        logged = await all_worklogs(self.connector, [r for r in self.held if worklogs_truncated(r)])
+        cut = [r for r in self.held if self.worklogs and worklogs_truncated(r)]
+        logged = await all_worklogs(self.connector, cut)
         result = normalize_page(self.connector, self.held, self.meta, histories, logged)
         self.held = []
         self.cursor = newest([result], self.cursor)
         return result
 
-
-def _held(raw: dict[str, Any]) -> bool:
-    return is_truncated(raw) or worklogs_truncated(raw)
-
-
-async def all_worklogs(
-    connector: JiraConnector, raws: list[dict[str, Any]]
-) -> dict[str, list[Any]]:
-    """Every worklog of each issue, by issue id, paged through `/issue/{id}/worklog` (Cloud and
-    Data Center alike), several issues at once."""
-
-    async def one(raw: dict[str, Any]) -> tuple[str, list[Any]]:
-        ident = str(raw.get("id") or raw["key"])
-        found: list[Any] = []
-        while True:
-            async with connector.limit:
-                data = await connector.remote.json(
-                    "GET",
-                    f"{connector.api}/issue/{ident}/worklog",
-                    params={"startAt": len(found), "maxResults": WORKLOG_PAGE},
-                )
-            page = list(data.get("worklogs") or [])
-            found.extend(page)
-            if not page or len(found) >= int(data.get("total") or 0):
-                return ident, found
-
-    return dict(await asyncio.gather(*map(one, raws)))
+    def _held(self, raw: dict[str, Any]) -> bool:
+        return is_truncated(raw) or (self.worklogs and worklogs_truncated(raw))
 
 
 HistoryFetch = Callable[["JiraConnector", list[dict[str, Any]]], Awaitable[dict[str, list[Any]]]]
-
-
-async def cloud_histories(
-    connector: JiraConnector, raws: list[dict[str, Any]]
-) -> dict[str, list[Any]]:
-    """Status histories of many issues through `POST /changelog/bulkfetch`, by issue id."""
-    out: dict[str, list[Any]] = {}
-    ids = [str(r["id"]) for r in raws]
-    for start in range(0, len(ids), CHANGELOG_BULK):
-        body: dict[str, Any] = {
-            "issueIdsOrKeys": ids[start : start + CHANGELOG_BULK],
-            "fieldIds": ["status"],
-            "maxResults": 10000,
-        }
-        while True:
-            data = await connector.remote.json(
-                "POST", f"{connector.api}/changelog/bulkfetch", json=body
-            )
-            for log in data.get("issueChangeLogs") or []:
-                out.setdefault(str(log.get("issueId")), []).extend(log.get("changeHistories") or [])
-            if not data.get("nextPageToken"):
-                break
-            body = {**body, "nextPageToken": data["nextPageToken"]}
-    return out
-
-
-async def dc_histories(
-    connector: JiraConnector, raws: list[dict[str, Any]]
-) -> dict[str, list[Any]]:
-    """Whole changelogs, issue by issue (Data Center has no bulk changelog)."""
-    out: dict[str, list[Any]] = {}
-    for raw in raws:
-        start, values = 0, list[Any]()
-        while True:
-            data = await connector.remote.json(
-                "GET",
-                f"{connector.api}/issue/{raw['key']}/changelog",
-                params={"startAt": start, "maxResults": 100},
-            )
-            values.extend(data.get("values") or [])
-            start += len(data.get("values") or [])
-            if data.get("isLast", True) or not data.get("values"):
-                break
-        out[str(raw.get("id") or raw["key"])] = values
-    return out
 
 
 async def census_ids(connector: JiraConnector) -> frozenset[str]:
@@ -273,7 +206,7 @@ async def pull_cloud(
         else:
             body = {
                 "jql": jql,
-                "fields": wanted_fields(meta),
+                "fields": wanted_fields(meta, worklogs=connector.config.worklogs),
                 "expand": "changelog",
                 "maxResults": batch,
             }
@@ -313,7 +246,10 @@ async def bulk_details(
     batch: int,
 ) -> AsyncIterator[PullResult]:
     """Fetch listed ids in bulk over several connections, yielding pages as they complete."""
-    body = {"fields": wanted_fields(pages.meta), "expand": ["changelog"]}
+    body = {
+        "fields": wanted_fields(pages.meta, worklogs=connector.config.worklogs),
+        "expand": ["changelog"],
+    }
     url = f"{connector.api}/issue/bulkfetch"
 
     async def fetch(ids: list[str]) -> bytes:
@@ -341,7 +277,7 @@ async def pull_datacenter(
     jql = build_jql(connector.config.jql, since, meta.account_tz, order="key ASC")
     census_task = asyncio.create_task(dc_census(connector)) if census and since else None
     pages = Pages(connector, meta, dc_histories)
-    fields = ",".join(wanted_fields(meta))
+    fields = ",".join(wanted_fields(meta, worklogs=connector.config.worklogs))
     try:
         async for raws in dc_search(connector, jql, fields=fields, size=connector.config.page_size):
             yield pages.page(raws)

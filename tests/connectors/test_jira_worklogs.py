@@ -164,3 +164,20 @@ def test_worklogs_round_trip_into_the_store_and_deleted_ones_leave(
 
 def config_path(cloud: bool) -> str:
     return "/cloud/rest/api/3" if cloud else "/dc/rest/api/2"
+
+
+def test_worklogs_can_be_left_out() -> None:
+    """With `worklogs = false` the search does not ask for them and nothing is paged: the items
+    keep their time spent, undated."""
+    raw = with_logs(2, [raw_log(3, 4, 3)], total=3)
+    with respx.mock(assert_all_called=False) as router:
+        meta_routes(router, CLOUD, 3)
+        search = router.post(f"{CLOUD}/rest/api/3/search/jql").respond(
+            json={"issues": [raw], "isLast": True}
+        )
+        paged = router.get(f"{CLOUD}/rest/api/3/issue/10002/worklog").respond(json={})
+        pages = run(pages_of(connector(worklogs=False), SINCE))
+    assert "worklog" not in json.loads(search.calls.last.request.content)["fields"]
+    assert not paged.called
+    (item,) = [i for page in pages for i in page.items]
+    assert item.spent_hours == 9.0
