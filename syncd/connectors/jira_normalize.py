@@ -161,10 +161,17 @@ def worklogs(raw: Iterable[Any]) -> tuple[Worklog, ...]:
     found: dict[str, Worklog] = {}
     for log in raw:
         ident = log.get("id") if isinstance(log, dict) else None
-        started = parse_datetime(log.get("started")) if ident is not None else None
-        seconds = log.get("timeSpentSeconds") if ident is not None else None
-        if started is None or isinstance(seconds, bool) or not isinstance(seconds, int):
-            raise MappingError(f"worklog {ident}: no id, start or whole seconds: {log!r:.200}")
+        if ident is None:
+            raise MappingError("a worklog without an id")
+        try:
+            started = parse_datetime(log.get("started"))
+        except MappingError as exc:
+            raise MappingError(f"worklog {ident}: no start date ({exc})") from exc
+        seconds = log.get("timeSpentSeconds")
+        if started is None:
+            raise MappingError(f"worklog {ident}: no start date")
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            raise MappingError(f"worklog {ident}: timeSpentSeconds is not a whole number >= 0")
         found[str(ident)] = Worklog(str(ident), started, seconds)
     return tuple(sorted(found.values(), key=lambda w: (w.started, w.id)))
 

@@ -151,6 +151,28 @@ def test_unreadable_issue_raises_mapping_error(fields: dict[str, Any]) -> None:
         normalize(sandbox_issue(**fields))
 
 
+@pytest.mark.parametrize(
+    ("log", "message"),
+    [
+        ({"started": "2026-11-03T09:00:00.000+0100", "timeSpentSeconds": 60}, "without an id"),
+        ({"id": "7", "timeSpentSeconds": 60}, "worklog 7: no start date"),
+        ({"id": "7", "started": "2026-11-03", "timeSpentSeconds": 60}, "worklog 7: no start"),
+        ({"id": "7", "started": "2026-11-03T09:00:00.000+0100", "timeSpentSeconds": "1h"}, "7"),
+        ({"id": "7", "started": "2026-11-03T09:00:00.000+0100", "timeSpentSeconds": -60}, "7"),
+    ],
+)
+def test_malformed_worklog_quarantines_its_issue_without_echoing_it(
+    log: dict[str, Any], message: str
+) -> None:
+    """A worklog missing its id, start or whole seconds is a MappingError naming the worklog;
+    the message never repeats the payload (a worklog carries its author's name and address)."""
+    author = {"displayName": "Ada Lovelace", "emailAddress": "ada@example.com"}
+    worklog = {"total": 1, "maxResults": 20, "worklogs": [log | {"author": author}]}
+    with pytest.raises(MappingError, match=message) as raised:
+        normalize(sandbox_issue(worklog=worklog))
+    assert "Ada" not in str(raised.value) and "example.com" not in str(raised.value)
+
+
 def test_issue_without_fields_raises_mapping_error() -> None:
     """An id-only issue cannot be normalized."""
     with pytest.raises(MappingError):
