@@ -105,7 +105,7 @@ class Client:
         raise ConfigError(f"{self.path.name} › connectors: no connector {connector_id!r}")
 
 
-MAPPING_SECTIONS = ("statuses", "progress", "links", "thresholds", "calendar")
+MAPPING_SECTIONS = ("statuses", "progress", "links", "thresholds", "calendar", "registers")
 
 
 def plan_location(client_file: Path, file: str) -> tuple[Path | None, str]:

@@ -164,12 +164,15 @@ def risks(s: Status) -> list[str]:
         [
             r.kind,
             _item(r.item),
-            t.md(r.item.assignee or "unassigned"),
-            t.day(r.item.due) + (" (overdue)" if r.overdue else ""),
+            t.md(r.owner or "unassigned"),
+            t.day(r.item.due) + (" (**overdue**)" if r.overdue else ""),
+            "" if r.age_days is None else str(r.age_days),
+            f"{r.probability} × {r.impact}" if r.probability and r.impact else "",
         ]
         for r in s.risks[:MAX_ROWS]
     ]
-    return ["## Risks and open issues", "", *_table(["Kind", "Item", "Owner", "Due"], rows)]
+    head = ["Kind", "Item", "Owner", "Due", "Age (days)", "P × I"]
+    return ["## Risks and open issues", "", *_table(head, rows)]
 
 
 def unplanned(s: Status) -> list[str]:

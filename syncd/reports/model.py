@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from syncd.mapping.config import Registers
 from syncd.plan import quality
 from syncd.plan.quality import DataWarning
 
@@ -39,6 +40,7 @@ class ClientInfo:
     cron: str | None = None  # when set, pulls follow it instead of poll_minutes
     dashboard_url: str = ""
     problems: tuple[str, ...] = ()  # why its config file cannot be loaded (`file › message`)
+    registers: Registers = field(default_factory=Registers)  # which items are risks, issues…
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +212,14 @@ class Problem:
 class Risk:
     """A risk or issue raised in a tracker, with its owner and due date."""
 
-    kind: Literal["risk", "issue"]
+    kind: Literal["risk", "issue", "decision", "action", "lesson"]
     item: ItemRef
     overdue: bool
+    owner: str | None = None
+    probability: int | None = None  # 1-5, from the custom field `[registers]` names
+    impact: int | None = None  # 1-5
+    opened: date | None = None
+    age_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +279,7 @@ class Status:
     items: tuple[ItemRef, ...] = field(default=(), repr=False)
     baseline_critical_path: tuple[str, ...] = ()  # the baseline network as planned
     warnings: tuple[DataWarning, ...] = ()  # what the figures were computed from is incomplete
+    register: tuple[Risk, ...] = field(default=(), repr=False)  # every register entry, done too
 
     def notes(self, figure: str) -> str:
         """What to print next to `figure` (``"points missing"``): empty when nothing doubts it."""

@@ -190,9 +190,14 @@ PROBLEM = _obj(
 
 RISK = _obj(
     {
-        "kind": {"type": "string", "enum": ["risk", "issue"]},
+        "kind": {"type": "string", "enum": ["risk", "issue", "decision", "action", "lesson"]},
         "item": _ref("item"),
         "overdue": _t("boolean"),
+        "owner": _n("string", "the owner field `[registers]` names, else the assignee"),
+        "probability": _n("integer", "1-5, from the mapped custom field"),
+        "impact": _n("integer", "1-5, from the mapped custom field"),
+        "opened": DATE_N,
+        "age_days": _n("integer", "days since the item was created"),
     }
 )
 
