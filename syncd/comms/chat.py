@@ -28,6 +28,17 @@ def _cut(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def _fit(value: str, limit: int = 3000) -> str:
+    """Multi-line text cut to a Slack text limit (not inside an escape such as ``&lt;``)."""
+    if len(value) <= limit:
+        return value
+    cut = value[: limit - 1]
+    amp = cut.rfind("&")
+    if amp > limit - 6 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
 def _slack_escape(value: str) -> str:
     """Slack's three control characters in mrkdwn, so a tracker title cannot mention @channel
     or forge a link."""
@@ -46,17 +57,10 @@ def slack_message(status: Status, *, reason: str = "") -> dict[str, Any]:
     colour = status.rag.status
     title = _cut(f"{status.client.name}: {colour.upper()} on {status.as_of}", 150)
     reasons = "\n".join(f"• {_slack_escape(r)}" for r in status.rag.reasons) or "• on plan"
+    lead = f"{EMOJI[colour]} *{_slack_escape(text.one_line(status.headline))}*"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": _cut(f"{EMOJI[colour]} *{_slack_escape(status.headline)}*", 3000)
-                + "\n"
-                + reasons[:2000],
-            },
-        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": _fit(lead + "\n" + reasons)}},
         {
             "type": "section",
             "fields": [
@@ -71,10 +75,13 @@ def slack_message(status: Status, *, reason: str = "") -> dict[str, Any]:
     lines = milestone_lines(status)
     if lines:
         body = "*Next milestones*\n" + "\n".join(f"• {_slack_escape(x)}" for x in lines)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _fit(body)}})
     if reason:
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(reason, 300)}]}
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": _slack_escape(_cut(reason, 300))}],
+            }
         )
     if status.client.dashboard_url.startswith(("https://", "http://")):
         button = {"type": "plain_text", "text": "Open the dashboard"}
