@@ -201,15 +201,25 @@ def _sender(
     return lambda: chat.post(url.get_secret_value(), body.body, transport=channels.transport)
 
 
-def resend(engine: Engine, key: str) -> bool:
-    """Make an `unconfirmed` or `failed` delivery sendable again (an operator's decision)."""
+def resend(engine: Engine, key: str) -> int | None:
+    """Send a delivery again on an operator's word, whatever its state: it is queued with a new
+    job (the same Message-ID). The job id, or None when the delivery does not exist."""
     with store.sessions(engine).begin() as session:
-        result = session.execute(
-            update(Delivery)
-            .where(Delivery.key == key, Delivery.state.in_(("unconfirmed", "failed", "sending")))
-            .values(state="queued")
+        row = session.execute(select(Delivery).where(Delivery.key == key)).scalar()
+        if row is None:
+            return None
+        row.state, row.error = "queued", None
+        job = jobs.enqueue(
+            session,
+            "deliver",
+            row.client,
+            target=row.entry,
+            payload={"key": key},
+            dedupe=f"deliver:{key}",
+            max_attempts=MAX_ATTEMPTS,
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        session.flush()
+        return job.id if job is not None else None
 
 
 def channels_of(rt: Runtime) -> Channels:
