@@ -32,7 +32,7 @@ from syncd import jobs, redact, store
 from syncd.clients import Client
 from syncd.comms import chat, compose, feedback, mail
 from syncd.comms.config import CommunicationEntry
-from syncd.db import Delivery
+from syncd.db import Delivery, Job
 from syncd.errors import ConfigError, MaybeSentError, NotSentError, PermanentError
 from syncd.model import utcnow
 
@@ -219,7 +219,10 @@ def resend(engine: Engine, key: str) -> int | None:
             max_attempts=MAX_ATTEMPTS,
         )
         session.flush()
-        return job.id if job is not None else None
+        if job is not None:
+            return job.id
+        live = session.execute(select(Job.id).where(Job.dedupe == f"deliver:{key}")).scalar()
+        return int(live) if live is not None else None
 
 
 def channels_of(rt: Runtime) -> Channels:
