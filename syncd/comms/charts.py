@@ -52,6 +52,8 @@ def s_curve(points: Sequence[CurvePoint]) -> bytes:
             draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
     draw.text((PAD, 8), "Planned value", fill=PV)
     draw.text((PAD + 110, 8), "Earned value", fill=EV)
+    if len(points) < 2:
+        draw.text((PAD + 40, SIZE[1] / 2), "one status date so far: a curve needs two", fill=INK)
     return _png(image)
 
 

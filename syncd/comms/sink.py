@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import socket
 import ssl
 import threading
@@ -21,6 +22,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 MAX_KEPT = 200
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP command
 
 
 @dataclass(frozen=True)
