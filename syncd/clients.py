@@ -108,7 +108,15 @@ class Client:
         raise ConfigError(f"{self.path.name} › connectors: no connector {connector_id!r}")
 
 
-MAPPING_SECTIONS = ("statuses", "progress", "links", "thresholds", "calendar", "registers")
+MAPPING_SECTIONS = (
+    "statuses",
+    "progress",
+    "links",
+    "thresholds",
+    "calendar",
+    "registers",
+    "acceptance",
+)
 
 
 def plan_location(client_file: Path, file: str) -> tuple[Path | None, str]:

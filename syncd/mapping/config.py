@@ -187,6 +187,21 @@ class Registers(_Strict):
 REGISTERS = ("risk", "issue", "decision", "action", "lesson")
 
 
+class MilestoneAcceptance(_Strict):
+    """What accepting one milestone takes, and the tracker item whose state records it."""
+
+    criteria: list[str] = Field(default_factory=list)
+    item: str | None = None  # an issue key or card id: done means accepted
+
+
+class AcceptanceConfig(_Strict):
+    """Formal acceptance of milestones: per milestone (task key or WBS code) its criteria and
+    recording item; and a label that, on an item linked to the milestone, records it too."""
+
+    label: str = "accepted"
+    milestones: dict[str, MilestoneAcceptance] = Field(default_factory=dict)
+
+
 class MappingConfig(_Strict):
     """Everything a client's config says about statuses, progress, links, RAG and calendar."""
 
@@ -196,6 +211,7 @@ class MappingConfig(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     registers: Registers = Field(default_factory=Registers)
+    acceptance: AcceptanceConfig = Field(default_factory=AcceptanceConfig)
 
     @field_validator("statuses", mode="before")
     @classmethod

@@ -11,11 +11,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from syncd import schedule
-from syncd.mapping.config import Registers
+from syncd.mapping.config import AcceptanceConfig, Registers
 from syncd.model import StatusCategory, WorkItem
 from syncd.plan import quality
 from syncd.reports import registers
@@ -36,6 +36,7 @@ from syncd.reports.model import (
     Unplanned,
 )
 
+Section = TypeVar("Section", Registers, AcceptanceConfig)
 DEFAULT_WINDOW = timedelta(days=7)  # "completed since" when there is no previous report
 
 
@@ -97,6 +98,7 @@ def build_status(
         items=refs,
         warnings=doubts,
         register=entries,
+        acceptance=registers.acceptance(milestones, refs, client.acceptance),
     )
 
 
@@ -118,17 +120,18 @@ def client_info(client: Any, *, public_url: str = "") -> ClientInfo:
         poll_minutes=config.poll_minutes,
         cron=config.cron,
         dashboard_url=config.dashboard_url or _page(public_url, client.id),
-        registers=_registers(config.mapping),
+        registers=_section(Registers, config.mapping.get("registers")),
+        acceptance=_section(AcceptanceConfig, config.mapping.get("acceptance")),
     )
 
 
-def _registers(raw: Mapping[str, Any]) -> Registers:
-    """The `[registers]` of a client file's mapping sections (the defaults when it is invalid:
-    `syncd check` reports that, and the report still shows the default registers)."""
+def _section(model: type[Section], raw: Any) -> Section:
+    """A mapping section of a client file (its defaults when it is invalid: `syncd check`
+    reports that, and the report still shows what the defaults give)."""
     try:
-        return Registers.model_validate(raw.get("registers", {}))
+        return model.model_validate(raw or {})
     except ValueError:
-        return Registers()
+        return model()
 
 
 def _page(public_url: str, client_id: str) -> str:

@@ -175,6 +175,17 @@ def risks(s: Status) -> list[str]:
     return ["## Risks and open issues", "", *_table(head, rows)]
 
 
+def acceptance(s: Status) -> list[str]:
+    if not s.acceptance:
+        return []
+    rows = [
+        [t.md(a.name), t.md("; ".join(a.criteria)) or "none given", a.state, a.evidence or ""]
+        for a in s.acceptance
+    ]
+    head = ["Milestone", "Acceptance criteria", "State", "Recorded by"]
+    return ["## Milestone acceptance", "", *_table(head, rows)]
+
+
 def unplanned(s: Status) -> list[str]:
     u = s.unplanned
     growth = f", scope growth {t.percent(u.growth)}" if u.growth is not None else ""
@@ -214,7 +225,17 @@ def render_markdown(status: Status) -> str:
         f"**{t.md(s.headline)}**. Measured against {version}{label}.",
         "",
     ]
-    parts = (standing, warnings, completed, behind, milestones, schedule, risks, unplanned)
+    parts = (
+        standing,
+        warnings,
+        completed,
+        behind,
+        milestones,
+        acceptance,
+        schedule,
+        risks,
+        unplanned,
+    )
     for part in (*parts, sources):
         lines += part(s)
     return "\n".join(lines).rstrip() + "\n"

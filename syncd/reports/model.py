@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from syncd.mapping.config import Registers
+from syncd.mapping.config import AcceptanceConfig, Registers
 from syncd.plan import quality
 from syncd.plan.quality import DataWarning
 
@@ -41,6 +41,7 @@ class ClientInfo:
     dashboard_url: str = ""
     problems: tuple[str, ...] = ()  # why its config file cannot be loaded (`file › message`)
     registers: Registers = field(default_factory=Registers)  # which items are risks, issues…
+    acceptance: AcceptanceConfig = field(default_factory=AcceptanceConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,21 @@ class Risk:
 
 
 @dataclass(frozen=True, slots=True)
+class Acceptance:
+    """A milestone's formal acceptance: its criteria, and whether a tracker item recorded it.
+
+    state: ``accepted`` (the recording item is done, or a linked item carries the label),
+    ``awaiting`` (the milestone is reached, acceptance is not recorded), ``open`` (not reached).
+    """
+
+    key: str
+    name: str
+    criteria: tuple[str, ...]
+    state: Literal["accepted", "awaiting", "open"]
+    evidence: str | None = None  # the item key that recorded it
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """What moved since the previous report."""
 
@@ -280,6 +296,7 @@ class Status:
     baseline_critical_path: tuple[str, ...] = ()  # the baseline network as planned
     warnings: tuple[DataWarning, ...] = ()  # what the figures were computed from is incomplete
     register: tuple[Risk, ...] = field(default=(), repr=False)  # every register entry, done too
+    acceptance: tuple[Acceptance, ...] = ()  # milestones with criteria or a recorded acceptance
 
     def notes(self, figure: str) -> str:
         """What to print next to `figure` (``"points missing"``): empty when nothing doubts it."""

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from syncd.mapping.config import Registers
+from syncd.mapping.config import AcceptanceConfig, Registers
 from syncd.model import StatusCategory, WorkItem
-from syncd.reports.model import ItemRef, Risk
+from syncd.reports.model import Acceptance, ItemRef, Milestone, Risk
 
 LEVELS = {"very low": 1, "low": 2, "medium": 3, "med": 3, "high": 4, "very high": 5}
 OPEN_KINDS = ("risk", "issue")
@@ -80,3 +80,30 @@ def heat(entries: Sequence[Risk]) -> list[list[int]]:
         if e.kind == "risk" and e.probability and e.impact:
             grid[5 - e.impact][e.probability - 1] += 1
     return grid
+
+
+def acceptance(
+    milestones: Sequence[Milestone], refs: Sequence[ItemRef], config: AcceptanceConfig
+) -> tuple[Acceptance, ...]:
+    """Each milestone that has criteria, a recording item, or an item labelled as accepted."""
+    by_key = {r.key: r for r in refs}
+    label = config.label.casefold()
+    out = []
+    for m in milestones:
+        rule = config.milestones.get(m.key)
+        recorder = by_key.get(rule.item) if rule and rule.item else None
+        labelled = next(
+            (r for r in refs if r.plan_task == m.key and label in {x.casefold() for x in r.labels}),
+            None,
+        )
+        if rule is None and labelled is None:
+            continue
+        if recorder is not None and recorder.category == StatusCategory.DONE.value:
+            state, evidence = "accepted", recorder.key
+        elif labelled is not None:
+            state, evidence = "accepted", labelled.key
+        else:
+            state, evidence = ("awaiting" if m.done else "open"), None
+        criteria = tuple(rule.criteria) if rule else ()
+        out.append(Acceptance(m.key, m.name, criteria, state, evidence))  # type: ignore[arg-type]
+    return tuple(out)

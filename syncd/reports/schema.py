@@ -201,6 +201,17 @@ RISK = _obj(
     }
 )
 
+ACCEPTANCE = _obj(
+    {
+        "key": _t("string", "the milestone's task key"),
+        "name": _t("string"),
+        "criteria": KEYS,
+        "state": {"type": "string", "enum": ["accepted", "awaiting", "open"]},
+        "evidence": _n("string", "the tracker item that recorded the acceptance"),
+    },
+    "A milestone's formal acceptance (the client file's [acceptance]).",
+)
+
 CHANGE = _obj(
     {
         "since": DATE,
@@ -274,6 +285,7 @@ STATUS = _obj(
         "sources": _t("array", items=_ref("source")),
         "problems": _t("array", items=_ref("problem")),
         "risks": _t("array", items=_ref("risk")),
+        "acceptance": _t("array", items=_ref("acceptance")),
         "change": _ref("change"),
         "curve": _t("array", items=_ref("point")),
         "warnings": _t("array", "data-quality warnings of this status", items=_ref("warning")),
@@ -300,6 +312,7 @@ DEFS: dict[str, Schema] = {
     "source": SOURCE,
     "problem": PROBLEM,
     "risk": RISK,
+    "acceptance": ACCEPTANCE,
     "change": CHANGE,
     "point": POINT,
     "unplanned": UNPLANNED,

@@ -79,3 +79,33 @@ def test_levels_read_numbers_and_words_and_refuse_the_rest() -> None:
         None,
         None,
     ]
+
+
+def test_milestone_acceptance_comes_from_the_recording_item_or_a_label() -> None:
+    """A milestone with criteria is open until reached; its recording item done makes it
+    accepted, and every rendering shows the state."""
+    from dataclasses import replace
+
+    from syncd.mapping.config import AcceptanceConfig
+    from syncd.reports import render_html, render_json, render_markdown
+    from tests.reports.conftest import status_of
+    from tests.reports.sample import acme
+
+    sample = acme()
+    key = status_of(sample).milestones[0].key
+
+    def with_rule(item: str) -> object:
+        rule = {"milestones": {key: {"criteria": ["UAT <signed> off"], "item": item}}}
+        info = replace(sample.info, acceptance=AcceptanceConfig.model_validate(rule))
+        return status_of(replace(sample, info=info))
+
+    pending = with_rule("ACME-43")  # not done
+    (open_,) = pending.acceptance  # type: ignore[attr-defined]
+    assert (open_.state, open_.criteria, open_.evidence) == ("open", ("UAT <signed> off",), None)
+    done = with_rule("ACME-11")  # resolved in October
+    (accepted,) = done.acceptance  # type: ignore[attr-defined]
+    assert (accepted.state, accepted.evidence) == ("accepted", "ACME-11")
+    assert 'data-field="acceptance.state" data-value="accepted"' in render_html(done)  # type: ignore[arg-type]
+    assert "UAT &lt;signed&gt; off" in render_html(done)  # type: ignore[arg-type]
+    assert "## Milestone acceptance" in render_markdown(done)  # type: ignore[arg-type]
+    assert '"state": "accepted"' in render_json(done)  # type: ignore[arg-type]
