@@ -202,3 +202,48 @@ def test_review_pack_attaches_pack_pdf_and_an_invitation(
     (event,) = invite.walk("VEVENT")
     assert event.decoded("dtstart").weekday() == 3  # Thursday, as the entry's cron says
     assert "ana@client.example" in str(event.get("attendee"))
+
+
+CRASH = """
+import os, sys
+from datetime import date
+from syncd.clients import load_client
+from syncd.comms import delivery
+from syncd.comms.delivery import Channels
+from syncd.comms.mail import Smtp
+from syncd.db import make_engine
+from pathlib import Path
+
+engine = make_engine(sys.argv[1])
+client = load_client(Path(sys.argv[2]), "acme")
+smtp = Smtp(host="127.0.0.1", port=int(sys.argv[3]), security="none")
+key = delivery.key_of("acme", "weekly", date(2026, 11, 30))
+delivery.request(engine, client, delivery.entry_of(client, "weekly"), date(2026, 11, 30), reason="x")
+delivery.deliver(engine, client, key, channels=Channels(smtp=smtp), after_send=lambda: os._exit(9))
+"""
+
+
+def test_a_worker_killed_after_the_send_does_not_send_twice(
+    seeded: Engine, client: Client, tmp_path: object
+) -> None:
+    """A real process dies (exit 9) right after the server took the message: the next worker
+    sends nothing and records the delivery as unconfirmed."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.comms.conftest import ENV
+
+    with MailSink() as sink:
+        done = subprocess.run(
+            [sys.executable, "-c", CRASH, str(seeded.url), str(client.path.parent), str(sink.port)],
+            env=os.environ | ENV, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 9, done.stderr
+        assert len(sink.messages()) == 1
+        key = delivery.key_of("acme", "weekly", DAY)
+        channels = Channels(smtp=Smtp(host="127.0.0.1", port=sink.port, security="none"))
+        with pytest.raises(MaybeSentError):
+            delivery.deliver(seeded, client, key, channels=channels)
+        assert len(sink.messages()) == 1
+        assert delivery.get(seeded, key).state == "unconfirmed"  # type: ignore[union-attr]
