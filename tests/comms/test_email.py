@@ -217,8 +217,9 @@ from pathlib import Path
 engine = make_engine(sys.argv[1])
 client = load_client(Path(sys.argv[2]), "acme")
 smtp = Smtp(host="127.0.0.1", port=int(sys.argv[3]), security="none")
-key = delivery.key_of("acme", "weekly", date(2026, 11, 30))
-delivery.request(engine, client, delivery.entry_of(client, "weekly"), date(2026, 11, 30), reason="x")
+day = date(2026, 11, 30)
+key = delivery.key_of("acme", "weekly", day)
+delivery.request(engine, client, delivery.entry_of(client, "weekly"), day, reason="x")
 delivery.deliver(engine, client, key, channels=Channels(smtp=smtp), after_send=lambda: os._exit(9))
 """
 
