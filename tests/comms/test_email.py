@@ -187,8 +187,17 @@ def test_review_pack_attaches_pack_pdf_and_an_invitation(
     _send(seeded, client, "review", _channels(smtp_server, tls_pair[1]))
     parts = _parts(smtp_server.messages()[0].message)
     pack = parts["text/html:acme-2026-11-30-review-pack.html"].get_content()
-    for section in ("What changed since the previous review", "Decisions needed", "Action items",
-                    "Issue log", "Risk register", "Risk heat map", "Milestones"):  # fmt: skip
+    sections = (
+        "What changed since the previous review",
+        "Decisions needed",
+        "Action items",
+        "Issue log",
+        "Risk register",
+        "Risk heat map",
+        "Milestones",
+        "Variance history",
+    )
+    for section in sections:
         assert section in pack
     assert "Vendor API quota may block load tests" in pack
     pdf = PdfReader(
