@@ -1,5 +1,6 @@
-"""The four actors: pull one connector, reconcile one client, push one target, handle one
-webhook delivery. Each takes a job id, claims its row, and records the outcome on it.
+"""The actors: pull one connector, reconcile one client, push one target, handle one
+webhook delivery, send one delivery of the communication plan. Each takes a job id, claims its
+row, and records the outcome on it.
 
 Transient failures become a delayed retry of the length the row decided (Retry-After wins);
 permanent ones turn the row into a dead letter and are not retried (`throws=`).
@@ -18,22 +19,31 @@ import dramatiq
 from sqlalchemy.engine import Engine
 
 from syncd import jobs, metrics, runtime, sync
-from syncd.errors import ConfigError, MappingError, PermanentError, PlanError, RateLimitedError
+from syncd.errors import (
+    ConfigError,
+    MappingError,
+    MaybeSentError,
+    PermanentError,
+    PlanError,
+    RateLimitedError,
+)
 
 log = logging.getLogger(__name__)
 
-PERMANENT = (PermanentError, ConfigError, MappingError, PlanError)
+PERMANENT = (PermanentError, ConfigError, MappingError, PlanError, MaybeSentError)
 LEASES = {
     "pull": timedelta(minutes=10),
     "reconcile": timedelta(minutes=5),
     "push": timedelta(minutes=2),
     "webhook": timedelta(minutes=1),
+    "deliver": timedelta(minutes=3),
 }
 HANDLERS: dict[str, Callable[[runtime.Runtime, jobs.Claimed], Any]] = {
     "pull": sync.run_pull_job,
     "reconcile": sync.run_reconcile_job,
     "push": sync.run_push_job,
     "webhook": sync.run_webhook_job,
+    "deliver": sync.run_deliver_job,
 }
 OPTIONS: dict[str, dict[str, Any]] = {
     kind: {
@@ -72,6 +82,7 @@ def execute(kind: str, job_id: int) -> None:
             return
         metrics.DEAD_LETTERS.labels(kind).inc()
         log.warning("job %d (%s) is a dead letter: %s", job_id, kind, exc)
+        sync.announce_dead_letter(rt, claimed)
         raise
     except Exception as exc:  # noqa: BLE001 -- anything else is transient: the row retries it
         _retry(rt, claimed, f"{type(exc).__name__}: {exc}", retry_after=None)
@@ -118,6 +129,7 @@ def _retry(
     if delay is None:
         metrics.DEAD_LETTERS.labels(job.kind).inc()
         log.warning("job %d is a dead letter after its last attempt: %s", job.id, error)
+        sync.announce_dead_letter(rt, job)
         return
     metrics.RETRIES.labels(job.kind).inc()
     raise dramatiq.Retry(error, delay=int(delay * 1000))

@@ -584,3 +584,14 @@ app.command("report")(_report)
 token_app.command("create")(_token_create)
 token_app.command("list")(_token_list)
 token_app.command("revoke")(_token_revoke)
+
+# --- the communication plan ---
+from syncd.cli_comms import comms_list as _comms_list  # noqa: E402 - registration block
+from syncd.cli_comms import comms_log as _comms_log  # noqa: E402
+from syncd.cli_comms import comms_send as _comms_send  # noqa: E402
+
+comms_app = typer.Typer(help="The communication plan: who gets which report.", no_args_is_help=True)
+app.add_typer(comms_app, name="comms")
+comms_app.command("list")(_comms_list)
+comms_app.command("send")(_comms_send)
+comms_app.command("log")(_comms_log)

@@ -21,12 +21,16 @@ from syncd.terminal import printable
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from syncd.reports.model import Status
+    from syncd.settings import Settings
+
 
 class ReportFormat(StrEnum):
     HTML = "html"
     MD = "md"
     JSON = "json"
     CSV = "csv"
+    REVIEW_PACK = "review-pack"
 
 
 def _date(value: str | None) -> date | None:
@@ -38,7 +42,13 @@ def _date(value: str | None) -> date | None:
 def report(
     client: Annotated[str, typer.Argument(help="client id (its file name)")],
     format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="html, md, json or csv")
+        ReportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="html, md, json, csv or review-pack (HTML; with"
+            " --out, the next review's invitation is written beside it as .ics)",
+        ),
     ] = ReportFormat.HTML,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="status date YYYY-MM-DD (default: newest)")
@@ -72,7 +82,10 @@ def report(
             f"(`syncd reconcile {client} --as-of {when}` measures that day)",
             err=True,
         )
-    text = RENDERERS[format.value](status)
+    if format is ReportFormat.REVIEW_PACK:
+        text = _review_pack(status, settings, out)
+    else:
+        text = RENDERERS[format.value](status)
     if out is None:
         typer.echo(printable(text) if sys.stdout.isatty() else text, nl=False)
     else:
@@ -80,6 +93,35 @@ def report(
         typer.echo(
             f"{format.value} report of {client} on {status.as_of} written to {out}", err=True
         )
+
+
+def _review_pack(status: Status, settings: Settings, out: Path | None) -> str:
+    """The review pack as HTML; with `out` and a review-pack entry on a cadence in the client's
+    plan, its next review's invitation is written beside it (`<out>.ics`)."""
+    from syncd.clientdir import ClientDirectory
+    from syncd.comms import ics
+    from syncd.comms.render import document
+    from syncd.model import utcnow
+
+    loaded = ClientDirectory(settings.clients_dir).get(status.client.id)
+    entries = loaded.config.communication if loaded else []
+    entry = next((e for e in entries if e.form == "review-pack" and e.cron), None)
+    if entry is None or entry.cron is None:
+        return document(status, review=True)
+    now = utcnow()
+    start = ics.next_review(entry.cron, status.client.timezone, now)
+    if out is not None:
+        invite = ics.invitation(
+            uid=f"{status.client.id}:{entry.id}:{status.as_of}@syncd.invalid",
+            title=f"{status.client.name}: project review",
+            start=start,
+            stamp=now,
+            organizer=settings.smtp_from,
+            attendees=entry.audience,
+            url=status.client.dashboard_url,
+        )
+        out.with_suffix(".ics").write_bytes(invite)
+    return document(status, review=True, next_review=f"{start:%Y-%m-%d %H:%M} UTC")
 
 
 def token_create(

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from syncd.comms.config import CommunicationEntry, duplicate_ids
 from syncd.connectors.config import ConnectorConfig, Secrets
 from syncd.errors import ConfigError
 
@@ -49,6 +50,7 @@ class ClientConfig(BaseModel):
     connectors: list[ConnectorConfig] = Field(min_length=1)
     plan: PlanRef | None = None
     mapping: dict[str, Any] = Field(default_factory=dict)
+    communication: list[CommunicationEntry] = Field(default_factory=list)
 
     @field_validator("cron")
     @classmethod
@@ -80,6 +82,7 @@ class Client:
     path: Path
     config: ClientConfig
     secrets: dict[str, Secrets] = field(default_factory=dict, repr=False)
+    webhooks: dict[str, SecretStr] = field(default_factory=dict, repr=False)  # entry id -> URL
 
     @property
     def plan_path(self) -> Path | None:
@@ -105,7 +108,15 @@ class Client:
         raise ConfigError(f"{self.path.name} › connectors: no connector {connector_id!r}")
 
 
-MAPPING_SECTIONS = ("statuses", "progress", "links", "thresholds", "calendar")
+MAPPING_SECTIONS = (
+    "statuses",
+    "progress",
+    "links",
+    "thresholds",
+    "calendar",
+    "registers",
+    "acceptance",
+)
 
 
 def plan_location(client_file: Path, file: str) -> tuple[Path | None, str]:
@@ -184,6 +195,28 @@ def _resolve_secrets(
     return secrets, problems
 
 
+def _resolve_webhooks(
+    config: ClientConfig, env: Mapping[str, str]
+) -> tuple[dict[str, SecretStr], list[str]]:
+    """The chat webhook URL of each `[[communication]]` entry, from its `webhook_env`."""
+    found: dict[str, SecretStr] = {}
+    problems: list[str] = []
+    for index, entry in enumerate(config.communication):
+        if entry.webhook_env is None:
+            continue
+        value = env.get(entry.webhook_env)
+        if not value:
+            problems.append(f"communication[{index}].webhook_env: {_unset(entry.webhook_env)}")
+        elif not value.startswith(("https://", "http://")):
+            problems.append(
+                f"communication[{index}].webhook_env: {entry.webhook_env} does not hold an"
+                " http(s) URL (the value is not shown)"
+            )
+        else:
+            found[entry.id] = SecretStr(value)
+    return found, problems
+
+
 def _semantic_problems(config: ClientConfig, path: Path) -> list[str]:
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -201,6 +234,7 @@ def _semantic_problems(config: ClientConfig, path: Path) -> list[str]:
             and not conn.email
         ):
             problems.append(f"connectors[{index}].email: required for Jira Cloud (basic auth)")
+    problems += duplicate_ids(config.communication)
     if config.plan is not None:
         plan, outside = plan_location(path, config.plan.file)
         if plan is None:
@@ -261,8 +295,9 @@ def parse_file(
     if config is None:
         return None, None, problems
     secrets, secret_problems = _resolve_secrets(config, env)
-    problems += _semantic_problems(config, path) + secret_problems
-    client = Client(id=path.stem, path=path, config=config, secrets=secrets)
+    hooks, hook_problems = _resolve_webhooks(config, env)
+    problems += _semantic_problems(config, path) + secret_problems + hook_problems
+    client = Client(id=path.stem, path=path, config=config, secrets=secrets, webhooks=hooks)
     return config, (None if problems else client), problems
 
 

@@ -70,6 +70,9 @@ PRELOAD = (
     "syncd.connectors.oauth",
     "syncd.connectors.webhooks",
     "syncd.web.app",
+    "syncd.comms.delivery",
+    "syncd.comms.due",
+    "syncd.comms.pdf",
 )
 
 

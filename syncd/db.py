@@ -274,6 +274,60 @@ class RateWindow(Base):
     stamps: Mapped[list[float]] = mapped_column(JSON)
 
 
+class Delivery(Base):
+    """One delivery of the communication plan, keyed by client, entry and status date.
+
+    state: queued → sending → sent; `sending` is committed before the message leaves, so a
+    row still `sending` when a worker takes it again may have gone out (it becomes
+    `unconfirmed` and is not sent again on its own); a send refused before it left is `queued`.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_deliveries_key"),
+        Index("ix_deliveries_client", "client", "created"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200))
+    client: Mapped[str] = mapped_column(String(64))
+    entry: Mapped[str] = mapped_column(String(64))
+    status_date: Mapped[date]
+    channel: Mapped[str] = mapped_column(String(16))
+    form: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200))
+    audience: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime]
+    sending_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class Feedback(Base):
+    """A client's answer to one report's feedback link: one per delivery."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("delivery", name="uq_feedback_delivery"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery: Mapped[str] = mapped_column(String(200))
+    client: Mapped[str] = mapped_column(String(64))
+    status_date: Mapped[date]
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class SigningKey(Base):
+    """A random key the deployment signs links with (feedback), shared by all its processes."""
+
+    __tablename__ = "signing_keys"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+
+
 metadata = Base.metadata
 log = logging.getLogger(__name__)
 PRIVATE_DIR = 0o700

@@ -180,6 +180,7 @@ def run(options: DemoOptions, *, announce: Callable[[str], None] = print) -> Non
     """Start the sandbox and the daemon; block until SIGINT or SIGTERM."""
     from syncd import daemon
     from syncd.clients import load_client
+    from syncd.comms import demo as comms_demo
     from syncd.db import make_engine
     from syncd.migrate import upgrade
     from syncd.pipeline import import_plan
@@ -191,6 +192,7 @@ def run(options: DemoOptions, *, announce: Callable[[str], None] = print) -> Non
     sandbox.state.oauth.register_app(ENV["DEMO_JIRA_APP_ID"], ENV["DEMO_JIRA_APP_SECRET"])
     sandbox.state.oauth.grant(ENV["DEMO_JIRA_APP_ID"], token=ENV["DEMO_JIRA_APP_REFRESH"])
     settings = prepare(options, sandbox.url, board)
+    settings = comms_demo.attach(settings, sandbox, settings.clients_dir / "acme.toml")
     engine = make_engine(settings.db_url)
     upgrade(engine)
     for client_id in CLIENTS:
@@ -203,6 +205,7 @@ def run(options: DemoOptions, *, announce: Callable[[str], None] = print) -> Non
         announce(f"syncd demo running: sandbox at {sandbox.url}")
         announce(f"dashboard: {url}/?token={token}")
         announce(f"token: {token}")
+        comms_demo.start(settings, stop, announce)
         if options.tick_seconds > 0:
             threading.Thread(target=_clock, args=(sandbox, options, stop), daemon=True).start()
 

@@ -5,9 +5,11 @@
     ├── MappingError           an item or plan row that cannot be understood; quarantined, skipped
     ├── PlanError              a plan file that cannot be imported; nothing of it is stored
     ├── StartError             the database cannot be reached or brought to this version's schema
+    ├── MaybeSentError         an e-mail or chat message left without an answer: not re-sent alone
     └── RemoteError            something a remote service answered (or failed to answer)
         ├── TransientError     worth retrying: 5xx, dropped connection, timeout
-        │   └── RateLimitedError  429 (or 503 with Retry-After); carries retry_after seconds
+        │   ├── RateLimitedError  429 (or 503 with Retry-After); carries retry_after seconds
+        │   └── NotSentError   a message refused before it was taken: safe to send again
         └── PermanentError     retrying will not help: 4xx other than 429
             ├── AuthError      401/403: credentials are wrong or lack permission
             └── NotFoundError  404: the target does not exist (or is not visible)
@@ -81,3 +83,12 @@ class AuthError(PermanentError):
 
 class NotFoundError(PermanentError):
     """The addressed object does not exist or is not visible."""
+
+
+class NotSentError(TransientError):
+    """A message (e-mail, chat) was refused before anyone took it: sending it again is safe."""
+
+
+class MaybeSentError(SyncdError):
+    """A message left and no answer came back: it may have been delivered, so it is not sent
+    again on its own."""

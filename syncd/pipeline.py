@@ -11,7 +11,7 @@ import logging
 from dataclasses import asdict, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -28,6 +28,9 @@ from syncd.plan.quality import DataWarning
 from syncd.plan.reconcile import reconcile
 from syncd.plan.recorded import Recorded, read_recorded, uses_recorded
 from syncd.plan.result import Reconciliation
+
+if TYPE_CHECKING:
+    from syncd.reports.model import Status
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +141,23 @@ def status_push(
     public_url: str = "",
 ) -> StatusPush:
     """The consolidated status for the tools, built by the same report model as the dashboard."""
+    from syncd.reports.push import push_bodies
+
+    status, _ = client_status(engine, client, snapshot, items, public_url=public_url)
+    return push_bodies(status, dashboard_url=status.client.dashboard_url)
+
+
+def client_status(
+    engine: Engine,
+    client: Client,
+    snapshot: dict[str, Any],
+    items: list[WorkItem],
+    *,
+    public_url: str = "",
+) -> tuple[Status, dict[str, Any] | None]:
+    """The report model of a snapshot not yet stored, and the snapshot before it."""
     from syncd.reports.build import build_status, client_info
     from syncd.reports.load import health, snapshots
-    from syncd.reports.push import push_bodies
 
     as_of = date.fromisoformat(snapshot["reconciliation"]["as_of"])
     history = [s for s in snapshots(engine, client.id) if s["reconciliation"]["as_of"] < str(as_of)]
@@ -149,7 +166,7 @@ def status_push(
     status = build_status(
         info, snapshot, previous, items, health(engine, client.id), history=history
     )
-    return push_bodies(status, dashboard_url=info.dashboard_url)
+    return status, previous
 
 
 def targets(client: Client, items: list[WorkItem]) -> list[tuple[str, str]]:
@@ -186,8 +203,13 @@ def store_and_queue(
     public_url: str = "",
 ) -> list[tuple[str, int]]:
     """Store a reconciliation's snapshot, the plan task of each item it linked and, in the same
-    transaction, a push row per changed target."""
-    push = status_push(engine, client, snapshot, items, public_url=public_url)
+    transaction, a push row per changed target and a delivery per communication trigger that
+    fired."""
+    from syncd.comms.due import queue_triggered
+    from syncd.reports.push import push_bodies
+
+    status, previous = client_status(engine, client, snapshot, items, public_url=public_url)
+    push = push_bodies(status, dashboard_url=status.client.dashboard_url)
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
         store.save_snapshot(
@@ -215,6 +237,8 @@ def store_and_queue(
             if job is not None:
                 session.flush()
                 queued.append(("push", job.id))
+        if client.config.communication:
+            queued += queue_triggered(session, client, status, previous)
     return queued
 
 

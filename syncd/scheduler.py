@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from syncd import inbox, jobs, schedule, store
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
+from syncd.comms.due import due_cadences
 from syncd.db import Schedule
 from syncd.model import utcnow
 
@@ -158,6 +159,8 @@ class Scheduler(threading.Thread):
         if changed:
             reschedule(self.engine, changed)
         for kind, job_id in due_pulls(self.engine, list(current.values())):
+            self.send(kind, job_id)
+        for kind, job_id in due_cadences(self.engine, list(current.values())):
             self.send(kind, job_id)
         sweep(self.engine, self.send)
         if time.monotonic() >= self.expire_at:

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from syncd.errors import ConfigError
@@ -75,6 +75,14 @@ class Settings(BaseSettings):
     schema_wait_seconds: float = Field(
         default=300.0, gt=0.0, description="seconds `syncd worker` waits for the schema at start"
     )
+    smtp_host: str = Field(default="", description="the mail server e-mail reports go through")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="STARTTLS on a plain port, TLS from the start, or none"
+    )
+    smtp_username: str = ""
+    smtp_password: SecretStr = Field(default=SecretStr(""), repr=False)
+    smtp_from: str = Field(default="syncd <syncd@localhost>", description="the From: header")
 
     @field_validator("log_level", mode="before")
     @classmethod

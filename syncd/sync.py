@@ -203,3 +203,28 @@ def run_webhook_job(rt: Runtime, job: jobs.Claimed) -> None:
         log.info("webhook %d for %s/%s is syncd's own write: no pull", job.id, client.id, source)
         return
     dispatch("pull", request_pull(rt.engine, client.id, source))
+
+
+def run_deliver_job(rt: Runtime, job: jobs.Claimed) -> None:
+    """The deliver actor's work: send one delivery of the communication plan, at most once."""
+    from syncd.comms.delivery import run_job
+
+    run_job(rt, job)
+
+
+def announce_dead_letter(rt: Runtime, job: jobs.Claimed) -> None:
+    """Queue the client's `dead_letter` communication entries for a job that died; a failure
+    here is logged and never hides the dead letter itself."""
+    from syncd.comms.due import dead_letter
+    from syncd.pipeline import today
+
+    try:
+        client = rt.client(job.client)
+        if not any(e.trigger == "dead_letter" for e in client.config.communication):
+            return
+        for job_id in dead_letter(
+            rt.engine, client, kind=job.kind, job_id=job.id, today=today(client)
+        ):
+            dispatch("deliver", job_id)
+    except Exception:
+        log.warning("could not announce dead letter %d", job.id, exc_info=True)

@@ -63,9 +63,12 @@ class DemoSite:
         from syncd.demo import ENV
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
+        hooks = self.directory / "comms.env"  # the chat webhooks' URLs, on the sandbox's port
+        lines = hooks.read_text(encoding="utf-8").splitlines() if hooks.exists() else []
         return (
             env
             | ENV
+            | dict(line.split("=", 1) for line in lines)
             | {
                 "SYNCD_CONFIG_DIR": str(self.directory / "config"),
                 "SYNCD_DATA_DIR": str(self.directory),

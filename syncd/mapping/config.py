@@ -125,6 +125,83 @@ class CalendarConfig(_Strict):
         return names
 
 
+def _words(*words: str) -> list[str]:
+    return list(words)
+
+
+class RegisterRule(_Strict):
+    """Which tracker items belong to one register: by item type, label or Trello list
+    (compared without regard to case)."""
+
+    types: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
+    lists: list[str] = Field(default_factory=list)
+
+    def matches(self, type_: str, labels: tuple[str, ...], container: str | None) -> bool:
+        low = str.casefold
+        if type_ and low(type_.strip()) in {low(t) for t in self.types}:
+            return True
+        if {low(x.strip()) for x in labels} & {low(t) for t in self.labels}:
+            return True
+        return bool(container) and low(str(container).strip()) in {low(t) for t in self.lists}
+
+
+RISK_WORDS = ("risk", "risks")
+ISSUE_WORDS = ("issue", "issues", "impediment", "blocker", "problem")
+
+
+class Registers(_Strict):
+    """The issue log, risk register, decisions, actions and lessons: which items are which
+    (the first register that matches wins, in this order) and the custom fields that carry an
+    owner, a probability and an impact (1-5, or very low / low / medium / high / very high)."""
+
+    risk: RegisterRule = Field(
+        default_factory=lambda: RegisterRule(types=_words(*RISK_WORDS), labels=_words(*RISK_WORDS))
+    )
+    issue: RegisterRule = Field(
+        default_factory=lambda: RegisterRule(
+            types=_words(*ISSUE_WORDS), labels=_words(*ISSUE_WORDS)
+        )
+    )
+    decision: RegisterRule = Field(
+        default_factory=lambda: RegisterRule(types=["decision"], labels=["decision"])
+    )
+    action: RegisterRule = Field(
+        default_factory=lambda: RegisterRule(types=["action"], labels=["action", "action-item"])
+    )
+    lesson: RegisterRule = Field(
+        default_factory=lambda: RegisterRule(types=["lesson"], labels=["lesson", "lessons-learned"])
+    )
+    owner_field: str | None = None  # a custom field naming the owner; default: the assignee
+    probability_field: str | None = "Probability"
+    impact_field: str | None = "Impact"
+
+    def kind(self, type_: str, labels: tuple[str, ...], container: str | None) -> str:
+        """``risk``, ``issue``, ``decision``, ``action``, ``lesson``, or ``""`` for none."""
+        for name in REGISTERS:
+            if getattr(self, name).matches(type_, labels, container):
+                return name
+        return ""
+
+
+REGISTERS = ("risk", "issue", "decision", "action", "lesson")
+
+
+class MilestoneAcceptance(_Strict):
+    """What accepting one milestone takes, and the tracker item whose state records it."""
+
+    criteria: list[str] = Field(default_factory=list)
+    item: str | None = None  # an issue key or card id: done means accepted
+
+
+class AcceptanceConfig(_Strict):
+    """Formal acceptance of milestones: per milestone (task key or WBS code) its criteria and
+    recording item; and a label that, on an item linked to the milestone, records it too."""
+
+    label: str = "accepted"
+    milestones: dict[str, MilestoneAcceptance] = Field(default_factory=dict)
+
+
 class MappingConfig(_Strict):
     """Everything a client's config says about statuses, progress, links, RAG and calendar."""
 
@@ -133,6 +210,8 @@ class MappingConfig(_Strict):
     links: list[LinkRule] = Field(default_factory=list)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    registers: Registers = Field(default_factory=Registers)
+    acceptance: AcceptanceConfig = Field(default_factory=AcceptanceConfig)
 
     @field_validator("statuses", mode="before")
     @classmethod

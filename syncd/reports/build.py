@@ -11,12 +11,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from syncd import schedule
+from syncd.mapping.config import AcceptanceConfig, Registers
 from syncd.model import StatusCategory, WorkItem
 from syncd.plan import quality
+from syncd.reports import registers
 from syncd.reports import snapshot as snap
 from syncd.reports.model import (
     Change,
@@ -27,7 +29,6 @@ from syncd.reports.model import (
     ItemRef,
     Milestone,
     Rag,
-    Risk,
     SourceInfo,
     SourceProgress,
     Status,
@@ -35,8 +36,7 @@ from syncd.reports.model import (
     Unplanned,
 )
 
-RISK_WORDS = frozenset({"risk", "risks"})
-ISSUE_WORDS = frozenset({"issue", "issues", "impediment", "blocker", "problem"})
+Section = TypeVar("Section", Registers, AcceptanceConfig)
 DEFAULT_WINDOW = timedelta(days=7)  # "completed since" when there is no previous report
 
 
@@ -75,6 +75,7 @@ def build_status(
         )
     )
     rag = snap.rag(rec) or fallback_rag(figures, milestones)
+    entries = registers.register(live, refs, client.registers, as_of)
     return Status(
         client=client,
         as_of=as_of,
@@ -91,11 +92,13 @@ def build_status(
         unplanned=unplanned(rec, refs, linked=bool(linked)),
         sources=source_progress(client, live, health),
         problems=health.problems,
-        risks=risks(refs, as_of),
+        risks=registers.open_risks(entries),
         change=change(previous, rows, figures, refs, as_of=as_of),
         curve=curve(history, current),
         items=refs,
         warnings=doubts,
+        register=entries,
+        acceptance=registers.acceptance(milestones, refs, client.acceptance),
     )
 
 
@@ -117,7 +120,18 @@ def client_info(client: Any, *, public_url: str = "") -> ClientInfo:
         poll_minutes=config.poll_minutes,
         cron=config.cron,
         dashboard_url=config.dashboard_url or _page(public_url, client.id),
+        registers=_section(Registers, config.mapping.get("registers")),
+        acceptance=_section(AcceptanceConfig, config.mapping.get("acceptance")),
     )
+
+
+def _section(model: type[Section], raw: Any) -> Section:
+    """A mapping section of a client file (its defaults when it is invalid: `syncd check`
+    reports that, and the report still shows what the defaults give)."""
+    try:
+        return model.model_validate(raw or {})
+    except ValueError:
+        return model()
 
 
 def _page(public_url: str, client_id: str) -> str:
@@ -247,26 +261,6 @@ def source_progress(
             )
         )
     return tuple(out)
-
-
-def _risk_kind(ref: ItemRef) -> str:
-    words = {ref.type.strip().lower(), *(label.strip().lower() for label in ref.labels)}
-    if words & RISK_WORDS:
-        return "risk"
-    if words & ISSUE_WORDS:
-        return "issue"
-    return ""
-
-
-def risks(refs: Sequence[ItemRef], as_of: date) -> tuple[Risk, ...]:
-    """Open tracker items of a risk or issue type, soonest due first."""
-    found = []
-    for ref in refs:
-        kind = _risk_kind(ref)
-        if kind and ref.category != StatusCategory.DONE.value:
-            overdue = ref.due is not None and ref.due < as_of
-            found.append(Risk(kind=kind, item=ref, overdue=overdue))  # type: ignore[arg-type]
-    return tuple(sorted(found, key=lambda r: (r.item.due or date.max, r.item.key)))
 
 
 def change(

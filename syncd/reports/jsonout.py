@@ -68,6 +68,7 @@ def status_to_dict(status: Status) -> dict[str, Any]:
         "sources": plain(status.sources),
         "problems": plain(status.problems),
         "risks": plain(status.risks),
+        "acceptance": plain(status.acceptance),
         "change": {
             "since": change.since.isoformat(),
             "previous_as_of": plain(change.previous_as_of),

@@ -164,12 +164,26 @@ def risks(s: Status) -> list[str]:
         [
             r.kind,
             _item(r.item),
-            t.md(r.item.assignee or "unassigned"),
-            t.day(r.item.due) + (" (overdue)" if r.overdue else ""),
+            t.md(r.owner or "unassigned"),
+            t.day(r.item.due) + (" (**overdue**)" if r.overdue else ""),
+            "" if r.age_days is None else str(r.age_days),
+            f"{r.probability} × {r.impact}" if r.probability and r.impact else "",
         ]
         for r in s.risks[:MAX_ROWS]
     ]
-    return ["## Risks and open issues", "", *_table(["Kind", "Item", "Owner", "Due"], rows)]
+    head = ["Kind", "Item", "Owner", "Due", "Age (days)", "P × I"]
+    return ["## Risks and open issues", "", *_table(head, rows)]
+
+
+def acceptance(s: Status) -> list[str]:
+    if not s.acceptance:
+        return []
+    rows = [
+        [t.md(a.name), t.md("; ".join(a.criteria)) or "none given", a.state, a.evidence or ""]
+        for a in s.acceptance
+    ]
+    head = ["Milestone", "Acceptance criteria", "State", "Recorded by"]
+    return ["## Milestone acceptance", "", *_table(head, rows)]
 
 
 def unplanned(s: Status) -> list[str]:
@@ -211,7 +225,17 @@ def render_markdown(status: Status) -> str:
         f"**{t.md(s.headline)}**. Measured against {version}{label}.",
         "",
     ]
-    parts = (standing, warnings, completed, behind, milestones, schedule, risks, unplanned)
+    parts = (
+        standing,
+        warnings,
+        completed,
+        behind,
+        milestones,
+        acceptance,
+        schedule,
+        risks,
+        unplanned,
+    )
     for part in (*parts, sources):
         lines += part(s)
     return "\n".join(lines).rstrip() + "\n"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from syncd.mapping.config import AcceptanceConfig, Registers
 from syncd.plan import quality
 from syncd.plan.quality import DataWarning
 
@@ -39,6 +40,8 @@ class ClientInfo:
     cron: str | None = None  # when set, pulls follow it instead of poll_minutes
     dashboard_url: str = ""
     problems: tuple[str, ...] = ()  # why its config file cannot be loaded (`file › message`)
+    registers: Registers = field(default_factory=Registers)  # which items are risks, issues…
+    acceptance: AcceptanceConfig = field(default_factory=AcceptanceConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +213,29 @@ class Problem:
 class Risk:
     """A risk or issue raised in a tracker, with its owner and due date."""
 
-    kind: Literal["risk", "issue"]
+    kind: Literal["risk", "issue", "decision", "action", "lesson"]
     item: ItemRef
     overdue: bool
+    owner: str | None = None
+    probability: int | None = None  # 1-5, from the custom field `[registers]` names
+    impact: int | None = None  # 1-5
+    opened: date | None = None
+    age_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """A milestone's formal acceptance: its criteria, and whether a tracker item recorded it.
+
+    state: ``accepted`` (the recording item is done, or a linked item carries the label),
+    ``awaiting`` (the milestone is reached, acceptance is not recorded), ``open`` (not reached).
+    """
+
+    key: str
+    name: str
+    criteria: tuple[str, ...]
+    state: Literal["accepted", "awaiting", "open"]
+    evidence: str | None = None  # the item key that recorded it
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +295,8 @@ class Status:
     items: tuple[ItemRef, ...] = field(default=(), repr=False)
     baseline_critical_path: tuple[str, ...] = ()  # the baseline network as planned
     warnings: tuple[DataWarning, ...] = ()  # what the figures were computed from is incomplete
+    register: tuple[Risk, ...] = field(default=(), repr=False)  # every register entry, done too
+    acceptance: tuple[Acceptance, ...] = ()  # milestones with criteria or a recorded acceptance
 
     def notes(self, figure: str) -> str:
         """What to print next to `figure` (``"points missing"``): empty when nothing doubts it."""

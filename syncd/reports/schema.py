@@ -190,10 +190,26 @@ PROBLEM = _obj(
 
 RISK = _obj(
     {
-        "kind": {"type": "string", "enum": ["risk", "issue"]},
+        "kind": {"type": "string", "enum": ["risk", "issue", "decision", "action", "lesson"]},
         "item": _ref("item"),
         "overdue": _t("boolean"),
+        "owner": _n("string", "the owner field `[registers]` names, else the assignee"),
+        "probability": _n("integer", "1-5, from the mapped custom field"),
+        "impact": _n("integer", "1-5, from the mapped custom field"),
+        "opened": DATE_N,
+        "age_days": _n("integer", "days since the item was created"),
     }
+)
+
+ACCEPTANCE = _obj(
+    {
+        "key": _t("string", "the milestone's task key"),
+        "name": _t("string"),
+        "criteria": KEYS,
+        "state": {"type": "string", "enum": ["accepted", "awaiting", "open"]},
+        "evidence": _n("string", "the tracker item that recorded the acceptance"),
+    },
+    "A milestone's formal acceptance (the client file's [acceptance]).",
 )
 
 CHANGE = _obj(
@@ -269,6 +285,7 @@ STATUS = _obj(
         "sources": _t("array", items=_ref("source")),
         "problems": _t("array", items=_ref("problem")),
         "risks": _t("array", items=_ref("risk")),
+        "acceptance": _t("array", items=_ref("acceptance")),
         "change": _ref("change"),
         "curve": _t("array", items=_ref("point")),
         "warnings": _t("array", "data-quality warnings of this status", items=_ref("warning")),
@@ -295,6 +312,7 @@ DEFS: dict[str, Schema] = {
     "source": SOURCE,
     "problem": PROBLEM,
     "risk": RISK,
+    "acceptance": ACCEPTANCE,
     "change": CHANGE,
     "point": POINT,
     "unplanned": UNPLANNED,

@@ -1,5 +1,6 @@
 """The ASGI app: faults outermost, then counting, then `/cloud`, `/dc`, `/trello/1`, `/_admin`,
-and Atlassian's OAuth front doors (`/auth/oauth/token`, `/api/...`; see `gateway`)."""
+Atlassian's OAuth front doors (`/auth/oauth/token`, `/api/...`; see `gateway`), and Slack's and
+Teams' incoming webhooks (`/chat/slack/…`, `/chat/teams/…`; see `chat`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syncd.sandbox.admin import admin_routes
+from syncd.sandbox.chat import chat_routes
 from syncd.sandbox.context import Context
 from syncd.sandbox.faults import FaultInjector
 from syncd.sandbox.gateway import gateway_routes
@@ -26,6 +28,7 @@ def build_app(ctx: Context) -> ASGIApp:
             Mount("/trello/1", app=trello_app(ctx)),
             Mount("/_admin", routes=admin_routes(ctx)),
             *gateway_routes(ctx),
+            *chat_routes(ctx.chat),
         ]
     )
     return FaultInjector(Counting(router, ctx), ctx)

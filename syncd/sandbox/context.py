@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from syncd.sandbox.chat import ChatInbox
 from syncd.sandbox.config import Faults, SandboxConfig
 from syncd.sandbox.state import State
 from syncd.sandbox.stats import Stats
@@ -27,6 +28,7 @@ class Context:
     latency_ms: int = 0
     base_url: str = "http://127.0.0.1"
     team_rng: random.Random = field(default_factory=lambda: random.Random(0))
+    chat: ChatInbox = field(default_factory=ChatInbox)  # Slack / Teams messages received
     # search snapshots: token id -> ordered issue keys (so paging is exact while data changes)
     snapshots: dict[int, list[str]] = field(default_factory=dict)
     next_snapshot: int = 1

@@ -14,6 +14,7 @@ import uvicorn
 
 from syncd.sandbox import team
 from syncd.sandbox.app import build_app
+from syncd.sandbox.chat import ChatInbox
 from syncd.sandbox.config import Creds, Faults, SandboxConfig
 from syncd.sandbox.context import Context
 from syncd.sandbox.data import generate
@@ -150,6 +151,11 @@ class Sandbox:
     def board_ids(self) -> list[str]:
         """The Trello board ids."""
         return list(self.ctx.state.boards)
+
+    @property
+    def chat(self) -> ChatInbox:
+        """The Slack and Teams messages the sandbox's chat webhooks took (and refused)."""
+        return self.ctx.chat
 
     @property
     def deliveries(self) -> list[Delivery]:

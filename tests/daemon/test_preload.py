@@ -21,7 +21,7 @@ NOT_JOBS = {
     "syncd.migrate": "the main thread migrates before workers start",
 }
 SKIP_DIRS = ("sandbox", "check", "migrations")
-SKIP_FILES = ("cli.py", "cli_report.py", "demo.py", "__main__.py")
+SKIP_FILES = ("cli.py", "cli_report.py", "cli_comms.py", "demo.py", "__main__.py")
 
 
 def lazy_imports() -> set[str]:

@@ -57,6 +57,12 @@ def test_no_secret_in_logs_pages_api_metrics_or_reports(demo_site: DemoSite) -> 
     engine.dispose()
     assert rotated and ENV["DEMO_JIRA_APP_REFRESH"] not in rotated  # the OAuth client refreshed
     assert hook.expires is not None
-    leaks = [(where, secret) for where, text in outputs.items() for secret in SECRETS + rotated
-             if secret in text]  # fmt: skip
+    for path in ("/clients/acme/communication", "/clients/acme/review-pack", "/demo/mail",
+                 "/demo/chat"):  # fmt: skip
+        outputs[path] = http.get(path).text
+    hooks = (demo_site.directory / "comms.env").read_text(encoding="utf-8").splitlines()
+    chat = [line.split("=", 1)[1] for line in hooks]  # the chat webhooks' URLs are secrets
+    chat += [url.rsplit("/", 1)[1] for url in chat]  # so is their last path segment alone
+    leaks = [(where, secret) for where, text in outputs.items()
+             for secret in SECRETS + rotated + chat if secret in text]  # fmt: skip
     assert leaks == []

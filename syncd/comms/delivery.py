@@ -1,0 +1,248 @@
+"""Deliveries of the communication plan as durable jobs: once per client, entry and status date.
+
+`request` writes a `deliveries` row (`queued`) and its `deliver` job in one transaction; the
+key (``client:entry:status date``) is unique, so asking again for the same delivery does
+nothing. `deliver` renders first, then commits `sending`, sends, then commits `sent`:
+
+* a send refused before anything was taken (`NotSentError`) goes back to `queued` and the job
+  retries with backoff, then becomes a dead letter (`syncd dlq replay` tries again);
+* a worker that finds the row `sending` is looking at a crash between the send and the commit
+  (or a connection lost mid-send, `MaybeSentError`): the message may have gone out, so it is
+  marked `unconfirmed` and not sent again. `syncd comms send CLIENT ENTRY --resend` sends it once
+  more, with the same Message-ID, on an operator's word.
+
+So a delivery is sent at most once on its own, and never silently dropped: every state shows in
+the per-client log on the dashboard and in `syncd comms log`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from syncd import jobs, redact, store
+from syncd.clients import Client
+from syncd.comms import chat, compose, feedback, mail
+from syncd.comms.config import CommunicationEntry
+from syncd.db import Delivery, Job
+from syncd.errors import ConfigError, MaybeSentError, NotSentError, PermanentError
+from syncd.model import utcnow
+
+if TYPE_CHECKING:
+    import httpx
+
+    from syncd.runtime import Runtime
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+
+
+def key_of(client: str, entry: str, status_date: date) -> str:
+    return f"{client}:{entry}:{status_date.isoformat()}"
+
+
+def entry_of(client: Client, entry_id: str) -> CommunicationEntry:
+    for entry in client.config.communication:
+        if entry.id == entry_id:
+            return entry
+    raise ConfigError(f"{client.path.name} › communication: no entry {entry_id!r}")
+
+
+def queue(
+    session: Session,
+    client: Client,
+    entry: CommunicationEntry,
+    status_date: date,
+    *,
+    reason: str,
+) -> int | None:
+    """Add the delivery and its job in the caller's transaction; None when it exists already."""
+    key = key_of(client.id, entry.id, status_date)
+    row = Delivery(
+        key=key,
+        client=client.id,
+        entry=entry.id,
+        status_date=status_date,
+        channel=entry.channel,
+        form=entry.form,
+        reason=reason[:200],
+        audience=list(entry.audience) or [entry.webhook_env or entry.channel],
+        state="queued",
+        message_id=mail.message_id(key),
+        attempts=0,
+        created=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    job = jobs.enqueue(
+        session,
+        "deliver",
+        client.id,
+        target=entry.id,
+        payload={"key": key},
+        dedupe=f"deliver:{key}",
+        max_attempts=MAX_ATTEMPTS,
+    )
+    if job is None:
+        return None
+    session.flush()
+    return job.id
+
+
+def request(
+    engine: Engine, client: Client, entry: CommunicationEntry, status_date: date, *, reason: str
+) -> int | None:
+    """Queue one delivery in its own transaction; the job id, or None when it exists."""
+    with store.sessions(engine).begin() as session:
+        return queue(session, client, entry, status_date, reason=reason)
+
+
+def _set(engine: Engine, key: str, **values: Any) -> None:
+    with store.sessions(engine).begin() as session:
+        session.execute(update(Delivery).where(Delivery.key == key).values(**values))
+
+
+def get(engine: Engine, key: str) -> Delivery | None:
+    with store.sessions(engine)() as session:
+        return session.execute(select(Delivery).where(Delivery.key == key)).scalar()
+
+
+@dataclass(frozen=True)
+class Channels:
+    """How messages leave: the SMTP server, and the HTTP transport for webhooks (tests)."""
+
+    smtp: mail.Smtp | None = None
+    transport: httpx.BaseTransport | None = None
+    public_url: str = ""
+
+
+def deliver(
+    engine: Engine,
+    client: Client,
+    key: str,
+    *,
+    channels: Channels,
+    after_send: Callable[[], None] | None = None,
+) -> str:
+    """Send one delivery unless it was sent (or may have been); returns its state."""
+    from syncd.reports import client_info, load_status
+
+    row = get(engine, key)
+    if row is None:
+        raise PermanentError(f"no delivery {key!r}")
+    if row.state == "sent":
+        return "sent"
+    if row.state in ("sending", "unconfirmed"):
+        _set(engine, key, state="unconfirmed")
+        raise MaybeSentError(
+            f"delivery {key} was being sent when its worker stopped; it may have gone out, so it"
+            f" is not sent again (`syncd comms send {client.id} {row.entry} --resend` sends it)"
+        )
+    entry = entry_of(client, row.entry)
+    info = client_info(client, public_url=channels.public_url)
+    status = load_status(engine, info, row.status_date)
+    send = _sender(engine, client, entry, key, status, channels, reason=row.reason)
+    _set(engine, key, state="sending", attempts=row.attempts + 1, sending_at=utcnow(), error=None)
+    try:
+        send()
+    except NotSentError as exc:
+        _set(engine, key, state="queued", error=redact.text(str(exc))[:2000])
+        raise
+    except MaybeSentError as exc:
+        _set(engine, key, state="unconfirmed", error=redact.text(str(exc))[:2000])
+        raise
+    except Exception as exc:
+        _set(engine, key, state="failed", error=redact.text(str(exc))[:2000])
+        raise
+    if after_send is not None:
+        after_send()  # tests: a crash between the send and the commit
+    _set(engine, key, state="sent", sent_at=utcnow(), error=None)
+    log.info("delivered %s (%s, %s)", key, entry.channel, entry.form)
+    return "sent"
+
+
+def _sender(
+    engine: Engine,
+    client: Client,
+    entry: CommunicationEntry,
+    key: str,
+    status: Any,
+    channels: Channels,
+    *,
+    reason: str,
+) -> Callable[[], None]:
+    """Render now (a failure here sends nothing); the returned call only sends."""
+    if entry.channel == "email":
+        if channels.smtp is None:
+            raise ConfigError("settings › SYNCD_SMTP_HOST: no mail server set for e-mail entries")
+        smtp = channels.smtp
+        link = feedback.link(engine, channels.public_url, key) if entry.feedback else ""
+        message = compose.email(
+            status, entry, key=key, sender=smtp.sender, now=utcnow(), feedback_url=link
+        ).message
+        _set(engine, key, subject=str(message["Subject"]))
+        return lambda: mail.send(smtp, message)
+    url = client.webhooks.get(entry.id)
+    if url is None:
+        raise ConfigError(f"{client.path.name} › communication: {entry.id} has no webhook URL")
+    body = compose.chat_message(status, entry, reason=reason)
+    _set(engine, key, subject=body.subject)
+    return lambda: chat.post(url.get_secret_value(), body.body, transport=channels.transport)
+
+
+def resend(engine: Engine, key: str) -> int | None:
+    """Send a delivery again on an operator's word, whatever its state: it is queued with a new
+    job (the same Message-ID). The job id, or None when the delivery does not exist."""
+    with store.sessions(engine).begin() as session:
+        row = session.execute(select(Delivery).where(Delivery.key == key)).scalar()
+        if row is None:
+            return None
+        row.state, row.error = "queued", None
+        job = jobs.enqueue(
+            session,
+            "deliver",
+            row.client,
+            target=row.entry,
+            payload={"key": key},
+            dedupe=f"deliver:{key}",
+            max_attempts=MAX_ATTEMPTS,
+        )
+        session.flush()
+        if job is not None:
+            return job.id
+        live = session.execute(select(Job.id).where(Job.dedupe == f"deliver:{key}")).scalar()
+        return int(live) if live is not None else None
+
+
+def channels_of(rt: Runtime) -> Channels:
+    settings = rt.settings
+    smtp = mail.Smtp.from_settings(settings) if settings.smtp_host else None
+    return Channels(smtp=smtp, public_url=settings.public_url)
+
+
+def run_job(rt: Runtime, job: jobs.Claimed) -> None:
+    """The deliver actor's work."""
+    deliver(rt.engine, rt.client(job.client), job.payload["key"], channels=channels_of(rt))
+
+
+def history(engine: Engine, client: str, *, limit: int = 50) -> list[Delivery]:
+    """The client's communication log, newest first."""
+    with store.sessions(engine)() as session:
+        rows = session.execute(
+            select(Delivery)
+            .where(Delivery.client == client)
+            .order_by(Delivery.created.desc(), Delivery.id.desc())
+            .limit(limit)
+        ).scalars()
+        return list(rows)

@@ -1,0 +1,149 @@
+"""What the communication plan sends next: cadences that came due, and triggers that fired.
+
+Cadence: an entry's cron, read in the client's time zone, has a `schedule` row
+(``comms:<client>:<entry>``). When it comes due, the client's newest status date is delivered
+(a week without a new snapshot sends nothing new: the key is the same). Triggers are read from
+a freshly built status beside the previous snapshot's: RAG changed, a milestone's slip crossed
+`slip_days`, a risk became overdue; a new dead letter fires `dead_letter` entries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from syncd import schedule, store
+from syncd.clients import Client
+from syncd.comms.config import CommunicationEntry
+from syncd.comms.delivery import queue
+from syncd.db import Schedule, Snapshot
+from syncd.model import utcnow
+from syncd.reports import snapshot as snap
+from syncd.reports.model import Status
+
+log = logging.getLogger(__name__)
+
+
+def next_time(client: Client, entry: CommunicationEntry, now: datetime) -> datetime | None:
+    """When a cadence entry next goes out (UTC); None for a trigger entry."""
+    if entry.cron is None:
+        return None
+    return schedule.next_due(
+        cron=entry.cron, poll_minutes=0, timezone=client.config.timezone, now=now
+    )
+
+
+def newest_status_date(session: Session, client: str) -> date | None:
+    return session.execute(
+        select(func.max(Snapshot.as_of)).where(Snapshot.client == client)
+    ).scalar()
+
+
+def due_cadences(engine: Engine, clients: list[Client]) -> list[tuple[str, int]]:
+    """Queue the deliveries of every cadence entry whose time has come."""
+    now = utcnow()
+    queued: list[tuple[str, int]] = []
+    with store.sessions(engine).begin() as session:
+        for client in clients:
+            for entry in client.config.communication:
+                if entry.cron is None:
+                    continue
+                name = f"comms:{client.id}:{entry.id}"[:64]
+                row = session.get(Schedule, name)
+                if row is None:  # first seen: the first delivery is at the cron's next time
+                    session.add(
+                        Schedule(name=name, due_at=next_time(client, entry, now), owner=None)
+                    )
+                    continue
+                if row.due_at is not None and row.due_at > now:
+                    continue
+                row.due_at = next_time(client, entry, now)
+                day = newest_status_date(session, client.id)
+                if day is None:
+                    log.info("%s/%s is due but there is no status yet", client.id, entry.id)
+                    continue
+                job = queue(session, client, entry, day, reason=f"cadence {entry.cron}")
+                if job is not None:
+                    queued.append(("deliver", job))
+    return queued
+
+
+def events(status: Status) -> dict[str, str]:
+    """The triggers that fired since the previous snapshot (RAG, overdue risks), with why."""
+    fired: dict[str, str] = {}
+    before = status.change.previous_rag
+    if before is not None and before != status.rag.status:
+        fired["rag_change"] = f"RAG changed from {before} to {status.rag.status}"
+    since = status.change.previous_as_of
+    became = [
+        r
+        for r in status.risks
+        if r.overdue and r.item.due is not None and (since is None or r.item.due >= since)
+    ]
+    if became:
+        fired["risk_overdue"] = f"{len(became)} risk(s) or issue(s) became overdue"
+    return fired
+
+
+def previous_slips(previous: Mapping[str, Any] | None) -> dict[str, float]:
+    """Each milestone's slip in the previous snapshot, by key."""
+    if previous is None:
+        return {}
+    rec = snap.reconciliation(previous)
+    return {m.key: m.slip_days for m in snap.milestones(rec, snap.tasks(rec))}
+
+
+def slip_crossed(status: Status, before: Mapping[str, float], threshold: float) -> str:
+    """Why a milestone_slip entry fires: a milestone whose slip reached `threshold` since the
+    previous snapshot (or, with no previous one, any that is past it)."""
+    crossed = [
+        m.name
+        for m in status.next_milestones
+        if m.slip_days >= threshold and before.get(m.key, 0.0) < threshold
+    ]
+    return f"milestone slip reached {threshold:g} wd: {', '.join(crossed)}" if crossed else ""
+
+
+def queue_triggered(
+    session: Session, client: Client, status: Status, previous: Mapping[str, Any] | None
+) -> list[tuple[str, int]]:
+    """Queue, in the snapshot's transaction, every trigger entry whose event fired."""
+    fired, before = events(status), previous_slips(previous)
+    queued: list[tuple[str, int]] = []
+    for entry in client.config.communication:
+        if entry.trigger is None or entry.trigger == "dead_letter":
+            continue
+        if entry.trigger == "milestone_slip":
+            reason = slip_crossed(status, before, entry.slip_days)
+        else:
+            reason = fired.get(entry.trigger, "")
+        if reason:
+            job = queue(session, client, entry, status.as_of, reason=reason)
+            if job is not None:
+                queued.append(("deliver", job))
+    return queued
+
+
+def dead_letter(
+    engine: Engine, client: Client, *, kind: str, job_id: int, today: date
+) -> list[int]:
+    """Queue the `dead_letter` entries of a client when one of its jobs died (not a delivery's
+    own: a failing channel must not report itself through itself, forever)."""
+    if kind == "deliver":
+        return []
+    out = []
+    with store.sessions(engine).begin() as session:
+        for entry in client.config.communication:
+            if entry.trigger == "dead_letter":
+                job = queue(
+                    session, client, entry, today, reason=f"{kind} job {job_id} is a dead letter"
+                )
+                if job is not None:
+                    out.append(job)
+    return out
