@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncd import schedule
+from syncd.mapping.config import Thresholds
 from syncd.model import StatusCategory, WorkItem
 from syncd.plan import quality
 from syncd.reports import snapshot as snap
@@ -117,7 +118,18 @@ def client_info(client: Any, *, public_url: str = "") -> ClientInfo:
         poll_minutes=config.poll_minutes,
         cron=config.cron,
         dashboard_url=config.dashboard_url or _page(public_url, client.id),
+        thresholds=_thresholds(config.mapping),
+        owner=config.owner,
+        tags=tuple(config.tags),
     )
+
+
+def _thresholds(mapping: dict[str, Any]) -> Thresholds:
+    """The client's thresholds (defaults when its mapping does not validate: it is reported)."""
+    try:
+        return Thresholds.model_validate(mapping.get("thresholds", {}))
+    except ValueError:
+        return Thresholds()
 
 
 def _page(public_url: str, client_id: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from syncd.mapping.config import Thresholds
 from syncd.plan import quality
 from syncd.plan.quality import DataWarning
 
@@ -39,6 +40,9 @@ class ClientInfo:
     cron: str | None = None  # when set, pulls follow it instead of poll_minutes
     dashboard_url: str = ""
     problems: tuple[str, ...] = ()  # why its config file cannot be loaded (`file › message`)
+    thresholds: Thresholds = field(default_factory=Thresholds)  # its red/amber/green limits
+    owner: str = ""  # who looks after it (the client file's `owner`)
+    tags: tuple[str, ...] = ()  # the client file's `tags`, for filtering the overview
 
 
 @dataclass(frozen=True, slots=True)

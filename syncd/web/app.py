@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from syncd import metrics
 from syncd.clientdir import ClientDirectory
 from syncd.settings import Settings
-from syncd.web import api, pages
+from syncd.web import api, live, pages
 from syncd.web.metrics import metrics as metrics_endpoint
 
 log = logging.getLogger("syncd.web")
@@ -174,6 +174,7 @@ def create_app(
         Mount("/static", static, name="static"),
         *pages.routes(),
         *api.routes(),
+        *live.routes(),
         *extra_routes,
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})

@@ -20,10 +20,10 @@ from starlette.routing import Route
 from syncd.reports import html as report_html
 from syncd.reports.build import natural, source_progress
 from syncd.reports.charts import chart_data
-from syncd.reports.load import NoSnapshotError, load_status, snapshots
+from syncd.reports.load import NoSnapshotError, load_status
 from syncd.reports.model import ClientInfo, ItemRef, Status
-from syncd.reports.overview import summarize
-from syncd.web import data
+from syncd.reports.overview import ClientSummary, portfolio, worst_first
+from syncd.web import data, triage
 from syncd.web.auth import principal_of, protected
 
 ITEM_LIMIT = 500  # items listed per source on a page; the API pages through all of them
@@ -67,15 +67,20 @@ guard = protected(denied)
 
 @guard
 def overview(request: Request) -> Response:
-    """All clients the token may see, with RAG, SPI trend and the next milestone."""
+    """All clients the token may see, worst first, with the reason, figures and sync health."""
+    rows = worst_first(visible_summaries(request))
+    owners = sorted({r.owner for r in rows if r.owner})
+    tags = sorted({t for r in rows for t in r.tags})
+    return render(
+        request, "overview.html", rows=rows, total=portfolio(rows), owners=owners, tags=tags
+    )
+
+
+def visible_summaries(request: Request) -> list[ClientSummary]:
+    """The overview line of every client the request's token may see."""
     principal = principal_of(request)
-    engine = request.app.state.engine
-    rows = [
-        summarize(info, snapshots(engine, info.id))
-        for info in data.clients(request).values()
-        if principal.sees(info.id)
-    ]
-    return render(request, "overview.html", rows=rows)
+    infos = {cid: i for cid, i in data.clients(request).items() if principal.sees(cid)}
+    return triage.summaries(request.app.state.engine, infos)
 
 
 def _items_by_source(items: list[ItemRef]) -> list[tuple[str, list[ItemRef]]]:

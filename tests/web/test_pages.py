@@ -13,7 +13,7 @@ def test_overview_lists_clients_with_rag_and_milestone(site: Site) -> None:
     assert 'data-client="acme"' in page and 'data-client="globex"' in page
     assert "Acme rollout" in page and "Globex migration" in page
     assert 'class="rag rag-red"' in page
-    assert "Go-live: 2027-02-10" in page
+    assert 'Go-live <span class="muted">2027-02-10</span>' in page
 
 
 def test_client_page_has_every_section(site: Site) -> None:
