@@ -7,6 +7,7 @@ Everything from a tracker goes through Jinja2 autoescaping.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from itertools import groupby
 from typing import Any
@@ -26,7 +27,6 @@ from syncd.reports.overview import ClientSummary, portfolio, worst_first
 from syncd.web import data, triage
 from syncd.web.auth import principal_of, protected
 
-ITEM_LIMIT = 500  # items listed per source on a page; the API pages through all of them
 MAX_JOB_ID = 2**53  # the API's bound too
 
 
@@ -83,9 +83,27 @@ def visible_summaries(request: Request) -> list[ClientSummary]:
     return triage.summaries(request.app.state.engine, infos)
 
 
-def _items_by_source(items: list[ItemRef]) -> list[tuple[str, list[ItemRef]]]:
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of a connector's items on the client page."""
+
+    source: str
+    items: list[ItemRef]
+    total: int
+    page: int
+    pages: int
+
+
+def _items_by_source(items: list[ItemRef], page: int) -> list[ItemPage]:
     ordered = sorted(items, key=lambda r: (r.source, natural(r.key)))
-    return [(src, list(group)[:ITEM_LIMIT]) for src, group in groupby(ordered, lambda r: r.source)]
+    out = []
+    for src, group in groupby(ordered, lambda r: r.source):
+        listed = list(group)
+        pages = max(1, -(-len(listed) // data.PAGE_SIZE))
+        at = min(page, pages)
+        chunk = listed[(at - 1) * data.PAGE_SIZE : at * data.PAGE_SIZE]
+        out.append(ItemPage(src, chunk, len(listed), at, pages))
+    return out
 
 
 def _status(request: Request, info: ClientInfo) -> Status | None:
@@ -112,16 +130,24 @@ def client_page(request: Request) -> Response:
     live = data.work_items(engine, info.id) if status is None else None
     sources = status.sources if status else source_progress(info, live or [], state)
     notice = _notice(request)
+    problems = [p for p in state.problems if p.kind != "quarantine"]
     return render(
         request,
         "client.html",
         info=info,
         s=status,
         chart_data=chart_data(status) if status else None,
-        items_by_source=_items_by_source(items),
-        item_limit=ITEM_LIMIT,
+        items_by_source=_items_by_source(items, data.page_param(request)),
         sources=sources,
-        problems_view=state,
+        dead=[p for p in problems if p.kind == "dead"],
+        failed_pulls=[p for p in problems if p.kind == "pull"],
+        stale=[p for p in sources if p.stale],
+        quarantine=data.quarantine_by_reason(engine, info.id),
+        at_risk=[m for m in status.milestones if m.at_risk and not m.done] if status else [],
+        problem_groups=[
+            (kind, list(group))
+            for kind, group in groupby(sorted(problems, key=lambda p: p.kind), lambda p: p.kind)
+        ],
         replay_url=_replay_url(info.id),
         notice=notice,
     )
@@ -170,7 +196,7 @@ def replay(request: Request) -> Response:
     if outcome is None:
         return denied(request, 404)
     key = "replayed" if outcome else "failed"
-    target = f"/clients/{quote(client, safe='')}?{key}={job_id}#problems"
+    target = f"/clients/{quote(client, safe='')}?{key}={job_id}#needs-action"
     return RedirectResponse(target, status_code=303)
 
 

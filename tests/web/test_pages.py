@@ -61,10 +61,10 @@ def test_replay_form_replays_the_dead_letter(site: Site) -> None:
     with site.client(site.admin) as http:
         response = http.post(f"/clients/globex/dead-letters/{job}/replay")
         assert response.status_code == 303
-        assert response.headers["location"] == f"/clients/globex?replayed={job}#problems"
+        assert response.headers["location"] == f"/clients/globex?replayed={job}#needs-action"
         assert job_state(site.engine, job) == "pending"
         again = http.post(f"/clients/globex/dead-letters/{job}/replay")
-        assert again.headers["location"] == f"/clients/globex?failed={job}#problems"
+        assert again.headers["location"] == f"/clients/globex?failed={job}#needs-action"
 
 
 def test_replay_refuses_cross_site_posts(site: Site) -> None:
