@@ -49,7 +49,7 @@ def test_overview_lists_the_clients(page: Page, site: Site) -> None:
     sign_in(page, site, site.admin)
     rows = page.locator("#clients tbody tr")
     assert rows.count() == 2
-    assert page.locator('tr[data-client="acme"] .rag').inner_text().lower() == "red"
+    assert page.locator('tr[data-client="acme"] .rag').inner_text().lower() == "● red"
     assert page.url == f"{site.url}/"
 
 
