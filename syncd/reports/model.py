@@ -241,6 +241,8 @@ class CurvePoint:
     pv: float
     ev: float
     spi: float | None = None
+    planned_items: int | None = None  # items linked to the plan (None: not recorded)
+    unplanned_items: int | None = None  # items linked to no task: scope growth
 
 
 @dataclass(frozen=True, slots=True)

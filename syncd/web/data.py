@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
 from syncd.clientdir import ClientDirectory
-from syncd.db import Job
+from syncd.db import Job, Snapshot, SyncError
 from syncd.model import WorkItem
 from syncd.reports.build import item_ref, natural
 from syncd.reports.load import health
@@ -109,3 +109,17 @@ def page_param(request: Request) -> int:
     """The ``items_page`` query parameter: 1 when absent or not a positive number."""
     raw = request.query_params.get("items_page", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+
+
+def version_of(engine: Engine, client: str | None) -> str:
+    """A token that moves with every new snapshot, sync problem or dead letter (of `client`)."""
+    snaps = select(func.max(Snapshot.id), func.count(Snapshot.id))
+    errors = select(func.max(SyncError.id), func.count()).where(SyncError.resolved.is_(False))
+    dead = select(func.max(Job.id), func.count()).where(Job.state == "dead")
+    if client is not None:
+        snaps = snaps.where(Snapshot.client == client)
+        errors = errors.where(SyncError.client == client)
+        dead = dead.where(Job.client == client)
+    with sessions(engine)() as session:
+        parts = [session.execute(q).one() for q in (snaps, errors, dead)]
+    return "-".join(f"{top or 0}.{count}" for top, count in parts)

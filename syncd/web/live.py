@@ -8,32 +8,15 @@ it moved, so a dashboard left open costs three small queries per poll.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from syncd.db import Job, Snapshot, SyncError
-from syncd.store import sessions
 from syncd.web import data
 from syncd.web.auth import principal_of, protected
 from syncd.web.pages import denied, render
 
 guard = protected(denied)
-
-
-def version_of(engine: object, client: str | None) -> str:
-    """A token that moves with every new snapshot, sync problem or dead letter (of `client`)."""
-    snaps = select(func.max(Snapshot.id), func.count(Snapshot.id))
-    errors = select(func.max(SyncError.id), func.count()).where(SyncError.resolved.is_(False))
-    dead = select(func.max(Job.id), func.count()).where(Job.state == "dead")
-    if client is not None:
-        snaps = snaps.where(Snapshot.client == client)
-        errors = errors.where(SyncError.client == client)
-        dead = dead.where(Job.client == client)
-    with sessions(engine)() as session:  # type: ignore[arg-type]
-        parts = [session.execute(q).one() for q in (snaps, errors, dead)]
-    return "-".join(f"{top or 0}.{count}" for top, count in parts)
 
 
 @guard
@@ -46,7 +29,7 @@ def version(request: Request) -> Response:
             return JSONResponse({"error": "not found"}, status_code=404)
     elif principal.client is not None:
         client = principal.client
-    token = version_of(request.app.state.engine, client)
+    token = data.version_of(request.app.state.engine, client)
     return JSONResponse({"version": token}, headers={"Cache-Control": "no-store"})
 
 

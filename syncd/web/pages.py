@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
@@ -26,6 +26,9 @@ from syncd.reports.model import ClientInfo, ItemRef, Status
 from syncd.reports.overview import ClientSummary, portfolio, worst_first
 from syncd.web import data, triage
 from syncd.web.auth import principal_of, protected
+
+if TYPE_CHECKING:
+    from syncd.plan.baseline import Baseline
 
 MAX_JOB_ID = 2**53  # the API's bound too
 
@@ -68,11 +71,18 @@ guard = protected(denied)
 @guard
 def overview(request: Request) -> Response:
     """All clients the token may see, worst first, with the reason, figures and sync health."""
+    version = data.version_of(request.app.state.engine, principal_of(request).client)
     rows = worst_first(visible_summaries(request))
     owners = sorted({r.owner for r in rows if r.owner})
     tags = sorted({t for r in rows for t in r.tags})
     return render(
-        request, "overview.html", rows=rows, total=portfolio(rows), owners=owners, tags=tags
+        request,
+        "overview.html",
+        rows=rows,
+        total=portfolio(rows),
+        owners=owners,
+        tags=tags,
+        version=version,
     )
 
 
@@ -124,6 +134,7 @@ def client_page(request: Request) -> Response:
     if info is None:
         return denied(request, 404)
     engine = request.app.state.engine
+    version = data.version_of(engine, info.id)  # before reading: a change after it shows
     status = _status(request, info)
     state = data.client_health(engine, info)
     items = list(status.items) if status else data.item_refs(engine, info)
@@ -136,7 +147,7 @@ def client_page(request: Request) -> Response:
         "client.html",
         info=info,
         s=status,
-        chart_data=chart_data(status) if status else None,
+        chart_data=chart_data(status, _baseline(engine, info.id, status)) if status else None,
         items_by_source=_items_by_source(items, data.page_param(request)),
         sources=sources,
         dead=[p for p in problems if p.kind == "dead"],
@@ -150,7 +161,20 @@ def client_page(request: Request) -> Response:
         ],
         replay_url=_replay_url(info.id),
         notice=notice,
+        version=version,
     )
+
+
+def _baseline(engine: Any, client: str, status: Status) -> Baseline | None:
+    """The baseline the status was measured against (its version), for the charts."""
+    from syncd.plan.baseline import Baseline
+    from syncd.store import load_baseline
+
+    row = load_baseline(engine, client, status.baseline_version)
+    try:
+        return Baseline.from_dict(row.data) if row is not None else None
+    except (KeyError, TypeError, ValueError):  # an old row the charts can do without
+        return None
 
 
 def _notice(request: Request) -> str:

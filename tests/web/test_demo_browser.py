@@ -68,9 +68,13 @@ def test_client_page_has_a_bar_per_task_and_a_point_per_snapshot(
     page.goto(f"{demo_site.url}/clients/acme?token={demo_site.token}")
     page.wait_for_function("window.syncdCharts && window.syncdCharts.scurve")
     counts = page.evaluate(COUNTS)
-    assert counts["gantt"] == [len(tasks), len(tasks), len(milestones), len(milestones)]
-    assert counts["scurve"] == [snapshots, snapshots]
-    assert snapshots >= 40  # two months of backfilled daily snapshots on the first load
+    summaries = [t for t in plan.tasks if t.summary]
+    bars = len(tasks) + len(summaries)
+    assert counts["gantt"] == [bars, len(tasks), len(summaries), len(milestones), len(milestones)]
+    assert counts["scurve"][1] == snapshots >= 40  # two months of daily snapshots, first load
+    assert counts["scurve"][0] > snapshots  # PV from the plan: every working day to BAC
+    pv = page.evaluate("window.syncdCharts.scurve.data.datasets[0].data.map(p => p.y)")
+    assert pv == sorted(pv) and pv[-1] == pytest.approx(plan.bac)
 
 
 def test_the_red_clients_failed_push_is_in_view_and_replays(

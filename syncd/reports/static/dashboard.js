@@ -105,7 +105,7 @@
   // Live: ask for the change token; when it moved, fetch this page and swap its content in.
   var live = document.querySelector("[data-live]");
   var checked = null;
-  var version = null;
+  var version = live ? live.getAttribute("data-version") : null;  // the page as rendered
   function tick() {
     var out = live && live.querySelector("[data-updated]");
     if (out && checked) out.textContent = ago((Date.now() - checked) / 1000);
