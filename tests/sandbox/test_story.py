@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from syncd import store
@@ -72,3 +73,38 @@ def test_the_plans_start_on_a_monday_before_the_anchor() -> None:
         anchor = ANCHOR + timedelta(days=day)
         start = plan_start(anchor)
         assert start.weekday() == 0 and 50 <= (anchor - start).days < 57
+
+
+def test_item_links_open_the_sandboxs_own_pages(demo: tuple[Sandbox, Settings]) -> None:
+    """A browser following a demo item's link gets a page for it: a Jira issue under
+    /cloud/browse (and /dc/browse), a Trello card under the sandbox's own /trello/c."""
+    sb, _ = demo
+    with httpx.Client(base_url=sb.url, timeout=10) as http:
+        for flavour in ("cloud", "dc"):
+            page = http.get(f"/{flavour}/browse/INI-2")
+            assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+            assert "INI-2 1.1 Discovery" in page.text and "History" in page.text
+        assert http.get("/cloud/browse/INI-999").status_code == 404
+        board = next(b for b in sb.state.boards.values() if b.name == "Initech Delivery")
+        cards = http.get(
+            f"/trello/1/boards/{board.id}/cards",
+            params={"key": "sandbox-key", "token": "sandbox-trello-token"},
+        ).json()
+        url = cards[0]["url"]
+        assert url.startswith(f"{sb.url}/trello/c/")
+        page = http.get(url.removeprefix(sb.url))
+        assert page.status_code == 200 and cards[0]["name"] in page.text
+        assert "Initech Delivery" in page.text
+
+
+def test_a_title_with_markup_is_text_on_the_item_page(demo: tuple[Sandbox, Settings]) -> None:
+    sb, _ = demo
+    issue = sb.state.issues["ACME-3"]
+    title = issue.summary
+    issue.summary = "<script>alert(1)</script>"
+    try:
+        with httpx.Client(base_url=sb.url, timeout=10) as http:
+            page = http.get("/cloud/browse/ACME-3").text
+        assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    finally:
+        issue.summary = title
