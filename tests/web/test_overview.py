@@ -98,3 +98,30 @@ def test_the_glossary_explains_every_index_with_its_formula(site: Site) -> None:
         page = http.get("/glossary").text
     for words in ("SPI = EV / PV", "CPI = EV / AC", "SV = EV − PV", "Working days"):
         assert words in page
+
+
+def test_owner_tags_and_thresholds_come_from_the_client_file() -> None:
+    """`owner`, `tags` and `[thresholds]` of a client file reach the overview's line."""
+    from syncd.clients import ClientConfig
+    from syncd.reports.build import client_info
+    from syncd.reports.overview import summarize
+
+    class Loaded:
+        id = "acme"
+        config = ClientConfig.model_validate(
+            {
+                "name": "Acme",
+                "owner": "Dana",
+                "tags": ["emea"],
+                "connectors": [
+                    {"kind": "jira", "id": "j", "url": "https://a.atlassian.net",
+                     "email": "b@a.example", "token_env": "T", "jql": "project = A"}
+                ],
+                "mapping": {"thresholds": {"spi_amber": 0.98, "spi_red": 0.9}},
+            }
+        )  # fmt: skip
+
+    info = client_info(Loaded())
+    line = summarize(info, [])
+    assert (line.owner, line.tags) == ("Dana", ("emea",))
+    assert line.thresholds.spi_amber == 0.98 and line.rag is None

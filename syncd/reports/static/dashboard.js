@@ -96,7 +96,26 @@
     });
   }
 
+  // At phone width every table reads as cards: label each cell with its column's header.
+  function cardTables(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      if (!table.tHead || !table.tHead.rows.length) return;
+      var heads = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) {
+        return th.textContent.replace(/[↕↑↓]/g, "").trim();
+      });
+      Array.prototype.forEach.call(table.tBodies, function (body) {
+        Array.prototype.forEach.call(body.rows, function (row) {
+          Array.prototype.forEach.call(row.cells, function (td, i) {
+            if (!td.hasAttribute("data-label") && heads[i] && td.colSpan === 1) td.setAttribute("data-label", heads[i]);
+          });
+        });
+      });
+      table.classList.add("cards-narrow");
+    });
+  }
+
   function setup(root) {
+    cardTables(root);
     sortable(root);
     filters();
     times();
