@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from syncd import store
+from syncd.clientdir import ClientDirectory
 from syncd.mapping.config import Thresholds
 from syncd.reports.overview import RANK, SyncState, judge, reason
 from tests.web.conftest import Site
@@ -125,3 +126,24 @@ def test_owner_tags_and_thresholds_come_from_the_client_file() -> None:
     line = summarize(info, [])
     assert (line.owner, line.tags) == ("Dana", ("emea",))
     assert line.thresholds.spi_amber == 0.98 and line.rag is None
+
+
+def test_lines_prepared_at_start_are_served_from_the_cache(site: Site) -> None:
+    """`triage.warm` (run by the daemon as it starts) leaves every client's line cached, so
+    the first overview does not parse any snapshot."""
+    from syncd.web import triage
+    from syncd.web.directory import known_clients
+
+    infos = known_clients(site.engine, _directory(site), public_url=site.settings.public_url)
+    triage.CACHE.lines.clear()
+    triage.warm(site.engine, infos)
+    assert len(triage.CACHE.lines) == len(infos)
+    before = dict(triage.CACHE.lines)
+    triage.summaries(site.engine, infos)
+    assert triage.CACHE.lines == before  # nothing made again
+
+
+def _directory(site: Site) -> ClientDirectory:
+    directory = ClientDirectory(site.settings.clients_dir)
+    directory.refresh()
+    return directory
