@@ -12,6 +12,7 @@ while you watch.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -77,6 +78,8 @@ name = "{name}"
 timezone = "Europe/Berlin"
 poll_minutes = {poll}
 dashboard_url = "{web}/clients/{client}"
+owner = "{owner}"
+tags = {tags}
 
 [[connectors]]
 kind = "jira"
@@ -103,6 +106,8 @@ name = "{name}"
 timezone = "America/New_York"
 poll_minutes = {poll}
 dashboard_url = "{web}/clients/{client}"
+owner = "{owner}"
+tags = {tags}
 
 [[connectors]]
 kind = "jira"
@@ -130,6 +135,8 @@ name = "{name}"
 timezone = "Europe/London"
 poll_minutes = {poll}
 dashboard_url = "{web}/clients/{client}"
+owner = "{owner}"
+tags = {tags}
 
 [[connectors]]
 kind = "jira"
@@ -191,6 +198,8 @@ def prepare(options: DemoOptions, sandbox_url: str, boards: Mapping[str, str]) -
             "name": story.name,
             "project": story.project,
             "status_issue": story.status_issue,
+            "owner": story.owner,
+            "tags": json.dumps(list(story.tags)),
         }
         (root / "config" / "clients" / f"{story.client}.toml").write_text(
             CLIENTS[story.client].format(**values), encoding="utf-8"

@@ -59,14 +59,28 @@ class Story:
     cost: float  # hours spent per hour estimated
     unplanned: int  # items nobody planned, added over the last weeks
     status_issue: str  # the issue the status is pushed to ("" for none)
+    owner: str = ""  # who looks after the client (the overview filters by it)
+    tags: tuple[str, ...] = ()
 
 
 STORIES = (
-    Story("acme", "Acme platform rollout", "ACME", "Acme Delivery", -7.0, 0.95, 0, "ACME-1"),
-    Story("globex", "Globex data centre move", "GLX", "Globex Delivery", -5.0, 1.0, 4, "GLX-1"),
+    Story(
+        "acme", "Acme platform rollout", "ACME", "Acme Delivery",
+        lag_days=-7.0, cost=0.95, unplanned=0, status_issue="ACME-1",
+        owner="Dana", tags=("emea", "retail"),
+    ),
+    Story(
+        "globex", "Globex data centre move", "GLX", "Globex Delivery",
+        lag_days=-5.0, cost=1.0, unplanned=4, status_issue="GLX-1",
+        owner="Dana", tags=("us", "infra"),
+    ),
     # Initech's status issue INI-99 was deleted in Jira: its push fails for good (a dead letter)
-    Story("initech", "Initech ERP upgrade", "INI", "Initech Delivery", 12.0, 1.25, 1, "INI-99"),
-)
+    Story(
+        "initech", "Initech ERP upgrade", "INI", "Initech Delivery",
+        lag_days=12.0, cost=1.25, unplanned=1, status_issue="INI-99",
+        owner="Sam", tags=("emea", "erp"),
+    ),
+)  # fmt: skip
 
 
 def plan_start(anchor: date) -> date:

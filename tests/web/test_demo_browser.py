@@ -54,6 +54,26 @@ def test_overview_lists_the_demo_clients_worst_first_with_a_reason(
     assert badge.get_attribute("href") == "/clients/initech#needs-action"
 
 
+def test_the_overview_filters_by_status_owner_and_tag(page: Page, demo_site: DemoSite) -> None:
+    page.goto(f"{demo_site.url}/?token={demo_site.token}")
+
+    def shown() -> list[str | None]:
+        rows = page.locator("#clients tbody tr:not([hidden])")
+        return [rows.nth(n).get_attribute("data-client") for n in range(rows.count())]
+
+    page.select_option('#filters select[name="rag"]', "amber")
+    assert shown() == ["globex"]
+    page.select_option('#filters select[name="rag"]', "")
+    page.select_option('#filters select[name="owner"]', "Sam")
+    assert shown() == ["initech"]
+    page.select_option('#filters select[name="owner"]', "")
+    page.select_option('#filters select[name="tag"]', "emea")
+    assert shown() == ["initech", "acme"]
+    page.fill('#filters input[name="q"]', "acme")
+    assert shown() == ["acme"]
+    assert page.locator("[data-shown]").inner_text() == "1 shown"
+
+
 def test_client_page_has_a_bar_per_task_and_a_point_per_snapshot(
     page: Page, demo_site: DemoSite
 ) -> None:
