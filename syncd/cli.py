@@ -542,7 +542,7 @@ def demo(
         ".data/demo"
     ),
 ) -> None:
-    """Run the whole loop locally: sandbox Jira + Trello, two demo clients, daemon, dashboard."""
+    """Run the whole loop locally: sandbox Jira + Trello, three demo clients, daemon, dashboard."""
     from syncd.demo import DemoOptions
     from syncd.demo import run as run_demo
 

@@ -47,6 +47,8 @@ class ClientConfig(BaseModel):
     poll_minutes: float = Field(default=15, gt=0, le=1440)
     cron: str | None = None  # when set, pulls follow it (in `timezone`) instead of poll_minutes
     dashboard_url: str | None = None
+    owner: str = ""  # who looks after the client, shown and filtered on the overview
+    tags: list[str] = Field(default_factory=list)  # for filtering the overview
     connectors: list[ConnectorConfig] = Field(min_length=1)
     plan: PlanRef | None = None
     mapping: dict[str, Any] = Field(default_factory=dict)

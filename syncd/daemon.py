@@ -131,6 +131,12 @@ def run(
         broker_check=lambda: queue.ping(broker),
         clients=rt.clients if isinstance(rt.clients, ClientDirectory) else None,
     )
+    from syncd.web.directory import known_clients
+    from syncd.web.triage import warm
+
+    if isinstance(rt.clients, ClientDirectory):
+        infos = known_clients(rt.engine, rt.clients, public_url=settings.public_url)
+        threading.Thread(target=warm, args=(rt.engine, infos), name="warm", daemon=True).start()
     limits = Limits(
         header_timeout=settings.http_header_timeout,
         body_timeout=settings.http_body_timeout,

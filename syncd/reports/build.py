@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from syncd import schedule
-from syncd.mapping.config import AcceptanceConfig, Registers
+from syncd.mapping.config import AcceptanceConfig, Registers, Thresholds
 from syncd.model import StatusCategory, WorkItem
 from syncd.plan import quality
 from syncd.reports import registers
@@ -36,7 +36,7 @@ from syncd.reports.model import (
     Unplanned,
 )
 
-Section = TypeVar("Section", Registers, AcceptanceConfig)
+Section = TypeVar("Section", Registers, AcceptanceConfig, Thresholds)
 DEFAULT_WINDOW = timedelta(days=7)  # "completed since" when there is no previous report
 
 
@@ -122,6 +122,9 @@ def client_info(client: Any, *, public_url: str = "") -> ClientInfo:
         dashboard_url=config.dashboard_url or _page(public_url, client.id),
         registers=_section(Registers, config.mapping.get("registers")),
         acceptance=_section(AcceptanceConfig, config.mapping.get("acceptance")),
+        thresholds=_section(Thresholds, config.mapping.get("thresholds")),
+        owner=config.owner,
+        tags=tuple(config.tags),
     )
 
 

@@ -21,6 +21,13 @@ def _iso(value: date | datetime | None) -> str:
     return "" if value is None else value.isoformat()
 
 
+def _judge(value: float | None, amber: float, red: float) -> str:
+    """The CSS class of an index against a client's thresholds: bad, warn, good or none."""
+    from syncd.reports.overview import judge
+
+    return judge(value, amber, red)
+
+
 def configure(env: Environment) -> Environment:
     """Add the report filters (number, index, pct, slip, amount, signed, day, iso) to `env`."""
     env.filters.update(
@@ -32,6 +39,7 @@ def configure(env: Environment) -> Environment:
         signed=text.signed,
         day=text.day,
         iso=_iso,
+        judge=_judge,
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
     return env

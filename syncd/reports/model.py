@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from syncd.mapping.config import AcceptanceConfig, Registers
+from syncd.mapping.config import AcceptanceConfig, Registers, Thresholds
 from syncd.plan import quality
 from syncd.plan.quality import DataWarning
 
@@ -42,6 +42,9 @@ class ClientInfo:
     problems: tuple[str, ...] = ()  # why its config file cannot be loaded (`file › message`)
     registers: Registers = field(default_factory=Registers)  # which items are risks, issues…
     acceptance: AcceptanceConfig = field(default_factory=AcceptanceConfig)
+    thresholds: Thresholds = field(default_factory=Thresholds)  # its red/amber/green limits
+    owner: str = ""  # who looks after it (the client file's `owner`)
+    tags: tuple[str, ...] = ()  # the client file's `tags`, for filtering the overview
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +263,8 @@ class CurvePoint:
     pv: float
     ev: float
     spi: float | None = None
+    planned_items: int | None = None  # items linked to the plan (None: not recorded)
+    unplanned_items: int | None = None  # items linked to no task: scope growth
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,7 +225,16 @@ CHANGE = _obj(
     }
 )
 
-POINT = _obj({"as_of": DATE, "pv": _t("number"), "ev": _t("number"), "spi": _n("number")})
+POINT = _obj(
+    {
+        "as_of": DATE,
+        "pv": _t("number"),
+        "ev": _t("number"),
+        "spi": _n("number"),
+        "planned_items": _n("integer", "items linked to the plan (null: not recorded)"),
+        "unplanned_items": _n("integer", "items linked to no task: scope growth"),
+    }
+)
 
 UNPLANNED = _obj(
     {

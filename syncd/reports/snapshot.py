@@ -338,8 +338,19 @@ def curve_point(snapshot: Data) -> CurvePoint | None:
     when = as_of(snapshot)
     if when is None:
         return None
-    f = figures(reconciliation(snapshot))
-    return CurvePoint(as_of=when, pv=f.pv, ev=f.ev, spi=f.spi)
+    rec = reconciliation(snapshot)
+    f = figures(rec)
+    extra = rec.get("unplanned")
+    planned = num(extra, "planned_items") if isinstance(extra, Mapping) else None
+    unplanned = num(extra, "items") if isinstance(extra, Mapping) else None
+    return CurvePoint(
+        as_of=when,
+        pv=f.pv,
+        ev=f.ev,
+        spi=f.spi,
+        planned_items=None if planned is None else int(planned),
+        unplanned_items=None if unplanned is None else int(unplanned),
+    )
 
 
 def warnings(rec: Data) -> tuple[DataWarning, ...]:

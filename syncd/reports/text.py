@@ -35,12 +35,12 @@ def percent(value: float | None) -> str:
 
 
 def slip(value: float | None) -> str:
-    """Working days late (``+1.6 d``), early (``-1 d``) or on time (``0 d``)."""
+    """Working days late (``+1.6 wd``), early (``-1 wd``) or on time (``0 wd``)."""
     if value is None:
         return DASH
     if abs(value) < 0.05:
-        return "0 d"
-    return f"{value:+.1f} d".replace(".0 d", " d")
+        return "0 wd"
+    return f"{value:+.1f} wd".replace(".0 wd", " wd")
 
 
 def link(kind: str | None, lag_days: float | None) -> str:

@@ -13,6 +13,7 @@ from syncd.sandbox.context import Context
 from syncd.sandbox.faults import FaultInjector
 from syncd.sandbox.gateway import gateway_routes
 from syncd.sandbox.jira import CREDENTIAL_KEY, jira_app
+from syncd.sandbox.pages import item_pages
 from syncd.sandbox.routing import ROUTE_KEY
 from syncd.sandbox.trello import trello_app
 
@@ -23,6 +24,7 @@ def build_app(ctx: Context) -> ASGIApp:
     """The whole sandbox as one ASGI app."""
     router = Router(
         [
+            *item_pages(ctx),
             Mount("/cloud", app=jira_app(ctx, cloud=True)),
             Mount("/dc", app=jira_app(ctx, cloud=False)),
             Mount("/trello/1", app=trello_app(ctx)),

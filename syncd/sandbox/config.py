@@ -55,7 +55,8 @@ class SandboxConfig:
 
     `trello_limits` turns on Trello's real budgets (100 requests per 10 s per token, 300 per
     key); `trello_window_s` shortens the window for tests. `demo` replaces the random data
-    with the small ACME scenario whose epics and labels carry WBS codes.
+    with the small ACME scenario whose epics and labels carry WBS codes; `story` with the
+    three demo clients' projects and boards, laid out from `start`.
     """
 
     seed: int = 1
@@ -70,6 +71,7 @@ class SandboxConfig:
     trello_key_limit: int = 300
     trello_window_s: float = 10.0
     demo: bool = False
+    story: bool = False  # the demo's three clients (`syncd.sandbox.story`), from `start`
     jira_timezone: str = "Europe/Berlin"
     start: datetime = DEFAULT_START
     creds: Creds = field(default_factory=Creds)

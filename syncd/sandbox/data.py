@@ -63,6 +63,12 @@ def generate(cfg: SandboxConfig) -> State:
     state = State(SimClock(cfg.start), jira_timezone=cfg.jira_timezone)
     rng = random.Random(cfg.seed)
     add_users(state, cfg)
+    if cfg.story:
+        from syncd.sandbox import story
+
+        trello_data.add_members(state, cfg.start - timedelta(days=150))
+        story.generate(state, rng, cfg.start)
+        return state
     if cfg.demo:
         generate_demo_jira(state, rng)
     else:

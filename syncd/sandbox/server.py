@@ -64,6 +64,8 @@ class Sandbox:
         self._socket = sock
         host, port = sock.getsockname()[:2]
         self.ctx.base_url = f"http://{host}:{port}"
+        if self.config.story:  # the demo's item links open the sandbox's own pages
+            self.ctx.state.trello_site = f"{self.ctx.base_url}/trello"
         app = build_app(self.ctx)
         config = uvicorn.Config(
             app,

@@ -298,6 +298,7 @@ class State:
         self.lock = threading.RLock()
         self.clock = clock
         self.jira_timezone = jira_timezone
+        self.trello_site = "https://trello.com"  # where card links point (the demo: the sandbox)
         self.version = 0
         self.users: dict[str, JiraUser] = {}
         self.projects: dict[str, Project] = {}

@@ -57,9 +57,7 @@ WORDS = ("API", "docs", "login", "export", "search", "import", "billing", "repor
 def generate(state: State, rng: random.Random, cfg: SandboxConfig) -> None:
     """Add `cfg.boards` boards holding `cfg.trello_cards` cards (or the demo board)."""
     start = state.clock.now() - timedelta(days=150)
-    for username, full_name in MEMBERS:
-        member = Member(state.trello_id(start), username, full_name)
-        state.members[member.id] = member
+    add_members(state, start)
     if cfg.demo:
         board = make_board(state, rng, "ACME Delivery", start, demo=True)
         for wbs, title, list_name in DEMO_CARDS:
@@ -76,6 +74,13 @@ def generate(state: State, rng: random.Random, cfg: SandboxConfig) -> None:
         name = f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} #{n + 1}"
         make_card(state, rng, board, name, list_name=None, labels=None)
     sort_actions(state)
+
+
+def add_members(state: State, when: datetime) -> None:
+    """The board members every board gets."""
+    for username, full_name in MEMBERS:
+        member = Member(state.trello_id(when), username, full_name)
+        state.members[member.id] = member
 
 
 def sort_actions(state: State) -> None:

@@ -134,6 +134,10 @@ def custom_item_json(card: Card, item: JsonDict) -> JsonDict:
     return out
 
 
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
 def card_json(
     state: State,
     card: Card,
@@ -167,8 +171,8 @@ def card_json(
         "idMembersVoted": [],
         "labels": [label_json(state.labels[lid]) for lid in card.id_labels if lid in state.labels],
         "shortLink": link,
-        "shortUrl": f"{TRELLO}/c/{link}",
-        "url": f"{TRELLO}/c/{link}/{card.id_short}-{card.name.lower().replace(' ', '-')}",
+        "shortUrl": f"{state.trello_site}/c/{link}",
+        "url": f"{state.trello_site}/c/{link}/{card.id_short}-{_slug(card.name)}",
         "subscribed": False,
         "manualCoverAttachment": False,
         "checkItemStates": [],

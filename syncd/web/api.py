@@ -18,13 +18,13 @@ from starlette.routing import Route
 from syncd.reports.jsonout import item_dict, plain, status_to_dict
 from syncd.reports.load import NoSnapshotError, load_status, snapshots
 from syncd.reports.model import ClientInfo
-from syncd.reports.overview import ClientSummary, summarize
+from syncd.reports.overview import ClientSummary
 from syncd.reports.snapshot import curve_point, rag
 from syncd.reports.snapshot import reconciliation as rec_of
-from syncd.web import data
-from syncd.web.auth import principal_of, protected
+from syncd.web import data, triage
+from syncd.web.auth import protected
 from syncd.web.openapi import document
-from syncd.web.pages import MAX_JOB_ID, same_origin
+from syncd.web.pages import MAX_JOB_ID, same_origin, visible_summaries
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BAD_DATE = "as_of must be a date, YYYY-MM-DD"
@@ -49,6 +49,9 @@ guard = protected(denied)
 
 def summary_dict(summary: ClientSummary) -> dict[str, Any]:
     result: dict[str, Any] = plain(summary)
+    result["thresholds"] = summary.thresholds.model_dump()
+    result["spi_judged"], result["cpi_judged"] = summary.spi_judged, summary.cpi_judged
+    result["sync"]["badges"] = [{"text": t, "kind": k} for t, k in summary.sync.badges]
     return result
 
 
@@ -90,14 +93,7 @@ def list_clients(request: Request) -> Response:
     unknown = _unknown(request, ())
     if unknown is not None:
         return unknown
-    principal = principal_of(request)
-    engine = request.app.state.engine
-    rows = [
-        summary_dict(summarize(info, snapshots(engine, info.id)))
-        for info in data.clients(request).values()
-        if principal.sees(info.id)
-    ]
-    return JSONResponse({"clients": rows})
+    return JSONResponse({"clients": [summary_dict(r) for r in visible_summaries(request)]})
 
 
 @guard
@@ -105,8 +101,8 @@ def get_client(request: Request) -> Response:
     info = _client(request)
     if isinstance(info, Response):
         return info
-    history = snapshots(request.app.state.engine, info.id)
-    return JSONResponse(summary_dict(summarize(info, history)))
+    (line,) = triage.summaries(request.app.state.engine, {info.id: info})
+    return JSONResponse(summary_dict(line))
 
 
 @guard

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from syncd import metrics
 from syncd.clientdir import ClientDirectory
 from syncd.settings import Settings
-from syncd.web import api, comms, pages
+from syncd.web import api, comms, live, pages
 from syncd.web.metrics import metrics as metrics_endpoint
 
 log = logging.getLogger("syncd.web")
@@ -175,6 +175,7 @@ def create_app(
         *pages.routes(),
         *api.routes(),
         *comms.routes(),
+        *live.routes(),
         *extra_routes,
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})

@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
 from syncd.clientdir import ClientDirectory
-from syncd.db import Job
+from syncd.db import Job, Snapshot, SyncError
 from syncd.model import WorkItem
 from syncd.reports.build import item_ref, natural
 from syncd.reports.load import health
@@ -74,3 +74,52 @@ def replay(engine: Engine, client: str, job_id: int) -> bool | None:
     if owner != client:
         return None
     return jobs.replay(engine, job_id)
+
+
+QUARANTINE_GROUPS = 20  # reasons listed; the rest are counted
+
+
+def quarantine_by_reason(engine: Engine, client: str) -> list[tuple[str, str, int]]:
+    """Open quarantined items grouped by connector and reason: (source, reason, count), the
+    largest groups first."""
+    from sqlalchemy import func
+
+    from syncd import redact
+    from syncd.db import SyncError
+
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(SyncError.source, SyncError.message, func.count().label("n"))
+            .where(
+                SyncError.client == client,
+                SyncError.kind == "quarantine",
+                SyncError.resolved.is_(False),
+            )
+            .group_by(SyncError.source, SyncError.message)
+            .order_by(func.count().desc(), SyncError.source)
+            .limit(QUARANTINE_GROUPS)
+        ).all()
+    return [(source or "?", redact.text(message), int(n)) for source, message, n in rows]
+
+
+PAGE_SIZE = 50  # items listed per source and page
+
+
+def page_param(request: Request) -> int:
+    """The ``items_page`` query parameter: 1 when absent or not a positive number."""
+    raw = request.query_params.get("items_page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+
+
+def version_of(engine: Engine, client: str | None) -> str:
+    """A token that moves with every new snapshot, sync problem or dead letter (of `client`)."""
+    snaps = select(func.max(Snapshot.id), func.count(Snapshot.id))
+    errors = select(func.max(SyncError.id), func.count()).where(SyncError.resolved.is_(False))
+    dead = select(func.max(Job.id), func.count()).where(Job.state == "dead")
+    if client is not None:
+        snaps = snaps.where(Snapshot.client == client)
+        errors = errors.where(SyncError.client == client)
+        dead = dead.where(Job.client == client)
+    with sessions(engine)() as session:
+        parts = [session.execute(q).one() for q in (snaps, errors, dead)]
+    return "-".join(f"{top or 0}.{count}" for top, count in parts)

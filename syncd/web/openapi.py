@@ -57,6 +57,36 @@ SUMMARY = _obj(
             "items": _ref("warning"),
             "description": "data-quality warnings of the newest status",
         },
+        "reason": {"type": "string", "description": "the headline reason of the colour"},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+        "cpi": {"type": ["number", "null"]},
+        "spi_delta": {
+            "type": ["number", "null"],
+            "description": "SPI now minus SPI at the previous snapshot",
+        },
+        "growth": {"type": ["number", "null"], "description": "unplanned / planned items"},
+        "unplanned": {"type": "integer"},
+        "due_soon": {"type": "integer", "description": "open milestones due within 14 days"},
+        "thresholds": {"type": "object", "additionalProperties": {"type": "number"}},
+        "owner": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "spi_judged": {"type": "string", "enum": ["good", "warn", "bad", ""]},
+        "cpi_judged": {"type": "string", "enum": ["good", "warn", "bad", ""]},
+        "sync": _obj(
+            {
+                "oldest_pull": {"type": ["string", "null"], "format": "date-time"},
+                "stale": {"type": "array", "items": {"type": "string"}},
+                "quarantined": {"type": "integer"},
+                "failed_pulls": {"type": "integer"},
+                "dead": {"type": "integer"},
+                "dead_pushes": {"type": "integer"},
+                "lapsed": {"type": "array", "items": {"type": "string"}},
+                "badges": {
+                    "type": "array",
+                    "items": _obj({"text": {"type": "string"}, "kind": {"type": "string"}}),
+                },
+            }
+        ),
     }
 )
 

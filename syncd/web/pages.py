@@ -7,9 +7,10 @@ Everything from a tracker goes through Jinja2 autoescaping.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
@@ -20,13 +21,15 @@ from starlette.routing import Route
 from syncd.reports import html as report_html
 from syncd.reports.build import natural, source_progress
 from syncd.reports.charts import chart_data
-from syncd.reports.load import NoSnapshotError, load_status, snapshots
+from syncd.reports.load import NoSnapshotError, load_status
 from syncd.reports.model import ClientInfo, ItemRef, Status
-from syncd.reports.overview import summarize
-from syncd.web import data
+from syncd.reports.overview import ClientSummary, portfolio, worst_first
+from syncd.web import data, triage
 from syncd.web.auth import principal_of, protected
 
-ITEM_LIMIT = 500  # items listed per source on a page; the API pages through all of them
+if TYPE_CHECKING:
+    from syncd.plan.baseline import Baseline
+
 MAX_JOB_ID = 2**53  # the API's bound too
 
 
@@ -67,20 +70,50 @@ guard = protected(denied)
 
 @guard
 def overview(request: Request) -> Response:
-    """All clients the token may see, with RAG, SPI trend and the next milestone."""
+    """All clients the token may see, worst first, with the reason, figures and sync health."""
+    version = data.version_of(request.app.state.engine, principal_of(request).client)
+    rows = worst_first(visible_summaries(request))
+    owners = sorted({r.owner for r in rows if r.owner})
+    tags = sorted({t for r in rows for t in r.tags})
+    return render(
+        request,
+        "overview.html",
+        rows=rows,
+        total=portfolio(rows),
+        owners=owners,
+        tags=tags,
+        version=version,
+    )
+
+
+def visible_summaries(request: Request) -> list[ClientSummary]:
+    """The overview line of every client the request's token may see."""
     principal = principal_of(request)
-    engine = request.app.state.engine
-    rows = [
-        summarize(info, snapshots(engine, info.id))
-        for info in data.clients(request).values()
-        if principal.sees(info.id)
-    ]
-    return render(request, "overview.html", rows=rows)
+    infos = {cid: i for cid, i in data.clients(request).items() if principal.sees(cid)}
+    return triage.summaries(request.app.state.engine, infos)
 
 
-def _items_by_source(items: list[ItemRef]) -> list[tuple[str, list[ItemRef]]]:
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of a connector's items on the client page."""
+
+    source: str
+    items: list[ItemRef]
+    total: int
+    page: int
+    pages: int
+
+
+def _items_by_source(items: list[ItemRef], page: int) -> list[ItemPage]:
     ordered = sorted(items, key=lambda r: (r.source, natural(r.key)))
-    return [(src, list(group)[:ITEM_LIMIT]) for src, group in groupby(ordered, lambda r: r.source)]
+    out = []
+    for src, group in groupby(ordered, lambda r: r.source):
+        listed = list(group)
+        pages = max(1, -(-len(listed) // data.PAGE_SIZE))
+        at = min(page, pages)
+        chunk = listed[(at - 1) * data.PAGE_SIZE : at * data.PAGE_SIZE]
+        out.append(ItemPage(src, chunk, len(listed), at, pages))
+    return out
 
 
 def _status(request: Request, info: ClientInfo) -> Status | None:
@@ -101,25 +134,47 @@ def client_page(request: Request) -> Response:
     if info is None:
         return denied(request, 404)
     engine = request.app.state.engine
+    version = data.version_of(engine, info.id)  # before reading: a change after it shows
     status = _status(request, info)
     state = data.client_health(engine, info)
     items = list(status.items) if status else data.item_refs(engine, info)
     live = data.work_items(engine, info.id) if status is None else None
     sources = status.sources if status else source_progress(info, live or [], state)
     notice = _notice(request)
+    problems = [p for p in state.problems if p.kind != "quarantine"]
     return render(
         request,
         "client.html",
         info=info,
         s=status,
-        chart_data=chart_data(status) if status else None,
-        items_by_source=_items_by_source(items),
-        item_limit=ITEM_LIMIT,
+        chart_data=chart_data(status, _baseline(engine, info.id, status)) if status else None,
+        items_by_source=_items_by_source(items, data.page_param(request)),
         sources=sources,
-        problems_view=state,
+        dead=[p for p in problems if p.kind == "dead"],
+        failed_pulls=[p for p in problems if p.kind == "pull"],
+        stale=[p for p in sources if p.stale],
+        quarantine=data.quarantine_by_reason(engine, info.id),
+        at_risk=[m for m in status.milestones if m.at_risk and not m.done] if status else [],
+        problem_groups=[
+            (kind, list(group))
+            for kind, group in groupby(sorted(problems, key=lambda p: p.kind), lambda p: p.kind)
+        ],
         replay_url=_replay_url(info.id),
         notice=notice,
+        version=version,
     )
+
+
+def _baseline(engine: Any, client: str, status: Status) -> Baseline | None:
+    """The baseline the status was measured against (its version), for the charts."""
+    from syncd.plan.baseline import Baseline
+    from syncd.store import load_baseline
+
+    row = load_baseline(engine, client, status.baseline_version)
+    try:
+        return Baseline.from_dict(row.data) if row is not None else None
+    except (KeyError, TypeError, ValueError):  # an old row the charts can do without
+        return None
 
 
 def _notice(request: Request) -> str:
@@ -165,7 +220,7 @@ def replay(request: Request) -> Response:
     if outcome is None:
         return denied(request, 404)
     key = "replayed" if outcome else "failed"
-    target = f"/clients/{quote(client, safe='')}?{key}={job_id}#problems"
+    target = f"/clients/{quote(client, safe='')}?{key}={job_id}#needs-action"
     return RedirectResponse(target, status_code=303)
 
 

@@ -53,7 +53,10 @@ def test_urls_in_tracker_text_are_never_fetched(server: tuple[str, list[str]]) -
 
 def test_data_urls_are_rendered() -> None:
     """Charts travel inside the document as data: URLs, and those are drawn."""
-    pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    pixel = (
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+        "AAAABJRU5ErkJggg=="
+    )
     plain = pdf("<p>Go-live</p>")
     with_image = pdf(f'<p>Go-live</p><img src="data:image/png;base64,{pixel}">')
     assert b"/Subtype /Image" in with_image and b"/Subtype /Image" not in plain

@@ -54,10 +54,10 @@ def golden() -> Reconciliation:
 
 
 def test_report_uses_the_engines_earned_schedule_slip() -> None:
-    """IEAC(t) 14.4578 vs PD 12: the report says +2.5 d, not the 3 weekdays from 03-17 to 03-20."""
+    """IEAC(t) 14.4578 vs PD 12: the report says +2.5 wd, not the 3 weekdays from 03-17 to 03-20."""
     status = status_of(worked())
     assert status.forecast.es_slip_days == pytest.approx(1200 / 83 - 12)
-    assert "2026-03-20 (+2.5 d)" in render_markdown(status)
+    assert "2026-03-20 (+2.5 wd)" in render_markdown(status)
 
 
 def test_report_slip_skips_the_clients_holiday() -> None:
@@ -90,8 +90,8 @@ def test_markdown_names_critical_paths_and_drivers_by_wbs_and_name(
         in text
     )
     assert "- Critical path, current (re-forecast): 1.1 Subtask 1 → 1.4 Subtask 4" in text
-    assert "| 1.3 Subtask 3 | 2006-09-05 | 0 d | 3 | 3 | no / no | 1.2 Subtask 2 (FS) |" in text
-    assert "| 1.2 Subtask 2 | 2006-09-01 | 0 d | 3 | 0 | no / no | 1.1 Subtask 1 (FS) |" in text
+    assert "| 1.3 Subtask 3 | 2006-09-05 | 0 wd | 3 | 3 | no / no | 1.2 Subtask 2 (FS) |" in text
+    assert "| 1.2 Subtask 2 | 2006-09-01 | 0 wd | 3 | 0 | no / no | 1.1 Subtask 1 (FS) |" in text
     assert "2 → 7" not in text and "7 → 6" not in text
 
 

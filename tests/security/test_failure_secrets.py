@@ -20,7 +20,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import httpx
@@ -28,10 +27,10 @@ import pytest
 
 from syncd.clients import load_client
 from syncd.db import make_engine
-from syncd.demo import CLIENTS, ENV
+from syncd.demo import CLIENTS, ENV, DemoOptions, prepare, start_sandbox
 from syncd.migrate import upgrade
 from syncd.pipeline import import_plan
-from syncd.sandbox import Faults, Sandbox, SandboxConfig
+from syncd.sandbox import Faults, Sandbox
 from syncd.web.auth import create_token
 from tests.daemon import harness as h
 
@@ -78,28 +77,25 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    """The demo's clients and plan in a fresh directory, against a sandbox of our own."""
-    sandbox = Sandbox(SandboxConfig(demo=True, seed=7)).start()
-    sandbox.state.oauth.register_app(ENV["DEMO_JIRA_APP_ID"], ENV["DEMO_JIRA_APP_SECRET"])
-    sandbox.state.oauth.grant(ENV["DEMO_JIRA_APP_ID"], token=ENV["DEMO_JIRA_APP_REFRESH"])
+    """The demo's clients and plans in a fresh directory, against a sandbox of our own."""
     port = h.free_port()
-    config = tmp_path / "config"
-    (config / "clients").mkdir(parents=True)
-    (config / "plans").mkdir()
-    plan = resources.files("syncd.plan").joinpath("demo_plan.toml").read_text(encoding="utf-8")
-    (config / "plans" / "acme.toml").write_text(plan, encoding="utf-8")
-    values = {"sandbox": sandbox.url, "web": f"http://127.0.0.1:{port}", "poll": 1,
-              "board": sandbox.board_ids[0]}  # fmt: skip
-    for name, text in CLIENTS.items():
-        (config / "clients" / f"{name}.toml").write_text(text.format(**values), encoding="utf-8")
-    engine = make_engine(f"sqlite:///{tmp_path / 'syncd.db'}")
+    options = DemoOptions(port=port, directory=tmp_path / "demo")
+    sandbox, boards = start_sandbox(options)
+    saved = dict(os.environ)
+    try:
+        settings = prepare(options, sandbox.url, boards)  # it sets the demo's variables
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    config = options.directory / "config"
+    engine = make_engine(settings.db_url)
     upgrade(engine)
     for name in CLIENTS:
         import_plan(engine, load_client(config / "clients", name, env=ENV))
     token = create_token(engine, client=None, name="test")
     engine.dispose()
     try:
-        yield Site(sandbox, tmp_path, port, token, {})
+        yield Site(sandbox, options.directory, port, token, {})
     finally:
         sandbox.stop()
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -29,14 +31,47 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def test_overview_lists_the_demo_clients(page: Page, demo_site: DemoSite) -> None:
-    """Every demo client is on the overview, each with a RAG."""
+def test_overview_lists_the_demo_clients_worst_first_with_a_reason(
+    page: Page, demo_site: DemoSite
+) -> None:
+    """The demo tells its story: Initech red, Globex amber, Acme green, in that order, each
+    with its reason in words."""
     page.goto(f"{demo_site.url}/?token={demo_site.token}")
     rows = page.locator("#clients tbody tr")
     assert rows.count() == len(CLIENTS) == 3
-    for client in CLIENTS:
-        rag = page.locator(f'tr[data-client="{client}"] .rag').inner_text().lower()
-        assert rag in ("red", "amber", "green")
+    order = [rows.nth(n).get_attribute("data-client") for n in range(3)]
+    colours = [rows.nth(n).get_attribute("data-rag") for n in range(3)]
+    assert order == ["initech", "globex", "acme"] and colours == ["red", "amber", "green"]
+    for n, colour in enumerate(colours):
+        assert colour in rows.nth(n).locator(".rag").inner_text().lower()  # words, not colour
+        assert rows.nth(n).locator('[data-field="reason"]').inner_text().strip()
+    assert "Go-live" in rows.nth(0).locator('[data-field="reason"]').inner_text()
+    assert "scope growth" in rows.nth(1).locator('[data-field="reason"]').inner_text()
+    # the push fails moments after the first status: the open page shows it when it lands
+    badge = page.locator('tr[data-client="initech"] .badge-dead')
+    badge.wait_for(timeout=60_000)
+    assert "failed push" in badge.inner_text()
+    assert badge.get_attribute("href") == "/clients/initech#needs-action"
+
+
+def test_the_overview_filters_by_status_owner_and_tag(page: Page, demo_site: DemoSite) -> None:
+    page.goto(f"{demo_site.url}/?token={demo_site.token}")
+
+    def shown() -> list[str | None]:
+        rows = page.locator("#clients tbody tr:not([hidden])")
+        return [rows.nth(n).get_attribute("data-client") for n in range(rows.count())]
+
+    page.select_option('#filters select[name="rag"]', "amber")
+    assert shown() == ["globex"]
+    page.select_option('#filters select[name="rag"]', "")
+    page.select_option('#filters select[name="owner"]', "Sam")
+    assert shown() == ["initech"]
+    page.select_option('#filters select[name="owner"]', "")
+    page.select_option('#filters select[name="tag"]', "emea")
+    assert shown() == ["initech", "acme"]
+    page.fill('#filters input[name="q"]', "acme")
+    assert shown() == ["acme"]
+    assert page.locator("[data-shown]").inner_text() == "1 shown"
 
 
 def test_client_page_has_a_bar_per_task_and_a_point_per_snapshot(
@@ -53,8 +88,71 @@ def test_client_page_has_a_bar_per_task_and_a_point_per_snapshot(
     page.goto(f"{demo_site.url}/clients/acme?token={demo_site.token}")
     page.wait_for_function("window.syncdCharts && window.syncdCharts.scurve")
     counts = page.evaluate(COUNTS)
-    assert counts["gantt"] == [len(tasks), len(tasks), len(milestones), len(milestones)]
-    assert counts["scurve"] == [snapshots, snapshots]
+    summaries = [t for t in plan.tasks if t.summary]
+    bars = len(tasks) + len(summaries)
+    assert counts["gantt"] == [bars, len(tasks), len(summaries), len(milestones), len(milestones)]
+    assert counts["scurve"][1] == snapshots >= 40  # two months of daily snapshots, first load
+    assert counts["scurve"][0] > snapshots  # PV from the plan: every working day to BAC
+    pv = page.evaluate("window.syncdCharts.scurve.data.datasets[0].data.map(p => p.y)")
+    assert pv == sorted(pv) and pv[-1] == pytest.approx(plan.bac)
+
+
+def test_the_red_clients_failed_push_is_in_view_and_replays(
+    page: Page, demo_site: DemoSite
+) -> None:
+    """On a 1440 x 900 window the failed push of Initech's status is on screen without
+    scrolling, and Replay queues it again from there."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{demo_site.url}/clients/initech?token={demo_site.token}")
+    row = page.locator("#dead-letters tr[data-job]").first
+    row.wait_for(timeout=60_000)  # the page updates itself when the push has failed
+    assert "INI-99" in row.inner_text() and "not found" in row.inner_text()
+    button = row.get_by_role("button", name="Replay")
+    box = button.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 900
+    assert page.evaluate("window.scrollY") == 0
+    job = row.get_attribute("data-job")
+    button.click()
+    page.wait_for_url(f"**/clients/initech?replayed={job}*")
+    assert f"Dead letter {job} replayed" in page.locator(".notice").inner_text()
+
+
+@pytest.mark.parametrize("path", ["/", "/clients/initech", "/clients/globex", "/glossary"])
+def test_nothing_overflows_sideways_on_a_phone(
+    browser: Browser, demo_site: DemoSite, path: str
+) -> None:
+    """At 390 px wide no page scrolls sideways: wide tables become cards."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.goto(f"{demo_site.url}{path}?token={demo_site.token}")
+    if path.startswith("/clients/"):
+        tab.wait_for_function("window.syncdCharts && window.syncdCharts.scurve")
+    widths = tab.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    context.close()
+    assert widths[0] <= widths[1] == 390
+
+
+AXE = Path(__file__).parent.parent / "fixtures" / "axe" / "axe.min.js"
+
+
+@pytest.mark.parametrize("path", ["/", "/clients/initech", "/glossary"])
+def test_axe_finds_no_serious_or_critical_violation(
+    browser: Browser, demo_site: DemoSite, path: str
+) -> None:
+    """axe-core (vendored, see tests/fixtures/axe/SOURCES.md) on each page, WCAG 2 A and AA."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    tab = context.new_page()
+    tab.goto(f"{demo_site.url}{path}?token={demo_site.token}")
+    tab.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = tab.evaluate(
+        """async () => (await axe.run(document, {runOnly: ["wcag2a", "wcag2aa"]})).violations
+             .filter(v => v.impact === "serious" || v.impact === "critical")
+             .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).slice(0, 3).join(", "))"""
+    )
+    context.close()
+    assert found == []
 
 
 def test_a_scoped_token_cannot_see_another_client(page: Page, demo_site: DemoSite) -> None:
@@ -89,6 +187,32 @@ def test_a_dead_letter_is_replayed_from_the_page(page: Page, demo_site: DemoSite
     page.wait_for_url(f"**/clients/acme?replayed={job_id}*")
     h.wait_for(lambda: _state(engine, job_id) == "done", 60, "the replayed pull to finish")
     engine.dispose()
+
+
+def test_a_new_snapshot_shows_without_reload(page: Page, demo_site: DemoSite) -> None:
+    """The overview updates itself: a snapshot stored by `syncd reconcile` appears on the open
+    page (the same document: nothing reloaded it), and it says when it last checked."""
+    page.goto(f"{demo_site.url}/?token={demo_site.token}")
+    page.wait_for_function("document.querySelector('[data-live]').hasAttribute('data-version')")
+    page.evaluate("window.stillHere = true")
+    row = page.locator('tr[data-client="globex"]')
+    tomorrow = (date.fromisoformat(_as_of(row.inner_text())) + timedelta(days=1)).isoformat()
+    subprocess.run(
+        [sys.executable, "-m", "syncd", "reconcile", "globex", "--as-of", tomorrow],
+        capture_output=True, text=True, env=demo_site.env(), check=True, timeout=120,
+    )  # fmt: skip
+    page.wait_for_function(
+        "day => document.querySelector('tr[data-client=\"globex\"]').innerText.includes(day)",
+        arg=f"status {tomorrow}",
+    )
+    assert page.evaluate("window.stillHere") is True
+    assert "ago" in page.locator("[data-updated]").inner_text()
+
+
+def _as_of(text: str) -> str:
+    found = re.search(r"status (\d{4}-\d{2}-\d{2})", text)
+    assert found is not None, text
+    return found.group(1)
 
 
 def _state(engine: object, job_id: int) -> str:

@@ -13,7 +13,7 @@ def test_overview_lists_clients_with_rag_and_milestone(site: Site) -> None:
     assert 'data-client="acme"' in page and 'data-client="globex"' in page
     assert "Acme rollout" in page and "Globex migration" in page
     assert 'class="rag rag-red"' in page
-    assert "Go-live: 2027-02-10" in page
+    assert 'Go-live <span class="muted">2027-02-10</span>' in page
 
 
 def test_client_page_has_every_section(site: Site) -> None:
@@ -61,10 +61,10 @@ def test_replay_form_replays_the_dead_letter(site: Site) -> None:
     with site.client(site.admin) as http:
         response = http.post(f"/clients/globex/dead-letters/{job}/replay")
         assert response.status_code == 303
-        assert response.headers["location"] == f"/clients/globex?replayed={job}#problems"
+        assert response.headers["location"] == f"/clients/globex?replayed={job}#needs-action"
         assert job_state(site.engine, job) == "pending"
         again = http.post(f"/clients/globex/dead-letters/{job}/replay")
-        assert again.headers["location"] == f"/clients/globex?failed={job}#problems"
+        assert again.headers["location"] == f"/clients/globex?failed={job}#needs-action"
 
 
 def test_replay_refuses_cross_site_posts(site: Site) -> None:
