@@ -44,7 +44,7 @@ from bench.pull import EMAIL, JQL, TOKEN, SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME = Path("/usr/bin/time")  # GNU time: a process's own peak RSS (%M)
-FIELDS = (  # the fields syncd asks for (syncd.connectors.jira_pull.FIELDS)
+FIELDS = (  # the fields syncd asks for (syncd.connectors.jira.pull.FIELDS)
     "summary,status,issuetype,project,assignee,created,updated,duedate,resolutiondate,"
     "resolution,labels,components,timetracking,subtasks,parent,worklog"
 )

@@ -40,11 +40,12 @@ from jira import JIRA
 from pydantic import SecretStr
 
 from syncd import store
-from syncd.connectors import oauth
-from syncd.connectors.config import JiraConfig, Secrets
-from syncd.connectors.jira import _META_CACHE as jira_meta_cache
-from syncd.connectors.jira import JiraConnector
-from syncd.connectors.jira_pull import FIELDS
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira import oauth
+from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.jira.connector import _META_CACHE as jira_meta_cache
+from syncd.connectors.jira.connector import JiraConnector
+from syncd.connectors.jira.pull import FIELDS
 from syncd.db import make_engine
 from syncd.migrate import upgrade
 from syncd.runtime import freeze_startup_heap

@@ -30,7 +30,7 @@ import requests
 from trello import TrelloClient  # type: ignore[import-untyped]
 
 from bench.pull import SandboxProcess
-from syncd.connectors.trello import TrelloConnector
+from syncd.connectors.trello.connector import TrelloConnector
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
 from tests.connectors.harness_trello import trello_config, trello_secrets
 

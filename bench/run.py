@@ -39,9 +39,11 @@ from sqlalchemy.engine import Engine
 
 from syncd import store
 from syncd.connectors.base import OVERLAP
-from syncd.connectors.config import JiraConfig, Secrets, TrelloConfig
-from syncd.connectors.jira import JiraConnector
-from syncd.connectors.trello import TrelloConnector
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.jira.connector import JiraConnector
+from syncd.connectors.trello.config import TrelloConfig
+from syncd.connectors.trello.connector import TrelloConnector
 from syncd.db import make_engine
 from syncd.migrate import upgrade
 from syncd.sandbox.config import Creds
@@ -283,7 +285,7 @@ def jira_changes(url: str, since: datetime) -> Row:
     """A `jira` library user's incremental pull: JQL `updated >=` at minute precision."""
     from jira import JIRA
 
-    from syncd.connectors.jira_pull import FIELDS
+    from syncd.connectors.jira.pull import FIELDS
 
     floor = (since - OVERLAP).astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M")
     auth = (CREDS.jira_email, CREDS.jira_token)

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from syncd.comms.config import CommunicationEntry, duplicate_ids
-from syncd.connectors.config import ConnectorConfig, Secrets
+from syncd.connectors.config import Secrets
+from syncd.connectors.registry import KINDS, ConnectorConfig, kind_of
 from syncd.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ def _loc(parts: tuple[int | str, ...]) -> str:
 def _pydantic_problems(exc: ValidationError) -> list[str]:
     problems = []
     for err in exc.errors(include_input=False, include_url=False):
-        loc = tuple(p for p in err["loc"] if p not in ("jira", "trello"))
+        loc = tuple(p for p in err["loc"] if p not in KINDS)
         problems.append(f"{_loc(loc)}: {err['msg']}")
     return problems
 
@@ -177,22 +178,14 @@ def _resolve_secrets(
     problems: list[str] = []
     for index, conn in enumerate(config.connectors):
         values: dict[str, SecretStr] = {}
-        for name in (
-            "token",
-            "key",
-            "webhook_secret",
-            "secret",
-            "client_id",
-            "client_secret",
-            "refresh_token",
-        ):
+        for name, field_name in kind_of(conn).secrets:
             var = getattr(conn, f"{name}_env", None)
             if var is None:
                 continue
             if not env.get(var):
                 problems.append(f"connectors[{index}].{name}_env: {_unset(var)}")
                 continue
-            values["webhook_secret" if name == "secret" else name] = SecretStr(env[var])
+            values[field_name] = SecretStr(env[var])
         secrets[conn.id] = Secrets(**values)
     return secrets, problems
 
@@ -229,13 +222,7 @@ def _semantic_problems(config: ClientConfig, path: Path) -> list[str]:
                 f" (also connectors[{seen[conn.id]}])"
             )
         seen.setdefault(conn.id, index)
-        if (
-            conn.kind == "jira"
-            and conn.auth == "token"
-            and conn.deployment == "cloud"
-            and not conn.email
-        ):
-            problems.append(f"connectors[{index}].email: required for Jira Cloud (basic auth)")
+        problems += [f"connectors[{index}].{p}" for p in kind_of(conn).problems(conn)]
     problems += duplicate_ids(config.communication)
     if config.plan is not None:
         plan, outside = plan_location(path, config.plan.file)

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 from syncd import queue, runtime, store
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
-from syncd.connectors.webhooks import Registered
+from syncd.connectors.kinds import Registered
+from syncd.connectors.registry import kind_of
 from syncd.db import Job, Schedule, Webhook
 from syncd.errors import ConfigError
 from syncd.migrate import upgrade, wait_for_head
@@ -65,10 +66,11 @@ PRELOAD = (
     "syncd.plan.toml_csv",
     "syncd.plan.mspdi",
     "syncd.plan.xer",
-    "syncd.connectors.jira",
-    "syncd.connectors.trello",
-    "syncd.connectors.oauth",
-    "syncd.connectors.webhooks",
+    "syncd.connectors.jira.connector",
+    "syncd.connectors.trello.connector",
+    "syncd.connectors.jira.oauth",
+    "syncd.connectors.jira.webhooks",
+    "syncd.connectors.trello.webhooks",
     "syncd.web.app",
     "syncd.comms.delivery",
     "syncd.comms.due",
@@ -182,25 +184,17 @@ def register_webhooks(
     `clients` (run once the web server is up, and for clients added later)."""
     import asyncio
 
-    from syncd.connectors.config import JiraConfig, TrelloConfig
-    from syncd.connectors.webhooks import register_jira, register_trello
-    from syncd.web.webhooks import app_callback_path, callback_path
-
     keeper = store.GrantKeeper(rt.engine)
     for client in list(rt.clients.values()) if clients is None else clients:
         for conn in client.config.connectors:
             secrets = client.secrets[conn.id]
+            hooks = kind_of(conn).webhooks
+            if hooks is None:
+                continue
             registered = None
             try:
-                if isinstance(conn, TrelloConfig) and secrets.value("webhook_secret"):
-                    url = base_url + callback_path(client.id, conn.id, "trello")
-                    registered = asyncio.run(register_trello(conn, secrets, url))
-                elif isinstance(conn, JiraConfig):
-                    if conn.auth == "oauth":  # one URL per app; deliveries name their webhooks
-                        url = base_url + app_callback_path(secrets.value("client_id"))
-                    else:
-                        url = base_url + callback_path(client.id, conn.id, "jira")
-                    registered = asyncio.run(register_jira(conn, secrets, url, keeper=keeper))
+                url = base_url + hooks.callback(client.id, conn, secrets)
+                registered = asyncio.run(hooks.register(conn, secrets, url, keeper=keeper))
             except Exception as exc:
                 log.warning("webhook for %s/%s not registered", client.id, conn.id, exc_info=True)
                 webhook_problem(rt.engine, client.id, conn.id, f"not registered: {exc}")
@@ -227,13 +221,12 @@ def remember_webhook(engine: Engine, client: str, source: str, hook: Registered)
 
 
 def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
-    """Extend every dynamic Jira webhook that lapses within `REFRESH_BEFORE` (made again when
-    Jira has dropped it); returns how many were extended. Failures are warnings: the next
-    upkeep tries again, and polling covers the gap."""
+    """Extend every webhook that lapses within `REFRESH_BEFORE` (made again when the tracker
+    has dropped it: Jira's dynamic ones); returns how many were extended. Failures are
+    warnings: the next upkeep tries again, and polling covers the gap."""
     import asyncio
 
-    from syncd.connectors.config import JiraConfig
-    from syncd.connectors.webhooks import REFRESH_BEFORE, Registered, extend_dynamic
+    from syncd.connectors.kinds import REFRESH_BEFORE
 
     now = now or datetime.now(UTC)
     with store.sessions(rt.engine)() as session:
@@ -244,11 +237,14 @@ def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
         if row.expires is None or row.expires - now > REFRESH_BEFORE or client is None:
             continue
         conn = next((c for c in client.config.connectors if c.id == row.source), None)
-        if not isinstance(conn, JiraConfig) or conn.auth != "oauth":
+        if conn is None:
+            continue
+        hooks = kind_of(conn).webhooks
+        if hooks is None or hooks.extend is None or not hooks.lapses(conn):
             continue
         hook = Registered(row.remote_id, row.callback, row.expires)
         try:
-            fresh = asyncio.run(extend_dynamic(conn, client.secrets[conn.id], hook, keeper=keeper))
+            fresh = asyncio.run(hooks.extend(conn, client.secrets[conn.id], hook, keeper=keeper))
         except Exception as exc:
             log.warning("webhook of %s/%s not extended", row.client, row.source, exc_info=True)
             lapses = row.expires.strftime("%Y-%m-%d %H:%M UTC")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from syncd import jobs, metrics, store
 from syncd.clients import Client
+from syncd.connectors.registry import kind_of
 from syncd.db import Job, PushState
 from syncd.errors import ConfigError
 from syncd.model import StatusCategory, StatusPush, WorkItem, utcnow
@@ -171,18 +172,11 @@ def client_status(
 
 def targets(client: Client, items: list[WorkItem]) -> list[tuple[str, str]]:
     """(connector id, target) pairs: status issues, linked epics when asked, status cards."""
-    pairs: list[tuple[str, str]] = []
-    for conn in client.config.connectors:
-        if conn.kind == "jira":
-            pairs += [(conn.id, key) for key in conn.push.issues]
-            if conn.push.epics:
-                epics = {
-                    i.key for i in items if i.source == conn.id and i.type == "Epic" and i.plan_task
-                }
-                pairs += [(conn.id, key) for key in sorted(epics - set(conn.push.issues))]
-        elif conn.kind == "trello" and conn.push.list:
-            pairs.append((conn.id, conn.board))  # the board's status card
-    return pairs
+    return [
+        (conn.id, target)
+        for conn in client.config.connectors
+        for target in kind_of(conn).targets(conn, items)
+    ]
 
 
 def reconcile_and_queue(

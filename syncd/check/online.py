@@ -15,7 +15,7 @@ import httpx
 
 from syncd.clients import Client
 from syncd.connectors import build
-from syncd.connectors.oauth import Keeper
+from syncd.connectors.jira.oauth import Keeper
 from syncd.connectors.probe import Finding, bad
 from syncd.errors import ConfigError
 from syncd.settings import Settings

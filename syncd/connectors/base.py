@@ -40,10 +40,6 @@ class Connector(Protocol):
         """Write `status` to `target` (an issue key, or the board's status card) idempotently."""
         ...
 
-    def targets(self) -> list[str]:
-        """The push targets configured for this connector (status issues, the status card)."""
-        ...
-
     async def probe(self, mapping: MappingConfig) -> list[Finding]:
         """Read-only checks that the configured setup works (`syncd check --online`); a failed
         request is a red finding, never an exception, and no finding shows a credential."""

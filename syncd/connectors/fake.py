@@ -288,9 +288,6 @@ class FakeConnector:
         comment.body = status.markdown
         comment.marker = {**comment.marker, "digest": status.digest}
 
-    def targets(self) -> list[str]:
-        return list(self.config.targets)
-
     async def probe(self, mapping: MappingConfig) -> list[Finding]:
         """Nothing to ask: a fake has no remote side."""
         return [good("connector", "fake: nothing to ask")]

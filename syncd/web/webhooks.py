@@ -31,7 +31,10 @@ from starlette.routing import Route
 
 from syncd import inbox, jobs, metrics, store
 from syncd.clients import Client
-from syncd.connectors.config import JiraConfig, TrelloConfig
+from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.jira.webhooks import app_key
+from syncd.connectors.kinds import callback_path
+from syncd.connectors.trello.config import TrelloConfig
 from syncd.db import Webhook
 from syncd.web.intake import TooLarge, digest, parse_object, read_capped
 
@@ -89,20 +92,6 @@ def trello_signature_ok(secret: str, body: bytes, callback_url: str, header: str
     if not header:
         return False
     return hmac.compare_digest(trello_signature(secret, body, callback_url), header.strip())
-
-
-def callback_path(client: str, source: str, kind: str) -> str:
-    return f"/webhooks/{kind}/{client}/{source}"
-
-
-def app_key(client_id: str) -> str:
-    """An OAuth app's name in its callback path: a digest of its client id."""
-    return hashlib.sha256(client_id.encode()).hexdigest()[:16]
-
-
-def app_callback_path(client_id: str) -> str:
-    """The one webhook URL path of an OAuth app (Jira allows an app one URL per site)."""
-    return f"/webhooks/jira-app/{app_key(client_id)}"
 
 
 class Receiver:

@@ -9,7 +9,8 @@ import pytest
 def _fresh_jira_meta() -> None:
     """Each test starts without the process's cached Jira field catalogues, time zones and
     OAuth access tokens."""
-    from syncd.connectors import jira, oauth
+    from syncd.connectors.jira import connector as jira
+    from syncd.connectors.jira import oauth
 
     jira._META_CACHE.clear()
     oauth.forget_cached()

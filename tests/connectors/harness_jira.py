@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from syncd.connectors.config import JiraConfig, JiraPush, Secrets
-from syncd.connectors.jira import JiraConnector
-from syncd.connectors.jira_push import COMMENT_PROPERTY
-from syncd.connectors.oauth import MemoryKeeper
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira.config import JiraConfig, JiraPush
+from syncd.connectors.jira.connector import JiraConnector
+from syncd.connectors.jira.oauth import MemoryKeeper
+from syncd.connectors.jira.push import COMMENT_PROPERTY
 from syncd.sandbox import Sandbox, SandboxConfig
 from tests.connectors.harness import Fault, FaultTransport, Harness, HarnessFactory
 

@@ -11,8 +11,9 @@ import respx
 from pydantic import SecretStr
 
 from syncd.connectors.base import MARKER
-from syncd.connectors.config import Secrets, TrelloConfig, TrelloPush
-from syncd.connectors.trello import TrelloConnector
+from syncd.connectors.config import Secrets
+from syncd.connectors.trello.config import TrelloConfig, TrelloPush
+from syncd.connectors.trello.connector import TrelloConnector
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.trello_data import move_card
 from tests.connectors.harness import Fault, FaultTransport, Harness, HarnessFactory

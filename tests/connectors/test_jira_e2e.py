@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from syncd import store
-from syncd.connectors.config import JiraPush
-from syncd.connectors.jira import JiraConnector
+from syncd.connectors.jira.config import JiraPush
+from syncd.connectors.jira.connector import JiraConnector
 from syncd.model import PullResult
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
 from tests.connectors.harness import Fault, FaultTransport, run, sample_status

@@ -8,8 +8,9 @@ from datetime import datetime
 import pytest
 from pydantic import SecretStr
 
-from syncd.connectors.config import JiraConfig, Secrets
-from syncd.connectors.jira import JiraConnector
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.jira.connector import JiraConnector
 from syncd.errors import AuthError
 from syncd.model import PullResult
 from syncd.sandbox import Sandbox, SandboxConfig

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncd.connectors.jira_normalize import normalize_issue, parse_datetime, status_history
+from syncd.connectors.jira.normalize import normalize_issue, parse_datetime, status_history
 from syncd.errors import MappingError
 from syncd.model import StatusCategory, WorkItem
 from tests.conftest import FIXTURES

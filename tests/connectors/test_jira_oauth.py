@@ -14,10 +14,11 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from syncd.connectors import oauth
-from syncd.connectors.config import JiraConfig, Secrets
-from syncd.connectors.jira import JiraConnector
-from syncd.connectors.oauth import MemoryKeeper
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira import oauth
+from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.jira.connector import JiraConnector
+from syncd.connectors.jira.oauth import MemoryKeeper
 from syncd.errors import AuthError
 from tests.connectors.harness import collect, run
 from tests.connectors.test_jira_requests import FIELDS, ME, issue, request_problems

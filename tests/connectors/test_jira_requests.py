@@ -12,9 +12,10 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from syncd.connectors.config import JiraConfig, JiraPush, Secrets
-from syncd.connectors.jira import JiraConnector
-from syncd.connectors.jira_pull import build_jql
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira.config import JiraConfig, JiraPush
+from syncd.connectors.jira.connector import JiraConnector
+from syncd.connectors.jira.pull import build_jql
 from syncd.errors import AuthError
 from syncd.model import PullResult
 from tests.connectors.harness import run, sample_status

@@ -13,7 +13,7 @@ import respx
 from sqlalchemy.engine import Engine
 
 from syncd import store
-from syncd.connectors.jira import JiraConnector
+from syncd.connectors.jira.connector import JiraConnector
 from syncd.model import Worklog
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.data import log_work

@@ -8,9 +8,9 @@ import asyncio
 import httpx
 import pytest
 
-from syncd.connectors.config import JiraPush
-from syncd.connectors.jira import JiraConnector
-from syncd.connectors.trello import TrelloConnector
+from syncd.connectors.jira.config import JiraPush
+from syncd.connectors.jira.connector import JiraConnector
+from syncd.connectors.trello.connector import TrelloConnector
 from syncd.sandbox import Sandbox, SandboxConfig
 from tests.connectors.harness import run, sample_status
 from tests.connectors.harness_jira import jira_config, jira_secrets

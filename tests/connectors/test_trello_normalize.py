@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from syncd.connectors.trello_normalize import (
+from syncd.connectors.trello.normalize import (
     MARKER_LINE,
     board_context,
     checklist_counts,

@@ -14,8 +14,9 @@ import respx
 from pydantic import SecretStr
 
 from syncd.connectors.base import MARKER
-from syncd.connectors.config import Secrets, TrelloConfig, TrelloPush
-from syncd.connectors.trello import TrelloConnector
+from syncd.connectors.config import Secrets
+from syncd.connectors.trello.config import TrelloConfig, TrelloPush
+from syncd.connectors.trello.connector import TrelloConnector
 from syncd.model import PushOutcome, StatusPush
 from tests.conftest import FIXTURES
 from tests.connectors.harness import run, sample_status

@@ -15,8 +15,10 @@ from pydantic import SecretStr
 from syncd import http
 from syncd.budget import LocalBudget
 from syncd.connectors.base import MARKER, OVERLAP
-from syncd.connectors.config import Secrets, TrelloConfig, TrelloPush
-from syncd.connectors.trello import TrelloConnector, trello_time
+from syncd.connectors.config import Secrets
+from syncd.connectors.trello import KIND as TRELLO
+from syncd.connectors.trello.config import TrelloConfig, TrelloPush
+from syncd.connectors.trello.connector import TrelloConnector, trello_time
 from syncd.errors import AuthError, RateLimitedError
 from syncd.model import PullResult
 from tests.connectors.harness import run
@@ -317,5 +319,6 @@ def test_budgets_stay_under_trellos_limits() -> None:
 def test_secrets_are_not_in_the_connector_repr() -> None:
     """Neither the key nor the token shows in the repr of the connector's config and secrets."""
     conn = connector()
-    assert TOKEN not in repr(conn.config) and TOKEN not in json.dumps(conn.targets())
+    targets = TRELLO.targets(conn.config, [])
+    assert TOKEN not in repr(conn.config) and TOKEN not in json.dumps(targets)
     run(conn.aclose())

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from syncd import store
 from syncd.connectors.base import MARKER
-from syncd.connectors.trello import TrelloConnector
+from syncd.connectors.trello.connector import TrelloConnector
 from syncd.model import PullResult
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
 from tests.connectors.harness import run, sample_status

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from syncd import actors, pipeline, runtime, store
-from syncd.connectors import oauth
+from syncd.connectors.jira import oauth
 from syncd.daemon import extend_webhooks, register_webhooks
 from syncd.db import Job, Webhook
 from syncd.migrate import upgrade

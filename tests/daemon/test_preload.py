@@ -16,8 +16,8 @@ NOT_JOBS = {
     "syncd.plan.mpp": "the MS Project reader needs Java; plan import runs in the CLI",
     "syncd.budget_shared": "chosen by runtime.load in the main thread",
     "syncd.connectors.fake": "the test connector",
-    "syncd.connectors.jira_probe": "syncd check --online",
-    "syncd.connectors.trello_probe": "syncd check --online",
+    "syncd.connectors.jira.probe": "syncd check --online",
+    "syncd.connectors.trello.probe": "syncd check --online",
     "syncd.migrate": "the main thread migrates before workers start",
 }
 SKIP_DIRS = ("sandbox", "check", "migrations")

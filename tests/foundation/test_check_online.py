@@ -384,7 +384,7 @@ def test_an_oauth_app_is_checked_through_the_gateway(tmp_path: Path, sb: Sandbox
     """A Cloud connector that is an OAuth app: every check green through api.atlassian.com,
     the rotated refresh token kept, every exchange within the contract."""
     from syncd.clients import Client, ClientConfig
-    from syncd.connectors.oauth import MemoryKeeper
+    from syncd.connectors.jira.oauth import MemoryKeeper
     from tests.connectors.harness_jira import oauth_config, oauth_grant, oauth_secrets
 
     jira = oauth_config(sb, push={"issues": ["ACME-1"]})

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from syncd.clients import load_clients
-from syncd.connectors.jira_normalize import normalize_issue
-from syncd.connectors.trello_normalize import normalize_card
+from syncd.connectors.jira.normalize import normalize_issue
+from syncd.connectors.trello.normalize import normalize_card
 from syncd.errors import MappingError, PlanError
 from syncd.model import StatusCategory, WorkItem
 from syncd.plan import load_plan

@@ -13,9 +13,11 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from syncd import http, jobs, redact, store
-from syncd.connectors import oauth
-from syncd.connectors.config import JiraConfig, Secrets, TrelloConfig
-from syncd.connectors.webhooks import register_trello
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira import oauth
+from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.trello.config import TrelloConfig
+from syncd.connectors.trello.webhooks import register_trello
 from syncd.db import Job, Run, SyncError
 from syncd.errors import PermanentError, TransientError
 from syncd.model import utcnow

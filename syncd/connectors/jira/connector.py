@@ -15,19 +15,21 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
 
-from syncd.connectors import jira_pull, jira_push
 from syncd.connectors.base import MARKER
-from syncd.connectors.config import JiraConfig, Secrets
-from syncd.connectors.jira_normalize import OWN_LABEL_PREFIX
-from syncd.connectors.jira_push import PROPERTY_KEY
-from syncd.connectors.oauth import AtlassianOAuth, Grant, Keeper
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira import pull as jira_pull
+from syncd.connectors.jira import push as jira_push
+from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.jira.normalize import OWN_LABEL_PREFIX
+from syncd.connectors.jira.oauth import AtlassianOAuth, Grant, Keeper
+from syncd.connectors.jira.push import PROPERTY_KEY
+from syncd.connectors.jira.session import Meta
 from syncd.connectors.probe import Finding
 from syncd.errors import ConfigError
 from syncd.http import AdaptiveLimit, Rate, Remote, credential_key, make_client
@@ -40,42 +42,6 @@ log = logging.getLogger(__name__)
 # above what one process's 10,000-issue pull needs (104 requests), so only workers added
 # together meet it, where their 429s would otherwise multiply.
 SITE_BUDGET = (1000, 10.0)
-EPIC_LINK = "epic link"
-
-
-@dataclass(frozen=True)
-class Meta:
-    """What a connector learns once from `/field` and `/myself`."""
-
-    points_field: str | None
-    epic_field: str | None
-    rag_field: str | None
-    rag_field_type: str
-    account_tz: ZoneInfo
-    account: str  # accountId (Cloud) or user name (Data Center)
-
-    @classmethod
-    def read(cls, config: JiraConfig, fields: Any, me: Any) -> Meta:
-        by_name = {str(f.get("name", "")).lower(): f for f in fields or [] if isinstance(f, dict)}
-        points = by_name.get(config.story_points_field.lower())
-        epic = by_name.get(EPIC_LINK)
-        rag = by_name.get(config.push.rag_field.lower()) if config.push.rag_field else None
-        if config.push.rag_field and rag is None:
-            log.warning(
-                "%s: no Jira field named %r; RAG field not set", config.id, config.push.rag_field
-            )
-        try:
-            tz = ZoneInfo(str((me or {}).get("timeZone") or "UTC"))
-        except (ZoneInfoNotFoundError, ValueError):
-            tz = ZoneInfo("UTC")
-        return cls(
-            points_field=str(points["id"]) if points else None,
-            epic_field=str(epic["id"]) if epic else None,
-            rag_field=str(rag["id"]) if rag else None,
-            rag_field_type=str(((rag or {}).get("schema") or {}).get("type") or "string"),
-            account_tz=tz,
-            account=str((me or {}).get("accountId") or (me or {}).get("name") or ""),
-        )
 
 
 META_TTL = 3600.0  # seconds a site's field catalogue and time zone are trusted
@@ -189,12 +155,9 @@ class JiraConnector:
         """Comment, property, labels, field and transition on `target`, each only if different."""
         return await jira_push.push(self, status, target=target, known=known)
 
-    def targets(self) -> list[str]:
-        return list(self.config.push.issues)
-
     async def probe(self, mapping: MappingConfig) -> list[Finding]:
         """Read-only checks of the site, the credentials, the JQL, fields and status issues."""
-        from syncd.connectors import jira_probe
+        from syncd.connectors.jira import probe as jira_probe
 
         return await jira_probe.probe(self, mapping)
 

@@ -24,14 +24,15 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from syncd.connectors.base import OVERLAP
-from syncd.connectors.jira_fanout import Ahead, Job, fan_out
-from syncd.connectors.jira_history import all_worklogs, cloud_histories, dc_histories
-from syncd.connectors.jira_normalize import normalize_issue
+from syncd.connectors.jira.fanout import Ahead, Job, fan_out
+from syncd.connectors.jira.history import all_worklogs, cloud_histories, dc_histories
+from syncd.connectors.jira.normalize import normalize_issue
 from syncd.errors import MappingError, TransientError
 from syncd.model import PullResult, Quarantined, StatusCategory, WorkItem
 
 if TYPE_CHECKING:
-    from syncd.connectors.jira import JiraConnector, Meta
+    from syncd.connectors.jira.session import Meta
+    from syncd.connectors.jira.session import Session as JiraConnector
 
 ID_PAGE = 5000  # ids per listing page (Cloud answers up to 5,000 when only ids are asked)
 BULK = 100  # issues per bulkfetch (the API's maximum)

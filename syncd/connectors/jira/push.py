@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from syncd.connectors.base import MARKER
-from syncd.connectors.jira_normalize import OWN_LABEL_PREFIX
+from syncd.connectors.jira.normalize import OWN_LABEL_PREFIX
 from syncd.errors import NotFoundError, RateLimitedError, TransientError
 from syncd.model import PushOutcome, StatusPush
 
 if TYPE_CHECKING:
-    from syncd.connectors.jira import JiraConnector
+    from syncd.connectors.jira.session import Session as JiraConnector
 
 COMMENT_PROPERTY = "syncd"
 PROPERTY_KEY = "syncd.status"

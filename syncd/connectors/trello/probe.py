@@ -24,12 +24,12 @@ from syncd.connectors.probe import (
     named_field,
     quoted,
 )
-from syncd.connectors.trello import BOARD_PARAMS
+from syncd.connectors.trello.session import BOARD_PARAMS
 from syncd.http import classify
 from syncd.mapping.config import MappingConfig
 
 if TYPE_CHECKING:
-    from syncd.connectors.trello import TrelloConnector
+    from syncd.connectors.trello.session import Session as TrelloConnector
 
 JsonDict = dict[str, Any]
 

@@ -25,11 +25,12 @@ from typing import Any
 import httpx
 
 from syncd import http
-from syncd.connectors import trello_push
 from syncd.connectors.base import OVERLAP
-from syncd.connectors.config import Secrets, TrelloConfig
+from syncd.connectors.config import Secrets
 from syncd.connectors.probe import Finding
-from syncd.connectors.trello_normalize import (
+from syncd.connectors.trello import push as trello_push
+from syncd.connectors.trello.config import TrelloConfig
+from syncd.connectors.trello.normalize import (
     BoardContext,
     JsonDict,
     board_context,
@@ -38,6 +39,7 @@ from syncd.connectors.trello_normalize import (
     normalize_card,
     parse_time,
 )
+from syncd.connectors.trello.session import BOARD_PARAMS
 from syncd.errors import ConfigError, MappingError, NotFoundError
 from syncd.mapping.config import MappingConfig
 from syncd.model import PullResult, PushOutcome, Quarantined, StatusChange, StatusPush, WorkItem
@@ -53,14 +55,6 @@ CARD_FIELDS = (
     "badges,closed,dateLastActivity,desc,due,dueComplete,idLabels,idList,idMembers,idShort,"
     "labels,name,shortLink,shortUrl,start,url"
 )
-BOARD_PARAMS = {
-    "fields": "name,shortLink,url,dateLastActivity",
-    "lists": "all",
-    "labels": "all",
-    "labels_limit": "1000",
-    "members": "all",
-    "customFields": "true",
-}
 CARD_PARAMS = {"fields": CARD_FIELDS, "checklists": "all", "customFieldItems": "true"}
 HISTORY_FILTER = "createCard,updateCard:idList"  # creation and list moves: the status history
 # Each card comes with its own history as nested actions, so a whole board is two requests.
@@ -271,13 +265,9 @@ class TrelloConnector:
             raise ConfigError(f"connector {self.id}: unknown push target {target!r}")
         return await self.writer.push(status, known=known)
 
-    def targets(self) -> list[str]:
-        """The board, when a status list is configured."""
-        return [self.config.board] if self.config.push.list else []
-
     async def probe(self, mapping: MappingConfig) -> list[Finding]:
         """Read-only checks of the credentials, the board, the names the client file uses."""
-        from syncd.connectors import trello_probe
+        from syncd.connectors.trello import probe as trello_probe
 
         return await trello_probe.probe(self, mapping)
 

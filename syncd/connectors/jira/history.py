@@ -8,7 +8,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from syncd.connectors.jira import JiraConnector
+    from syncd.connectors.jira.session import Session as JiraConnector
 
 CHANGELOG_BULK = 1000  # issues per changelog bulkfetch (the API's maximum)
 WORKLOG_PAGE = 5000  # worklogs per page of /issue/{id}/worklog (the API's default and maximum)

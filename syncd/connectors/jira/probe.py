@@ -28,7 +28,7 @@ from syncd.http import classify
 from syncd.mapping.config import MappingConfig
 
 if TYPE_CHECKING:
-    from syncd.connectors.jira import JiraConnector
+    from syncd.connectors.jira.session import Session as JiraConnector
 
 STATUS_PERMISSIONS = ("ADD_COMMENTS", "EDIT_ISSUES")  # comment, property, labels, RAG field
 POINT_HINTS = ("point", "estimate")

@@ -1,7 +1,5 @@
-"""Register syncd's webhooks where the credentials allow; polling stays on as the safety net.
+"""Register syncd's Jira webhooks where the credentials allow; polling stays on as the safety net.
 
-* Trello: one webhook per board and token (`POST /1/webhooks`; Trello checks the callback with
-  a HEAD first, so the web server must already answer).
 * Jira with an API token or PAT: an admin webhook with a secret
   (`POST /rest/webhooks/1.0/webhook`), which needs an administrator's credentials. Without them
   Jira answers 401/403: that is a warning, not an error.
@@ -13,17 +11,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from syncd.connectors.config import JiraConfig, Secrets, TrelloConfig
-from syncd.connectors.oauth import AtlassianOAuth, Grant, Keeper
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.jira.oauth import AtlassianOAuth, Grant, Keeper
+from syncd.connectors.kinds import Registered
 from syncd.errors import PermanentError
 from syncd.http import Remote, make_client
 
@@ -32,42 +32,7 @@ log = logging.getLogger(__name__)
 JIRA_EVENTS = ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]
 
 
-REFRESH_BEFORE = timedelta(days=7)
 LIFETIME = timedelta(days=30)  # of a dynamic webhook, from when it was made or last extended
-
-
-@dataclass(frozen=True)
-class Registered:
-    remote_id: str
-    callback: str
-    expires: datetime | None = None
-
-
-async def register_trello(
-    config: TrelloConfig,
-    secrets: Secrets,
-    callback: str,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> Registered:
-    """Create (or find) the board's webhook pointing at `callback`."""
-    params = {"key": secrets.value("key"), "token": secrets.value("token")}
-    async with make_client(config.url, params=params, transport=transport) as client:
-        remote = Remote(client, service="trello")
-        token = secrets.value("token")
-        try:
-            existing = await remote.json("GET", f"{config.url}/tokens/{token}/webhooks")
-        except PermanentError:
-            existing = []
-        for hook in existing or []:
-            if hook.get("callbackURL") == callback and hook.get("idModel") == config.board:
-                return Registered(str(hook["id"]), callback)
-        created = await remote.json(
-            "POST",
-            f"{config.url}/webhooks",
-            params={"callbackURL": callback, "idModel": config.board, "description": "syncd"},
-        )
-        return Registered(str(created["id"]), callback)
 
 
 async def register_jira(
@@ -212,3 +177,13 @@ async def extend_dynamic(
     return await register_dynamic(
         config, secrets, hook.callback, keeper=keeper, transport=transport
     )
+
+
+def app_key(client_id: str) -> str:
+    """An OAuth app's name in its callback path: a digest of its client id."""
+    return hashlib.sha256(client_id.encode()).hexdigest()[:16]
+
+
+def app_callback_path(client_id: str) -> str:
+    """The one webhook URL path of an OAuth app (Jira allows an app one URL per site)."""
+    return f"/webhooks/jira-app/{app_key(client_id)}"

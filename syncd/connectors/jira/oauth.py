@@ -26,7 +26,8 @@ from typing import Any, Protocol
 import httpx
 
 from syncd import redact
-from syncd.connectors.config import JiraConfig, Secrets
+from syncd.connectors.config import Secrets
+from syncd.connectors.jira.config import JiraConfig
 from syncd.errors import AuthError, ConfigError, TransientError
 from syncd.http import DEFAULT_TIMEOUT, classify
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncd.connectors.base import MARKER
-from syncd.connectors.config import TrelloConfig
-from syncd.connectors.trello_normalize import MARKER_LINE, RAG_LABELS, JsonDict, is_own_label
+from syncd.connectors.trello.config import TrelloConfig
+from syncd.connectors.trello.normalize import MARKER_LINE, RAG_LABELS, JsonDict, is_own_label
 from syncd.errors import (
     ConfigError,
     NotFoundError,

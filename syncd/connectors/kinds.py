@@ -1,0 +1,89 @@
+"""What syncd knows of a kind of tracker, in one value: `ConnectorKind`.
+
+Each tracker package (`syncd/connectors/<tool>/`) exports one `KIND`; `registry.KINDS` lists
+them, and everything outside the packages (client files, pipeline, daemon, web, reports,
+`syncd check`) goes through these values instead of naming a tracker.
+
+    kind = kind_of(config)                       # from a `[[connectors]]` entry
+    connector = kind.build(config, secrets, transport=None, timezone="UTC", keeper=None)
+    kind.targets(config, items)                  # where the consolidated status goes
+
+Building imports the connector (and httpx) only when called, so reading client files stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from syncd.connectors.base import Connector
+    from syncd.connectors.config import Secrets
+    from syncd.model import WorkItem
+
+BodyFormat = Literal["markdown", "adf", "wiki"]
+REFRESH_BEFORE = timedelta(days=7)  # the upkeep extends a webhook that lapses sooner than this
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A webhook the tracker holds for syncd: its remote id, callback and lapse time if any."""
+
+    remote_id: str
+    callback: str
+    expires: datetime | None = None
+
+
+def callback_path(client: str, source: str, kind: str) -> str:
+    """The URL path a connector's webhook deliveries arrive at (one per client and connector)."""
+    return f"/webhooks/{kind}/{client}/{source}"
+
+
+Register = Callable[..., Coroutine[Any, Any, Registered | None]]
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """How a kind's webhooks are made and kept.
+
+    * `callback(client, config, secrets)`: the URL path the tracker should call;
+    * `register(config, secrets, url, *, keeper)`: make (or find) the webhook; None when the
+      credentials do not allow one (polling goes on);
+    * `lapses(config)`: whether the webhook expires and must be extended;
+    * `extend(config, secrets, hook, *, keeper)`: push its expiry out (or make it again).
+    """
+
+    callback: Callable[[str, Any, Secrets], str]
+    register: Register
+    lapses: Callable[[Any], bool] = lambda config: False
+    extend: Register | None = None
+
+
+@dataclass(frozen=True)
+class ConnectorKind:
+    """One kind of tracker.
+
+    * `name`: the `kind = "..."` of a `[[connectors]]` entry;
+    * `config`: its pydantic model (a `kind: Literal[name]` field discriminates the union);
+    * `build(config, secrets, *, transport, timezone, keeper)`: a `Connector`;
+    * `secrets`: (`<field>_env` in the client file, `Secrets` field) pairs;
+    * `targets(config, items)`: the push targets (status issues, a board's status card);
+    * `body(config)`: the status body format the tracker takes;
+    * `site_url(config)`: where a person opens the tracker (reports link to it);
+    * `problems(config)`: checks across fields, as messages `field: what is wrong`;
+    * `webhooks`: None when syncd takes no deliveries from this kind.
+    """
+
+    name: str
+    config: type[BaseModel]
+    build: Callable[..., Connector]
+    secrets: Sequence[tuple[str, str]]
+    targets: Callable[[Any, list[WorkItem]], list[str]]
+    body: Callable[[Any], BodyFormat]
+    site_url: Callable[[Any], str] = lambda config: str(config.url)
+    problems: Callable[[Any], list[str]] = lambda config: []
+    webhooks: Webhooks | None = None
