@@ -15,8 +15,9 @@ import httpx
 
 from syncd.clients import Client
 from syncd.connectors import build
-from syncd.connectors.jira.oauth import Keeper
+from syncd.connectors.kinds import Keeper
 from syncd.connectors.probe import Finding, bad
+from syncd.connectors.registry import kind_of
 from syncd.errors import ConfigError
 from syncd.settings import Settings
 
@@ -77,7 +78,7 @@ async def _check_all(
 def grant_keeper(settings: Settings, clients: Sequence[Client]) -> Keeper | None:
     """The store's keeper of rotated OAuth refresh tokens, when a client uses an OAuth app: a
     refresh during the check rotates the token, and the new one must be kept."""
-    if not any(getattr(c, "auth", "") == "oauth" for cl in clients for c in cl.config.connectors):
+    if not any(kind_of(c).grants(c) for cl in clients for c in cl.config.connectors):
         return None
     from syncd import store
     from syncd.db import make_engine

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from syncd.connectors.base import Connector
     from syncd.connectors.config import Secrets
-    from syncd.connectors.jira.oauth import Keeper
+    from syncd.connectors.kinds import Keeper
 
 
 def build(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 
 BodyFormat = Literal["markdown", "adf", "wiki"]
 REFRESH_BEFORE = timedelta(days=7)  # the upkeep extends a webhook that lapses sooner than this
+
+
+class Keeper(Protocol):
+    """Where the newest refresh token of each OAuth grant lives, by the grant's key."""
+
+    def load(self, grant: str) -> str | None: ...
+
+    def save(self, grant: str, refresh_token: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ class ConnectorKind:
     * `body(config)`: the status body format the tracker takes;
     * `site_url(config)`: where a person opens the tracker (reports link to it);
     * `problems(config)`: checks across fields, as messages `field: what is wrong`;
+    * `grants(config)`: whether it holds an OAuth grant whose refresh token rotates (a `Keeper`
+      must keep the newest);
     * `webhooks`: None when syncd takes no deliveries from this kind.
     """
 
@@ -86,4 +96,5 @@ class ConnectorKind:
     body: Callable[[Any], BodyFormat]
     site_url: Callable[[Any], str] = lambda config: str(config.url)
     problems: Callable[[Any], list[str]] = lambda config: []
+    grants: Callable[[Any], bool] = lambda config: False
     webhooks: Webhooks | None = None

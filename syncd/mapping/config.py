@@ -32,8 +32,9 @@ LinkBy = Literal[
     "label",
     "component",
     "field",
-    "trello_label",
-    "trello_list",
+    "list",  # the item's container: a Trello list
+    "trello_label",  # the older spelling of "label" (also checked against a board's labels)
+    "trello_list",  # the older spelling of "list"
     "wbs_in_title",
     "table",
 ]

@@ -149,7 +149,7 @@ def _values(spec: LinkRule, item: WorkItem) -> Sequence[str]:
         return item.labels
     if spec.by == "component":
         return item.components
-    if spec.by == "trello_list":
+    if spec.by in ("list", "trello_list"):
         return [item.container] if item.container else []
     fields = dict(item.fields)
     value = fields.get(spec.field or "")
@@ -167,7 +167,7 @@ def _extract(regex: re.Pattern[str] | None, value: str) -> str | None:
     return match.group(1) if regex.groups else match.group(0)
 
 
-VALUE_RULES = ("label", "trello_label", "trello_list", "component", "field")
+VALUE_RULES = ("label", "trello_label", "list", "trello_list", "component", "field")
 
 
 def unused_keys(rule: LinkRule, items: Iterable[WorkItem]) -> list[str]:

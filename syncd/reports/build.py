@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from syncd import schedule
+from syncd.connectors.registry import kind_of
 from syncd.mapping.config import AcceptanceConfig, Registers, Thresholds
 from syncd.model import StatusCategory, WorkItem
 from syncd.plan import quality
@@ -109,8 +110,7 @@ def client_info(client: Any, *, public_url: str = "") -> ClientInfo:
     """
     config = client.config
     sources = tuple(
-        SourceInfo(id=c.id, kind=c.kind, url=_site_url(c.kind, str(c.url)))
-        for c in config.connectors
+        SourceInfo(id=c.id, kind=c.kind, url=kind_of(c).site_url(c)) for c in config.connectors
     )
     return ClientInfo(
         id=client.id,
@@ -139,10 +139,6 @@ def _section(model: type[Section], raw: Any) -> Section:
 
 def _page(public_url: str, client_id: str) -> str:
     return f"{public_url.rstrip('/')}/clients/{client_id}" if public_url else ""
-
-
-def _site_url(kind: str, url: str) -> str:
-    return "https://trello.com" if kind == "trello" and "api.trello.com" in url else url
 
 
 def natural(key: str) -> tuple[tuple[int, str], ...]:

@@ -16,7 +16,6 @@ from syncd.plan import quality
 from syncd.plan.quality import DataWarning
 
 RagColour = Literal["red", "amber", "green"]
-SOURCE_KINDS = ("jira", "trello")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +23,7 @@ class SourceInfo:
     """One configured connector of a client: its id, kind and the site it reads."""
 
     id: str
-    kind: str  # "jira" | "trello" | "" (unknown: only seen in the store)
+    kind: str  # a name in `connectors.registry.KINDS`, or "" (unknown: only seen in the store)
     url: str = ""
 
 

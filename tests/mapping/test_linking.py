@@ -59,6 +59,7 @@ def test_epic_map_walks_up_the_parent_chain() -> None:
         ({"by": "field", "field": "Plan task"}, {"fields": (("Plan task", "T-9"),)}, "T-9"),
         ({"by": "trello_label", "source": "acme-trello"}, {"labels": ("1.1",)}, "1.1"),
         ({"by": "trello_list", "map": {"Go-live prep": "3"}}, {"container": "Go-live prep"}, "3"),
+        ({"by": "list", "map": {"Go-live prep": "3"}}, {"container": "Go-live prep"}, "3"),
         ({"by": "table", "map": {"acme-trello:c1": "1.1"}}, {}, "1.1"),
     ],
 )

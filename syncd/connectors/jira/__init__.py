@@ -9,14 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from syncd.connectors.jira.config import JiraConfig
-from syncd.connectors.kinds import BodyFormat, ConnectorKind, Registered, Webhooks, callback_path
+from syncd.connectors.kinds import (
+    BodyFormat,
+    ConnectorKind,
+    Keeper,
+    Registered,
+    Webhooks,
+    callback_path,
+)
 
 if TYPE_CHECKING:
     import httpx
 
     from syncd.connectors.base import Connector
     from syncd.connectors.config import Secrets
-    from syncd.connectors.jira.oauth import Keeper
     from syncd.model import WorkItem
 
 NAME = "jira"
@@ -82,8 +88,9 @@ async def extend(
     return await extend_dynamic(config, secrets, hook, keeper=keeper)
 
 
-def _lapses(config: Any) -> bool:
-    """Only an OAuth app's dynamic webhooks lapse (30 days after made or last extended)."""
+def _oauth(config: Any) -> bool:
+    """An OAuth app: its refresh token rotates, and its dynamic webhooks lapse (30 days after
+    made or last extended)."""
     return bool(config.auth == "oauth")
 
 
@@ -101,7 +108,8 @@ KIND = ConnectorKind(
     targets=targets,
     body=body,
     problems=problems,
-    webhooks=Webhooks(callback=callback, register=register, lapses=_lapses, extend=extend),
+    grants=_oauth,
+    webhooks=Webhooks(callback=callback, register=register, lapses=_oauth, extend=extend),
 )
 
 __all__ = ["KIND", "JiraConfig"]

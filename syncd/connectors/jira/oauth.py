@@ -21,13 +21,14 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from syncd import redact
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.kinds import Keeper as Keeper  # re-exported: the protocol is generic
 from syncd.errors import AuthError, ConfigError, TransientError
 from syncd.http import DEFAULT_TIMEOUT, classify
 
@@ -37,14 +38,6 @@ PENDING = "-"  # the cloud id in a gateway path until the grant has named the si
 EARLY = 60.0  # seconds before its stated expiry that an access token is renewed
 GATE_POLL = 0.02  # seconds between looks at a grant another thread is refreshing
 SCOPES = "read:jira-work write:jira-work read:jira-user manage:jira-webhook offline_access"
-
-
-class Keeper(Protocol):
-    """Where the newest refresh token of each grant lives, by `Grant.key`."""
-
-    def load(self, grant: str) -> str | None: ...
-
-    def save(self, grant: str, refresh_token: str) -> None: ...
 
 
 class MemoryKeeper:

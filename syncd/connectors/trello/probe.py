@@ -102,11 +102,12 @@ def names(connector: TrelloConnector, mapping: MappingConfig, board: JsonDict) -
 
 
 def wanted_lists(connector_id: str, mapping: MappingConfig) -> list[tuple[str, str]]:
-    """List names the client file uses: `trello_list` link maps, `[statuses.<this id>]`."""
+    """List names the client file uses: `list` (or `trello_list`) link maps,
+    `[statuses.<this id>]`."""
     found = [
         (f"links[{index}].map", name)
         for index, rule in enumerate(mapping.links)
-        if rule.by == "trello_list" and rule.source in (None, connector_id)
+        if rule.by in ("list", "trello_list") and rule.source in (None, connector_id)
         for name in rule.map
     ]
     own = mapping.statuses.get(connector_id)
