@@ -13,7 +13,7 @@ Building imports the connector (and httpx) only when called, so reading client f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -54,21 +54,49 @@ def callback_path(client: str, source: str, kind: str) -> str:
 Register = Callable[..., Coroutine[Any, Any, Registered | None]]
 
 
+Headers = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class AppWebhooks:
+    """Deliveries for an app that serves many connectors at one URL (`/webhooks/<kind>-app/<app>`),
+    routed by the webhook ids they name.
+
+    * `member(config, secrets, app)`: whether the connector belongs to the app `app`;
+    * `verify(config, secrets, headers)`: whether a member's secret signs the delivery;
+    * `matched(payload)`: the remote ids of the webhooks the delivery matched.
+    """
+
+    member: Callable[[Any, Secrets, str], bool]
+    verify: Callable[[Any, Secrets, Headers], bool]
+    matched: Callable[[dict[str, Any]], set[str]]
+
+
 @dataclass(frozen=True)
 class Webhooks:
-    """How a kind's webhooks are made and kept.
+    """How a kind's webhooks are made, kept and received.
 
     * `callback(client, config, secrets)`: the URL path the tracker should call;
     * `register(config, secrets, url, *, keeper)`: make (or find) the webhook; None when the
       credentials do not allow one (polling goes on);
+    * `verify(config, secrets, headers, body, url)`: True when the delivery is signed as the
+      connector's secret says, False when not, None when there is no secret to check with;
+    * `delivery(headers, payload)`: the delivery's id, None when it has none (the body's digest
+      is used);
+    * `answers_head`: the tracker checks a new callback with a HEAD first;
     * `lapses(config)`: whether the webhook expires and must be extended;
-    * `extend(config, secrets, hook, *, keeper)`: push its expiry out (or make it again).
+    * `extend(config, secrets, hook, *, keeper)`: push its expiry out (or make it again);
+    * `app`: deliveries for an app at one URL, when the kind has such apps.
     """
 
     callback: Callable[[str, Any, Secrets], str]
     register: Register
+    verify: Callable[[Any, Secrets, Headers, bytes, str], bool | None]
+    delivery: Callable[[Headers, dict[str, Any]], str | None]
+    answers_head: bool = False
     lapses: Callable[[Any], bool] = lambda config: False
     extend: Register | None = None
+    app: AppWebhooks | None = None
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,19 @@
-"""Webhook receivers for Jira and Trello: verify, dedupe, write the inbox row, answer at once.
+"""Webhook receivers: verify, dedupe, write the inbox row, answer at once.
 
-Jira admin webhooks sign the raw body with HMAC-SHA256 (`X-Hub-Signature: sha256=<hex>`) when
-a secret is configured; the dynamic webhooks of an OAuth app carry `Authorization: Bearer <JWT>`,
-an HS256 token made with the app's secret, checked for its signature and expiry, and arrive at
-the app's one URL (`/webhooks/jira-app/<app>`), routed by the ids of the webhooks they matched.
-Trello signs `body + callbackURL` with HMAC-SHA1 of the app secret, base64-encoded, in
-`X-Trello-Webhook`, and checks the callback with a HEAD first. A connector with no secret to
-check its deliveries with takes none. Deliveries may repeat: the delivery id is the inbox row's
-dedupe key, and the body's digest is kept too, both for `inbox.RETENTION`.
+One route per kind in `connectors.registry.KINDS` that takes webhooks
+(`/webhooks/<kind>/<client>/<source>`), and one per kind with apps serving many connectors at one
+URL (`/webhooks/<kind>-app/<app>`, routed by the ids of the webhooks a delivery matched); how a
+delivery is signed and named is the kind's (`ConnectorKind.webhooks`). A connector with no
+secret to check its deliveries with takes none. Deliveries may repeat: the delivery id is the
+inbox row's dedupe key, and the body's digest is kept too, both for `inbox.RETENTION`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import json
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from secrets import token_bytes
 from typing import Any
 
@@ -31,10 +25,8 @@ from starlette.routing import Route
 
 from syncd import inbox, jobs, metrics, store
 from syncd.clients import Client
-from syncd.connectors.jira.config import JiraConfig
-from syncd.connectors.jira.webhooks import app_key
-from syncd.connectors.kinds import callback_path
-from syncd.connectors.trello.config import TrelloConfig
+from syncd.connectors.kinds import ConnectorKind
+from syncd.connectors.registry import KINDS
 from syncd.db import Webhook
 from syncd.web.intake import TooLarge, digest, parse_object, read_capped
 
@@ -42,56 +34,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
 Dispatch = Callable[[str, int | None], None]
-
-
-def jira_signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    """Constant-time check of `X-Hub-Signature: sha256=<hex>` over the raw body."""
-    if not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip())
-
-
-def jira_jwt_ok(
-    secret: str, header: str | None, *, now: float | None = None, leeway: float = 60.0
-) -> bool:
-    """Constant-time check of an OAuth app's webhook JWT: HS256 only, signed with `secret`,
-    not expired (`leeway` seconds of clock skew allowed)."""
-    if not header or header[:7].lower() != "bearer ":
-        return False
-    parts = header[7:].strip().split(".")
-    if len(parts) != 3:
-        return False
-    try:
-        head, claims = (json.loads(_unb64(p)) for p in parts[:2])
-        signature = _unb64(parts[2])
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        return False
-    if not isinstance(head, dict) or head.get("alg") != "HS256" or not isinstance(claims, dict):
-        return False
-    signed = f"{parts[0]}.{parts[1]}".encode()
-    expected = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, signature):
-        return False
-    expiry = claims.get("exp")
-    current = time.time() if now is None else now
-    return isinstance(expiry, int | float) and current <= expiry + leeway
-
-
-def _unb64(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-def trello_signature(secret: str, body: bytes, callback_url: str) -> str:
-    digest = hmac.new(secret.encode(), body + callback_url.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
-def trello_signature_ok(secret: str, body: bytes, callback_url: str, header: str | None) -> bool:
-    """Constant-time check of `X-Trello-Webhook` over body + the registered callback URL."""
-    if not header:
-        return False
-    return hmac.compare_digest(trello_signature(secret, body, callback_url), header.strip())
 
 
 class Receiver:
@@ -110,63 +52,61 @@ class Receiver:
         self.unverifiable: set[tuple[str, str]] = set()  # connectors already warned about
 
     def routes(self) -> list[Route]:
-        return [
-            Route("/webhooks/jira/{client}/{source}", self.jira, methods=["POST"]),
-            Route("/webhooks/jira-app/{app}", self.jira_app, methods=["POST"]),
-            Route("/webhooks/trello/{client}/{source}", self.trello, methods=["POST", "HEAD"]),
-        ]
+        routes = []
+        for kind in KINDS.values():
+            hooks = kind.webhooks
+            if hooks is None:
+                continue
+            methods = ["POST", "HEAD"] if hooks.answers_head else ["POST"]
+            path = f"/webhooks/{kind.name}/{{client}}/{{source}}"
+            routes.append(Route(path, self._endpoint(kind), methods=methods))
+            if hooks.app is not None:
+                path = f"/webhooks/{kind.name}-app/{{app}}"
+                routes.append(Route(path, self._app_endpoint(kind), methods=["POST"]))
+        return routes
 
-    def _connector(self, request: Request, kind: type[Any]) -> tuple[Client, Any] | None:
+    def _endpoint(self, kind: ConnectorKind) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await self.take(kind, request)
+
+        return endpoint
+
+    def _app_endpoint(self, kind: ConnectorKind) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await self.take_app(kind, request)
+
+        return endpoint
+
+    def _connector(self, request: Request, kind: ConnectorKind) -> tuple[Client, Any] | None:
         client = self.clients.get(request.path_params["client"])
         if client is None:
             return None
         for conn in client.config.connectors:
-            if conn.id == request.path_params["source"] and isinstance(conn, kind):
+            if conn.id == request.path_params["source"] and conn.kind == kind.name:
                 return client, conn
         return None
 
-    async def jira(self, request: Request) -> Response:
-        body = await _body(request)
-        if isinstance(body, Response):
-            return body
-        found = self._connector(request, JiraConfig)
-        if found is None:
-            return _refused(body)
-        client, conn = found
-        secrets = client.secrets[conn.id]
-        if conn.auth == "oauth":
-            key = secrets.value("client_secret")
-            signed = bool(key) and jira_jwt_ok(key, request.headers.get("authorization"))
-        else:
-            key = secrets.value("webhook_secret")
-            signed = bool(key) and jira_signature_ok(
-                key, body, request.headers.get("x-hub-signature")
-            )
-        if not signed:
-            return self._unsigned(client.id, conn.id, verifiable=bool(key))
-        delivery = request.headers.get("x-atlassian-webhook-identifier") or _fallback_id(body)
-        return self._take(client, conn.id, body, lambda payload: delivery)
-
-    async def trello(self, request: Request) -> Response:
-        if request.method == "HEAD":  # Trello's check of a new callback; any path answers alike
+    async def take(self, kind: ConnectorKind, request: Request) -> Response:
+        """A delivery for one connector: checked with its secret as its kind says."""
+        hooks = kind.webhooks
+        assert hooks is not None  # only kinds with webhooks have routes
+        if request.method == "HEAD":  # a check of a new callback; any path answers alike
             return Response(status_code=200)
         body = await _body(request)
         if isinstance(body, Response):
             return body
-        found = self._connector(request, TrelloConfig)
+        found = self._connector(request, kind)
         if found is None:
             return _refused(body)
         client, conn = found
-        secret = client.secrets[conn.id].value("webhook_secret")
-        callback = self.base_url + callback_path(client.id, conn.id, "trello")
-        header = request.headers.get("x-trello-webhook")
-        if not secret or not trello_signature_ok(secret, body, callback, header):
-            return self._unsigned(client.id, conn.id, verifiable=bool(secret))
+        secrets = client.secrets[conn.id]
+        callback = self.base_url + hooks.callback(client.id, conn, secrets)
+        signed = hooks.verify(conn, secrets, request.headers, body, callback)
+        if not signed:
+            return self._unsigned(client.id, conn.id, verifiable=signed is not None)
 
         def delivery(payload: dict[str, Any]) -> str:
-            action = payload.get("action")
-            ident = action.get("id") if isinstance(action, dict) else None
-            return str(ident) if ident else _fallback_id(body)
+            return hooks.delivery(request.headers, payload) or _fallback_id(body)
 
         return self._take(client, conn.id, body, delivery)
 
@@ -203,25 +143,28 @@ class Receiver:
             return JSONResponse({"status": "accepted"}, status_code=202)
         return JSONResponse({"status": "duplicate"}, status_code=200)
 
-    async def jira_app(self, request: Request) -> Response:
-        """A dynamic webhook delivery for an OAuth app: checked with the app's secret, then an
-        inbox row for each connector whose webhook it matched (`matchedWebhookIds`)."""
+    async def take_app(self, kind: ConnectorKind, request: Request) -> Response:
+        """A delivery for an app serving many connectors at one URL: checked with the app's
+        secret, then an inbox row for each connector whose webhook it matched."""
+        app = kind.webhooks.app if kind.webhooks else None
+        assert app is not None  # only kinds with apps have app routes
+        label = f"{kind.name}-app"
         body = await _body(request)
         if isinstance(body, Response):
             return body
-        members = self._app_connectors(request.path_params["app"])
+        members = self._app_connectors(kind, request.path_params["app"])
         if not members:
             return _refused(body)
-        header = request.headers.get("authorization")
-        keys = {client.secrets[conn.id].value("client_secret") for client, conn in members}
-        if not any(key and jira_jwt_ok(key, header) for key in keys):
-            log.warning("jira app webhook %s: bad signature, rejected", request.path_params["app"])
-            metrics.WEBHOOKS.labels("jira-app", "bad_signature").inc()
+        if not any(app.verify(conn, c.secrets[conn.id], request.headers) for c, conn in members):
+            log.warning(
+                "%s app webhook %s: bad signature, rejected", kind.name, request.path_params["app"]
+            )
+            metrics.WEBHOOKS.labels(label, "bad_signature").inc()
             return JSONResponse(REFUSED, status_code=401)
         payload = parse_object(body)
         if isinstance(payload, str):
             return JSONResponse({"error": payload}, status_code=400)
-        matched = {str(i) for i in payload.get("matchedWebhookIds") or [] if isinstance(i, int)}
+        matched = app.matched(payload)
         with store.sessions(self.engine)() as session:
             rows = session.execute(
                 select(Webhook.client, Webhook.source).where(Webhook.remote_id.in_(matched))
@@ -229,23 +172,24 @@ class Receiver:
         hooked = {(row.client, row.source) for row in rows}
         targets = [(c, conn.id) for c, conn in members if (c.id, conn.id) in hooked]
         if not targets:
-            metrics.WEBHOOKS.labels("jira-app", "unmatched").inc()
+            metrics.WEBHOOKS.labels(label, "unmatched").inc()
             return JSONResponse({"status": "ignored"}, status_code=200)
-        delivery = request.headers.get("x-atlassian-webhook-identifier") or _fallback_id(body)
+        assert kind.webhooks is not None
+        delivery = kind.webhooks.delivery(request.headers, payload) or _fallback_id(body)
         sha = digest(body)
         fresh = [self._enqueue(c, source, delivery, sha, payload) for c, source in targets]
         if any(fresh):
             return JSONResponse({"status": "accepted"}, status_code=202)
         return JSONResponse({"status": "duplicate"}, status_code=200)
 
-    def _app_connectors(self, app: str) -> list[tuple[Client, JiraConfig]]:
+    def _app_connectors(self, kind: ConnectorKind, app: str) -> list[tuple[Client, Any]]:
+        hooks = kind.webhooks
+        assert hooks is not None and hooks.app is not None
         return [
             (client, conn)
             for client in self.clients.values()
             for conn in client.config.connectors
-            if isinstance(conn, JiraConfig)
-            and conn.auth == "oauth"
-            and app_key(client.secrets[conn.id].value("client_id")) == app
+            if conn.kind == kind.name and hooks.app.member(conn, client.secrets[conn.id], app)
         ]
 
     def _enqueue(

@@ -20,8 +20,9 @@ from starlette.applications import Starlette
 from syncd import store
 from syncd.clients import Client, load_client
 from syncd.connectors.jira.webhooks import app_callback_path
+from syncd.connectors.trello.signing import trello_signature
 from syncd.db import Job, Webhook
-from syncd.web.webhooks import Receiver, trello_signature
+from syncd.web.webhooks import Receiver
 
 CLIENT = """
 name = "Acme"

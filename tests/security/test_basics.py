@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from syncd.connectors.config import Secrets
+from syncd.connectors.jira import signing as jira_signing
+from syncd.connectors.trello import signing as trello_signing
 from syncd.settings import Settings
-from syncd.web import webhooks
 
 
 def test_signature_checks_compare_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -22,20 +23,20 @@ def test_signature_checks_compare_in_constant_time(monkeypatch: pytest.MonkeyPat
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(webhooks.hmac, "compare_digest", spy)
+    monkeypatch.setattr(jira_signing.hmac, "compare_digest", spy)
     body = b'{"a": 1}'
     good = "sha256=" + hmac.new(b"s", body, "sha256").hexdigest()
-    assert webhooks.jira_signature_ok("s", body, good) is True
-    assert webhooks.jira_signature_ok("s", body, "sha256=00") is False
-    sig = webhooks.trello_signature("s", body, "https://cb")
-    assert webhooks.trello_signature_ok("s", body, "https://cb", sig) is True
-    assert webhooks.trello_signature_ok("s", body, "https://other", sig) is False
+    assert jira_signing.jira_signature_ok("s", body, good) is True
+    assert jira_signing.jira_signature_ok("s", body, "sha256=00") is False
+    sig = trello_signing.trello_signature("s", body, "https://cb")
+    assert trello_signing.trello_signature_ok("s", body, "https://cb", sig) is True
+    assert trello_signing.trello_signature_ok("s", body, "https://other", sig) is False
     head = base64.urlsafe_b64encode(b'{"alg":"HS256"}').rstrip(b"=").decode()
     claims = base64.urlsafe_b64encode(b'{"exp":4102444800}').rstrip(b"=").decode()
     mac = hmac.new(b"s", f"{head}.{claims}".encode(), "sha256").digest()
     jwt = f"{head}.{claims}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
-    assert webhooks.jira_jwt_ok("s", f"Bearer {jwt}") is True
-    assert webhooks.jira_jwt_ok("t", f"Bearer {jwt}") is False
+    assert jira_signing.jira_jwt_ok("s", f"Bearer {jwt}") is True
+    assert jira_signing.jira_jwt_ok("t", f"Bearer {jwt}") is False
     assert len(calls) == 6
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from syncd.connectors.jira.config import JiraConfig
+from syncd.connectors.jira.signing import jira_jwt_ok, jira_signature_ok
 from syncd.connectors.kinds import (
+    AppWebhooks,
     BodyFormat,
     ConnectorKind,
+    Headers,
     Keeper,
     Registered,
     Webhooks,
@@ -94,6 +97,37 @@ def _oauth(config: Any) -> bool:
     return bool(config.auth == "oauth")
 
 
+def verify(
+    config: JiraConfig, secrets: Secrets, headers: Headers, body: bytes, url: str
+) -> bool | None:
+    """An OAuth app's JWT, else the admin webhook's HMAC; None without the secret for either."""
+    if config.auth == "oauth":
+        key = secrets.value("client_secret")
+        return jira_jwt_ok(key, headers.get("authorization")) if key else None
+    key = secrets.value("webhook_secret")
+    return jira_signature_ok(key, body, headers.get("x-hub-signature")) if key else None
+
+
+def delivery(headers: Headers, payload: dict[str, Any]) -> str | None:
+    return headers.get("x-atlassian-webhook-identifier") or None
+
+
+def app_member(config: JiraConfig, secrets: Secrets, app: str) -> bool:
+    from syncd.connectors.jira.webhooks import app_key
+
+    return config.auth == "oauth" and app_key(secrets.value("client_id")) == app
+
+
+def app_verify(config: JiraConfig, secrets: Secrets, headers: Headers) -> bool:
+    key = secrets.value("client_secret")
+    return bool(key) and jira_jwt_ok(key, headers.get("authorization"))
+
+
+def matched(payload: dict[str, Any]) -> set[str]:
+    """`matchedWebhookIds`: the app's webhooks whose JQL the issue matched."""
+    return {str(i) for i in payload.get("matchedWebhookIds") or [] if isinstance(i, int)}
+
+
 KIND = ConnectorKind(
     name=NAME,
     config=JiraConfig,
@@ -109,7 +143,15 @@ KIND = ConnectorKind(
     body=body,
     problems=problems,
     grants=_oauth,
-    webhooks=Webhooks(callback=callback, register=register, lapses=_oauth, extend=extend),
+    webhooks=Webhooks(
+        callback=callback,
+        register=register,
+        verify=verify,
+        delivery=delivery,
+        lapses=_oauth,
+        extend=extend,
+        app=AppWebhooks(member=app_member, verify=app_verify, matched=matched),
+    ),
 )
 
 __all__ = ["KIND", "JiraConfig"]

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from syncd.connectors.kinds import BodyFormat, ConnectorKind, Registered, Webhooks, callback_path
+from syncd.connectors.kinds import (
+    BodyFormat,
+    ConnectorKind,
+    Headers,
+    Registered,
+    Webhooks,
+    callback_path,
+)
 from syncd.connectors.trello.config import TrelloConfig
+from syncd.connectors.trello.signing import trello_signature_ok
 
 if TYPE_CHECKING:
     import httpx
@@ -64,6 +72,23 @@ async def register(
     return await register_trello(config, secrets, url)
 
 
+def verify(
+    config: TrelloConfig, secrets: Secrets, headers: Headers, body: bytes, url: str
+) -> bool | None:
+    """The app secret's HMAC over body and callback URL; None without the secret."""
+    secret = secrets.value("webhook_secret")
+    if not secret:
+        return None
+    return trello_signature_ok(secret, body, url, headers.get("x-trello-webhook"))
+
+
+def delivery(headers: Headers, payload: dict[str, Any]) -> str | None:
+    """The action's id."""
+    action = payload.get("action")
+    ident = action.get("id") if isinstance(action, dict) else None
+    return str(ident) if ident else None
+
+
 KIND = ConnectorKind(
     name=NAME,
     config=TrelloConfig,
@@ -72,7 +97,13 @@ KIND = ConnectorKind(
     targets=targets,
     body=body,
     site_url=site_url,
-    webhooks=Webhooks(callback=callback, register=register),
+    webhooks=Webhooks(
+        callback=callback,
+        register=register,
+        verify=verify,
+        delivery=delivery,
+        answers_head=True,  # Trello checks a new callback with a HEAD first
+    ),
 )
 
 __all__ = ["KIND", "TrelloConfig"]
