@@ -22,7 +22,7 @@ from syncd import queue, runtime, store
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.connectors.kinds import Registered
-from syncd.connectors.registry import kind_of
+from syncd.connectors.registry import KINDS, kind_of
 from syncd.db import Job, Schedule, Webhook
 from syncd.errors import ConfigError
 from syncd.migrate import upgrade, wait_for_head
@@ -66,11 +66,6 @@ PRELOAD = (
     "syncd.plan.toml_csv",
     "syncd.plan.mspdi",
     "syncd.plan.xer",
-    "syncd.connectors.jira.connector",
-    "syncd.connectors.trello.connector",
-    "syncd.connectors.jira.oauth",
-    "syncd.connectors.jira.webhooks",
-    "syncd.connectors.trello.webhooks",
     "syncd.web.app",
     "syncd.comms.delivery",
     "syncd.comms.due",
@@ -79,8 +74,9 @@ PRELOAD = (
 
 
 def preload() -> None:
-    """Import, in this thread, every module a job or the web server imports on first use."""
-    for name in PRELOAD:
+    """Import, in this thread, every module a job or the web server imports on first use (the
+    connector kinds' own too)."""
+    for name in (*PRELOAD, *(name for kind in KINDS.values() for name in kind.preload)):
         importlib.import_module(name)
 
 

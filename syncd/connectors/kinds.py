@@ -113,7 +113,9 @@ class ConnectorKind:
     * `problems(config)`: checks across fields, as messages `field: what is wrong`;
     * `grants(config)`: whether it holds an OAuth grant whose refresh token rotates (a `Keeper`
       must keep the newest);
-    * `webhooks`: None when syncd takes no deliveries from this kind.
+    * `webhooks`: None when syncd takes no deliveries from this kind;
+    * `preload`: the modules its functions import on first use (the daemon imports them before
+      its worker threads start).
     """
 
     name: str
@@ -126,3 +128,4 @@ class ConnectorKind:
     problems: Callable[[Any], list[str]] = lambda config: []
     grants: Callable[[Any], bool] = lambda config: False
     webhooks: Webhooks | None = None
+    preload: Sequence[str] = ()

@@ -152,6 +152,11 @@ KIND = ConnectorKind(
         extend=extend,
         app=AppWebhooks(member=app_member, verify=app_verify, matched=matched),
     ),
+    preload=(
+        "syncd.connectors.jira.connector",
+        "syncd.connectors.jira.oauth",
+        "syncd.connectors.jira.webhooks",
+    ),
 )
 
 __all__ = ["KIND", "JiraConfig"]

@@ -104,6 +104,7 @@ KIND = ConnectorKind(
         delivery=delivery,
         answers_head=True,  # Trello checks a new callback with a HEAD first
     ),
+    preload=("syncd.connectors.trello.connector", "syncd.connectors.trello.webhooks"),
 )
 
 __all__ = ["KIND", "TrelloConfig"]
