@@ -38,13 +38,11 @@ CONNECTORS_MAY_IMPORT = {
 
 # Import cycles that remain (each a strongly connected set of modules), to shrink to nothing:
 # the job handlers live in `sync.py` and `queue.setup` imports `actors` (phase 2 moves the
-# handlers to `actors`/`jobs` and dispatch beside the queue); the CLI's command groups import
-# the CLI's shared options from `cli.py` (phase 2 makes `cli` a package with `cli/options.py`);
-# `budget` picks its shared backend from `budget_shared`, which subclasses it; the sandbox's
-# story and data build each other.
+# handlers to `actors`/`jobs` and dispatch beside the queue); `budget` picks its shared
+# backend from `budget_shared`, which subclasses it; the sandbox's story and data build each
+# other.
 KNOWN_CYCLES = {
     frozenset({"syncd.actors", "syncd.pipeline", "syncd.queue", "syncd.sync"}),
-    frozenset({"syncd.cli", "syncd.cli_comms", "syncd.cli_report"}),
     frozenset({"syncd.budget", "syncd.budget_shared"}),
     frozenset({"syncd.sandbox.data", "syncd.sandbox.story"}),
 }

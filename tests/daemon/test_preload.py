@@ -20,8 +20,8 @@ NOT_JOBS = {
     "syncd.connectors.trello.probe": "syncd check --online",
     "syncd.migrate": "the main thread migrates before workers start",
 }
-SKIP_DIRS = ("sandbox", "check", "migrations")
-SKIP_FILES = ("cli.py", "cli_report.py", "cli_comms.py", "demo.py", "__main__.py")
+SKIP_DIRS = ("sandbox", "check", "migrations", "cli")
+SKIP_FILES = ("demo.py", "__main__.py")
 
 
 def lazy_imports() -> set[str]:

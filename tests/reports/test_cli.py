@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from syncd.cli_report import report, token_create, token_list, token_revoke
+from syncd.cli.report import report, token_create, token_list, token_revoke
 from syncd.db import make_engine
 from syncd.migrate import upgrade
 from syncd.web.auth import lookup

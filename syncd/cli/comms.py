@@ -22,7 +22,7 @@ ClientArg = Annotated[str, typer.Argument(help="client id (its file name)")]
 
 
 def _runtime() -> Runtime:
-    from syncd.cli import _runtime as runtime
+    from syncd.cli.options import runtime
 
     return runtime()
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from syncd.cli.options import parse_as_of, settings
+from syncd.cli.options import runtime as _runtime
 from syncd.errors import ConfigError, SyncdError
 from syncd.terminal import printable
 
@@ -108,13 +109,6 @@ def hoist_log_options(argv: list[str]) -> list[str]:
     return front + rest + argv[end:]
 
 
-def settings(config_dir: Path | None = None) -> Settings:
-    from syncd.settings import load_settings
-
-    overrides = {"config_dir": config_dir} if config_dir is not None else {}
-    return load_settings(**overrides)
-
-
 OnlineOpt = Annotated[
     bool,
     typer.Option(
@@ -178,16 +172,6 @@ plan_app = typer.Typer(
 app.add_typer(plan_app, name="plan")
 dlq_app = typer.Typer(help="Dead letters: jobs that failed for good.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
-
-
-def _runtime(config_dir: Path | None = None, *, strict: bool = False) -> Runtime:
-    from syncd.migrate import upgrade
-    from syncd.runtime import freeze_startup_heap, install, load
-
-    rt = install(load(settings(config_dir), strict=strict))
-    upgrade(rt.engine)
-    freeze_startup_heap()
-    return rt
 
 
 @plan_app.command("import")
@@ -361,16 +345,6 @@ ClientArg = Annotated[str, typer.Argument(help="client id (its file name)")]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="status date YYYY-MM-DD; default today")
 ]
-
-
-def parse_as_of(value: str | None) -> date | None:
-    """A `--as-of` value as a date; a ConfigError that names the option when it is not one."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--as-of › {value!r}: not a date (YYYY-MM-DD)") from None
 
 
 @app.command()
@@ -572,11 +546,11 @@ def main() -> None:
 
 
 # --- reports & web ---
-# Registered here, at the end, so the verbs live in syncd/cli_report.py with their owner.
-from syncd.cli_report import report as _report  # noqa: E402 - registration block, see above
-from syncd.cli_report import token_create as _token_create  # noqa: E402
-from syncd.cli_report import token_list as _token_list  # noqa: E402
-from syncd.cli_report import token_revoke as _token_revoke  # noqa: E402
+# Registered here, at the end, so the verbs live in syncd/cli/report.py with their owner.
+from syncd.cli.report import report as _report  # noqa: E402 - registration block, see above
+from syncd.cli.report import token_create as _token_create  # noqa: E402
+from syncd.cli.report import token_list as _token_list  # noqa: E402
+from syncd.cli.report import token_revoke as _token_revoke  # noqa: E402
 
 token_app = typer.Typer(help="Access tokens for the dashboard and the API.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -586,9 +560,9 @@ token_app.command("list")(_token_list)
 token_app.command("revoke")(_token_revoke)
 
 # --- the communication plan ---
-from syncd.cli_comms import comms_list as _comms_list  # noqa: E402 - registration block
-from syncd.cli_comms import comms_log as _comms_log  # noqa: E402
-from syncd.cli_comms import comms_send as _comms_send  # noqa: E402
+from syncd.cli.comms import comms_list as _comms_list  # noqa: E402 - registration block
+from syncd.cli.comms import comms_log as _comms_log  # noqa: E402
+from syncd.cli.comms import comms_send as _comms_send  # noqa: E402
 
 comms_app = typer.Typer(help="The communication plan: who gets which report.", no_args_is_help=True)
 app.add_typer(comms_app, name="comms")

@@ -34,7 +34,7 @@ class ReportFormat(StrEnum):
 
 
 def _date(value: str | None) -> date | None:
-    from syncd.cli import parse_as_of
+    from syncd.cli.options import parse_as_of
 
     return parse_as_of(value)
 
