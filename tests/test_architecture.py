@@ -38,8 +38,8 @@ CONNECTORS_MAY_IMPORT = {
 
 # Import cycles that remain (each a strongly connected set of modules), to shrink to nothing:
 # the job handlers live in `sync.py` and `queue.setup` imports `actors` (phase 2 moves the
-# handlers to `actors`/`jobs` and dispatch beside the queue); `budget` picks its shared
-# backend from `budget_shared`, which subclasses it; the sandbox's story and data build each
+# handlers to `actors`/`jobs` and dispatch beside the queue); `budget` builds the shared
+# backends of `budget_shared`, which use its `Rate`; the sandbox's story and data build each
 # other.
 KNOWN_CYCLES = {
     frozenset({"syncd.actors", "syncd.pipeline", "syncd.queue", "syncd.sync"}),
