@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=0.0, ge=0.0, description="override every job lease (0: per-kind defaults)"
     )
+    client_jobs: int = Field(
+        default=2,
+        ge=1,
+        description="jobs of one client that run at once, counted over every worker process",
+    )
     http_header_timeout: float = Field(
         default=10.0, gt=0.0, description="seconds a client has to send a request's headers"
     )

@@ -153,6 +153,16 @@ def dispatch(kind: str, job_id: int | None) -> None:
         log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
 
 
+def send_later(kind: str, job_id: int, seconds: float) -> None:
+    """Send the message for a deferred row once it is due again (a little after, so it is)."""
+    from syncd import queue
+
+    try:
+        queue.send(kind, job_id, delay_ms=int(seconds * 1000) + 100)
+    except Exception:
+        log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
+
+
 def request_reconcile(engine: Engine, client: str) -> int | None:
     with store.sessions(engine).begin() as session:
         job = jobs.enqueue(session, "reconcile", client, dedupe=f"reconcile:{client}")
