@@ -25,6 +25,7 @@ from syncd.db import (
     Cursor,
     Item,
     OAuthGrant,
+    PushState,
     Run,
     Snapshot,
     StatusHistory,
@@ -336,6 +337,15 @@ def _mark_gone(session: Session, client: str, source: str, present: frozenset[st
             )
             .values(deleted=True)
         )
+
+
+def pushed_remotes(engine: Engine, client: str, source: str) -> list[dict[str, Any]]:
+    """What the pushes of one connector wrote where (`PushState.remote` of each target)."""
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(PushState.remote).where(PushState.client == client, PushState.source == source)
+        ).scalars()
+        return [dict(remote) for remote in rows]
 
 
 def get_cursor(engine: Engine, client: str, source: str) -> Cursor | None:

@@ -84,6 +84,7 @@ async def pull(
     started = time.monotonic()
     own = connector is None
     conn = connector or build_connector(client, source, engine=engine)
+    conn.remember_own(store.pushed_remotes(engine, client.id, source))
     cursor_row = store.get_cursor(engine, client.id, source)
     since = cursor_row.cursor if cursor_row else None
     pulls = cursor_row.pulls if cursor_row else 0
@@ -205,6 +206,7 @@ def run_webhook_job(rt: Runtime, job: jobs.Claimed) -> None:
     client = rt.client(job.client)
     source = job.payload["source"]
     connector = build_connector(client, source)
+    connector.remember_own(store.pushed_remotes(rt.engine, client.id, source))
     try:
         own = connector.is_own_write(job.payload.get("body", {}))
     finally:

@@ -16,7 +16,7 @@ inject respx or the sandbox); it knows `http`, `model` and `errors`, never the s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -51,6 +51,11 @@ class Connector(Protocol):
 
     def is_own_write(self, event: dict[str, Any]) -> bool:
         """Whether a webhook body describes a change syncd itself made."""
+        ...
+
+    def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
+        """What earlier pushes wrote (each push's `PushOutcome.remote`, kept in the store), so
+        that neither a pull nor a webhook takes syncd's own writes for someone else's."""
         ...
 
     async def aclose(self) -> None: ...

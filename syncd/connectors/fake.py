@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -299,6 +299,9 @@ class FakeConnector:
         """A fake event `{"comment": {"marker": ...}}` or `{"property": ...}` is ours."""
         marker = (event.get("comment") or {}).get("marker") or {}
         return marker.get("marker") == MARKER or event.get("property") == "syncd.status"
+
+    def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
+        """A fake world knows its writes by their marker alone."""
 
     async def aclose(self) -> None:
         return None

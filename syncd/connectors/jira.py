@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -200,6 +200,11 @@ class JiraConnector:
 
     def remember_comment(self, comment_id: str) -> None:
         self._written_comments.add(comment_id)
+
+    def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
+        for remote in remotes:
+            if remote.get("comment_id"):
+                self.remember_comment(str(remote["comment_id"]))
 
     def is_own_write(self, event: dict[str, Any]) -> bool:
         """A webhook about our status comment, our `syncd.status` property or our RAG labels."""
