@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -136,9 +136,15 @@ class TrelloConnector:
     # -- pull -------------------------------------------------------------------------------
 
     async def pull(
-        self, since: datetime | None, *, census: bool = False
+        self,
+        since: datetime | None,
+        *,
+        census: bool = False,
+        limit: int = 0,
+        resume: Sequence[str] = (),
     ) -> AsyncIterator[PullResult]:
-        """Every card (since None) or the cards whose actions are newer than `since`."""
+        """Every card (since None) or the cards whose actions are newer than `since` (a board
+        comes in one answer: `limit` does not cut it)."""
         start = done = self.remote.counters.requests
         pages = (
             self.pull_all(census=census)

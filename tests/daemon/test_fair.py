@@ -106,3 +106,41 @@ def test_small_clients_pull_while_a_big_client_pulls(
     else:
         # control: the big client held both threads, and the small ones waited for a big pull
         assert order[0] == "big", order
+
+
+@pytest.mark.parametrize("pull_slice", [500, 0])
+def test_a_long_pull_in_slices_lets_small_clients_through_on_one_thread(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pull_slice: int
+) -> None:
+    """One worker thread, the big client's two 2,000-issue pulls queued first: in slices of
+    500, each slice goes back behind the queue and the small clients' pulls run between them;
+    in one piece (0), the small ones wait for both big pulls."""
+    for name, value in h.SECRETS.items():
+        monkeypatch.setenv(name, value)
+    write_clients(tmp_path / "config", sandbox)
+    settings = Settings(
+        config_dir=tmp_path / "config", data_dir=tmp_path / "data", pull_slice=pull_slice
+    )
+    rt = runtime.install(runtime.load(settings))
+    upgrade(rt.engine)
+    broker = queue.setup("embedded", f"slices-{pull_slice}")
+    worker = queue.start_worker(broker, threads=1)
+    try:
+        for cid, source in [("big", "big-a"), ("big", "big-b")] + [(c, f"{c}-jira") for c in SMALL]:
+            dispatch("pull", request_pull(rt.engine, cid, source))
+        h.wait_for(
+            lambda: h.open_jobs(rt.engine) == 0 and len(finished_order(rt)) >= 5, 180, "pulls"
+        )
+    finally:
+        worker.stop()
+        queue.forget()
+    order = finished_order(rt)
+    for source, project in (("big-a", "BIG"), ("big-b", "BIH")):
+        assert store.count_items(rt.engine, "big", source) == h.jira_count(sandbox, project)
+    rt.engine.dispose()
+    if pull_slice:
+        assert order.count("big") >= 6, order  # 2,000 issues: four slices of each pull
+        assert order[-1] == "big" and set(order[: order.index("small3") + 1]) > set(SMALL), order
+        assert max(order.index(c) for c in SMALL) < len(order) - 2, order
+    else:
+        assert order == ["big", "big", *SMALL], order
