@@ -12,7 +12,9 @@ What a refresh costs is bounded, whatever the number of clients. It stats the di
 added, removed or renamed into place changes the directory's modification time, and only then
 is it listed and every file stat'ed. Otherwise it stats the next `ROTATE` files in turn
 (modification time, size, inode: nothing is read when nothing changed), so a file edited in
-place is seen within ``files / ROTATE`` refreshes (at the next one with up to `ROTATE` files). A
+place is seen within ``files / ROTATE`` refreshes (at the next one with up to `ROTATE` files);
+at the end of each turn the directory's names are read once, for a file added too soon after
+another for the directory's timestamp to move. A
 job needs one client: `refresh_client` stats that client's file alone.
 """
 
@@ -158,11 +160,15 @@ class ClientDirectory(Mapping[str, Client]):
         return changes
 
     def _rotation(self) -> dict[str, tuple[Path, Stamp]] | None:
-        """The stamps of the next `ROTATE` files; None when one is gone (list them all)."""
+        """The stamps of the next `ROTATE` files; None when one is gone, or when a turn ends and
+        the file names differ from the known ones (a file added within the directory's own
+        timestamp resolution, which did not move it): then every file is listed."""
         stems = list(self._files)
         count = min(ROTATE, len(stems))
         start = self._turn % len(stems) if stems else 0
         self._turn = start + count
+        if start + count >= len(stems) and self._names() != set(stems):
+            return None
         found: dict[str, tuple[Path, Stamp]] = {}
         for stem in (stems[(start + n) % len(stems)] for n in range(count)):
             path = self._files[stem].path
@@ -172,6 +178,13 @@ class ClientDirectory(Mapping[str, Client]):
             found[stem] = (path, stamp)
         self.checked = count
         return found
+
+    def _names(self) -> set[str]:
+        """The client files' names (no stat): once per turn of the rotation."""
+        try:
+            return {n[:-5] for n in os.listdir(self.directory) if n.endswith(".toml")}
+        except OSError:
+            return set()
 
     def _replace(self, files: dict[str, ClientFile]) -> Changes:
         """Make `files` the current ones (under the lock); what changed among the clients."""

@@ -6,6 +6,7 @@ The work is counted (schedule rows read, client files stat'ed, SQL statements ru
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -176,3 +177,22 @@ def test_a_job_stats_only_its_own_client_file(tmp_path: Path) -> None:
     assert clients["c0020"].config.cron is None  # not read yet: a job of c0010 stats c0010
     assert clients.refresh_client("../c0020") == clientdir.Changes()
     assert clients.refresh_client("c0020").changed == ("c0020",)
+
+
+def test_a_file_added_without_moving_the_directorys_time_is_found_within_a_turn(
+    tmp_path: Path,
+) -> None:
+    """On a file system whose directory times are coarse, a file renamed in may leave the
+    directory's modification time as it was: the names are compared once per turn of the
+    rotation, so the new client still arrives within 200 / `ROTATE` refreshes."""
+    clients = many_clients(tmp_path / "clients", 200)
+    folder = tmp_path / "clients"
+    before = folder.stat()
+    write(folder, "late", "Late")
+    os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))  # as if it had not moved
+    refreshes = 0
+    while "late" not in clients:
+        clients.refresh()
+        refreshes += 1
+        assert refreshes <= math.ceil(200 / clientdir.ROTATE)
+    assert clients["late"].config.name == "Late"
