@@ -64,7 +64,16 @@ def execute(kind: str, job_id: int) -> None:
     rt = runtime.current()
     override = rt.settings.job_lease_seconds
     lease = timedelta(seconds=override) if override else LEASES[kind]
-    claimed = jobs.claim(rt.engine, job_id, lease=lease, kind=kind)
+    try:
+        claimed = jobs.claim(
+            rt.engine, job_id, lease=lease, kind=kind, per_client=rt.settings.client_jobs
+        )
+    except jobs.ClientBusy as busy:
+        wait = jobs.defer(rt.engine, job_id)
+        metrics.DEFERRED.labels(kind).inc()
+        log.debug("job %d (%s): client %s is busy, again in %.1f s", job_id, kind, busy, wait)
+        sync.send_later(kind, job_id, wait)
+        return
     if claimed is None:
         return  # done, dead, not yet due, or held by another worker: nothing to do
     try:

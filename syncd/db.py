@@ -217,6 +217,7 @@ class Schedule(Base):
     """When each client's next pull is due; `owner`/`lease_until` elect the one scheduler."""
 
     __tablename__ = "schedule"
+    __table_args__ = (Index("ix_schedule_due", "due_at"),)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     due_at: Mapped[datetime | None]
     owner: Mapped[str | None] = mapped_column(String(64))

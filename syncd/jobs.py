@@ -6,6 +6,10 @@ re-sends pending rows that are due and no longer covered, and leased rows whose 
 (a crashed worker). A row that fails permanently, or too often, becomes a dead letter, which
 `replay` makes pending again. `dedupe` keeps one live row per key (one pending pull per
 connector); it is released when the row ends.
+
+Fairness: with `per_client`, `claim` refuses a job whose client already runs that many (live
+leases, every worker of every process counted), so one client with many or long jobs never
+holds every worker; the refused job is deferred (`defer`) behind the others in the queue.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, true, update
+from sqlalchemy import func, or_, select, text, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,9 +30,12 @@ from syncd.model import utcnow
 from syncd.store import sessions
 
 SEND_COVER = timedelta(seconds=60)  # a sent message is trusted this long before a re-send
+COVER_DOUBLINGS = 5  # a re-sent message is trusted longer, up to 32 x SEND_COVER
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
 AGAIN = "_again"  # payload key: requests that arrived while the row was running
+BUSY_WAIT = (2.0, 5.0)  # seconds a job of a busy client waits before it is tried again
+CLIENT_LOCK = 0x7379  # PostgreSQL advisory lock class under which one client's claims queue
 
 
 @dataclass(frozen=True)
@@ -98,16 +105,33 @@ def enqueue(
     return job
 
 
+class ClientBusy(Exception):
+    """The job's client already runs as many jobs as it may (`per_client`): it must wait."""
+
+
 def claim(
-    engine: Engine, job_id: int, *, lease: timedelta, kind: str | None = None
+    engine: Engine,
+    job_id: int,
+    *,
+    lease: timedelta,
+    kind: str | None = None,
+    per_client: int = 0,
 ) -> Claimed | None:
     """Take a due job for `lease`; None if it is done, dead, not due or held by a live lease.
 
     With `kind`, a row of another kind is not taken: a message that names it came from
-    somewhere else (another deployment on the same broker) and is ignored.
+    somewhere else (another deployment on the same broker) and is ignored. With `per_client`,
+    `ClientBusy` when the client already holds that many live leases (the row is left as it was).
     """
     now = utcnow()
     with sessions(engine).begin() as session:
+        if per_client and session.get_bind().dialect.name == "postgresql":
+            # two claims of one client at once must not both count the other's lease as absent
+            owner = session.execute(select(Job.client).where(Job.id == job_id)).scalar()
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:cls, hashtext(:client))"),
+                {"cls": CLIENT_LOCK, "client": owner or ""},
+            )
         result = session.execute(
             update(Job)
             .where(
@@ -122,7 +146,33 @@ def claim(
             return None
         job = session.get(Job, job_id)
         assert job is not None
+        if per_client and running(session, job.client, now, besides=job_id) >= per_client:
+            raise ClientBusy(job.client)  # the transaction rolls back: the row is untouched
         return Claimed(job.id, job.kind, job.client, job.target, dict(job.payload), job.attempts)
+
+
+def running(session: Session, client: str, now: datetime, *, besides: int | None = None) -> int:
+    """How many jobs of `client` hold a live lease (`besides` one not counted)."""
+    query = select(func.count()).where(
+        Job.client == client, Job.state == "leased", Job.lease_until >= now
+    )
+    if besides is not None:
+        query = query.where(Job.id != besides)
+    return int(session.execute(query).scalar_one())
+
+
+def defer(engine: Engine, job_id: int) -> float:
+    """Make a pending job due again after a short jittered wait, covered meanwhile by the
+    delayed message the caller sends; returns the wait in seconds."""
+    wait = random.uniform(*BUSY_WAIT)  # noqa: S311 -- jitter, not secrecy
+    due = utcnow() + timedelta(seconds=wait)
+    with sessions(engine).begin() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == "pending")
+            .values(due_at=due, lease_until=due + SEND_COVER)
+        )
+    return wait
 
 
 def renew(engine: Engine, job: Claimed, *, lease: timedelta) -> bool:
@@ -195,13 +245,37 @@ def fail(
 
 
 def sendable(engine: Engine, *, limit: int = 500) -> list[int]:
-    """Rows to (re-)send now: due pending rows no message covers, and leases that ran out."""
+    """Rows to (re-)send now: due pending rows no message covers, and leases that ran out.
+
+    A row that has waited long is re-sent with a longer cover (`cover`): when the workers are
+    behind, its first message is most likely still queued, and re-sending it every minute
+    filled the broker with copies (a 26-minute backlog of 2,000 jobs: 15,000 messages)."""
     now = utcnow()
     with sessions(engine).begin() as session:
         due = session.execute(
-            select(Job.id).where(*_unsent(now)).order_by(Job.due_at).limit(limit)
-        ).scalars()
-        return mark_sent(session, list(due), now)
+            select(Job.id, Job.due_at).where(*_unsent(now)).order_by(Job.due_at).limit(limit)
+        ).all()
+        groups: dict[timedelta, list[int]] = {}
+        for job_id, due_at in due:
+            groups.setdefault(cover(now - due_at), []).append(job_id)
+        marked = {
+            job_id
+            for length, ids in groups.items()
+            for job_id in mark_sent(session, ids, now, cover=length)
+        }
+        return [job_id for job_id, _ in due if job_id in marked]
+
+
+def cover(waited: timedelta) -> timedelta:
+    """How long a message for a row due `waited` ago is trusted: `SEND_COVER`, doubled as often
+    as it fits into the wait (at most `COVER_DOUBLINGS` times), so a row waiting for an hour is
+    re-sent about six times, not sixty."""
+    length = SEND_COVER
+    for _ in range(COVER_DOUBLINGS):
+        if waited < length * 2:
+            break
+        length *= 2
+    return length
 
 
 def _unsent(now: datetime) -> tuple[Any, ...]:
@@ -213,16 +287,19 @@ def _unsent(now: datetime) -> tuple[Any, ...]:
     )
 
 
-def mark_sent(session: Session, ids: list[int], now: datetime) -> list[int]:
-    """Cover `ids` by a message about to be sent; the ones still unsent, that is. A worker may
-    have claimed one since it was read (SQLite reads outside the write transaction), and its
-    fresh lease must not be turned back into a pending row that a second worker would run."""
+def mark_sent(
+    session: Session, ids: list[int], now: datetime, *, cover: timedelta = SEND_COVER
+) -> list[int]:
+    """Cover `ids` by a message about to be sent, for `cover`; the ones still unsent, that is. A
+    worker may have claimed one since it was read (SQLite reads outside the write transaction),
+    and its fresh lease must not be turned back into a pending row that a second worker would
+    run."""
     if not ids:
         return []
     marked = session.execute(
         update(Job)
         .where(Job.id.in_(ids), *_unsent(now))
-        .values(state="pending", lease_until=now + SEND_COVER)
+        .values(state="pending", lease_until=now + cover)
         .returning(Job.id)
     ).scalars()
     return sorted(marked, key=ids.index)

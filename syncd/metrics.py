@@ -28,6 +28,11 @@ PUSH_WRITES = Counter(
     "syncd_push_writes", "Remote writes made by pushes (0 when unchanged).", ["client", "source"]
 )
 RETRIES = Counter("syncd_retries", "Jobs or requests scheduled for another attempt.", ["kind"])
+DEFERRED = Counter(
+    "syncd_jobs_deferred",
+    "Jobs put back because their client already ran as many as it may (SYNCD_CLIENT_JOBS).",
+    ["kind"],
+)
 DEAD_LETTERS = Counter("syncd_dead_letters", "Jobs that became dead letters.", ["kind"])
 WEBHOOKS = Counter("syncd_webhooks", "Webhook deliveries received.", ["source", "outcome"])
 REMOTE_LATENCY = Histogram(

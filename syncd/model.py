@@ -153,6 +153,7 @@ class PullResult:
     cursor: datetime | None = None
     requests: int = 0
     census: frozenset[str] | None = None  # every external id visible, when a census ran
+    rest: tuple[str, ...] = ()  # a slice (`limit`): the ids it left for the next pull
 
 
 _DT_FIELDS = ("created", "updated", "start", "due", "resolved")

@@ -58,6 +58,11 @@ def send(kind: str, job_id: int, *, delay_ms: int | None = None) -> None:
     actor.send_with_options(args=(job_id,), delay=delay_ms)
 
 
+def forget() -> None:
+    """Forget the actors: `send` refuses and `is_ready` is False until the next `setup`."""
+    _actors.clear()
+
+
 def is_ready() -> bool:
     return bool(_actors)
 

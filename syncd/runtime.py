@@ -27,9 +27,9 @@ class Runtime:
     budget: budget.Budget = field(default_factory=budget.LocalBudget)
 
     def client(self, client_id: str) -> Client:
-        """A running client by id, its file re-read first when it changed."""
+        """A running client by id, its file re-read first when it changed (a stat of it)."""
         if isinstance(self.clients, ClientDirectory):
-            self.clients.refresh()
+            self.clients.refresh_client(client_id)
         client = self.clients.get(client_id)
         if client is None:
             raise ConfigError(f"{client_id}.toml › (file): no such client is loaded")

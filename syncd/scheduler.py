@@ -1,7 +1,10 @@
 """Enqueues due pulls per client, re-sends jobs no message covers, expires old inbox rows.
 
-Due times live in the `schedule` table. One process schedules at a time: the holder of the
-`scheduler` row's lease; others wait for it to lapse.
+Due times live in the `schedule` table, one row per configured client (``client:<id>``), and a
+tick reads only the rows that are due (through an index on `due_at`), so its cost follows the
+clients due, not the clients configured: a client gets its row when the scheduler takes the
+lease or the client is added, and loses it when the client is removed. One process schedules
+at a time: the holder of the `scheduler` row's lease; others wait for it to lapse.
 """
 
 from __future__ import annotations
@@ -11,16 +14,17 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from syncd import inbox, jobs, schedule, store
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
-from syncd.comms.due import due_cadences
+from syncd.comms.due import cadence_rows, due_cadences
 from syncd.db import Schedule
 from syncd.model import utcnow
 
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 UPKEEP_EVERY = 3600.0  # seconds between checks for webhooks that lapse soon
+DUE_BATCH = 500  # clients a tick queues at most; the rest are due still at the next tick
+PREFIX = "client:"
 Sender = Callable[[str, int], None]
 
 
@@ -65,18 +71,30 @@ def next_due(client: Client, now: datetime) -> datetime:
     )
 
 
-def due_pulls(engine: Engine, clients: list[Client]) -> list[tuple[str, int]]:
-    """Queue a pull for every connector of every client whose poll time has come."""
+def due_pulls(
+    engine: Engine, clients: Mapping[str, Client], *, limit: int = DUE_BATCH
+) -> tuple[list[tuple[str, int]], int]:
+    """Queue a pull for every connector of every client whose poll time has come; the jobs to
+    send, and how many schedule rows were read (the due ones: a row of a client no longer
+    configured is dropped). The new rows count as sent: the caller sends them at once."""
     now = utcnow()
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
-        for client in clients:
-            name = f"client:{client.id}"
-            row = session.get(Schedule, name)
-            if row is None:
-                row = Schedule(name=name, due_at=None, owner=None, lease_until=None)
-                session.add(row)
-            if row.due_at is not None and row.due_at > now:
+        rows = session.execute(
+            select(Schedule)
+            .where(
+                Schedule.name.like(f"{PREFIX}%"),
+                or_(Schedule.due_at.is_(None), Schedule.due_at <= now),
+            )
+            .order_by(Schedule.due_at.asc().nulls_first(), Schedule.name)
+            .limit(limit)
+        ).scalars()
+        examined = 0
+        for row in rows:
+            examined += 1
+            client = clients.get(row.name.removeprefix(PREFIX))
+            if client is None:
+                session.delete(row)
                 continue
             row.due_at = next_due(client, now)
             for conn in client.config.connectors:
@@ -86,7 +104,45 @@ def due_pulls(engine: Engine, clients: list[Client]) -> list[tuple[str, int]]:
                 if job is not None:
                     session.flush()
                     queued.append(("pull", job.id))
-    return queued
+        sent = set(jobs.mark_sent(session, [job_id for _, job_id in queued], now))
+    return [(kind, job_id) for kind, job_id in queued if job_id in sent], examined
+
+
+def align(engine: Engine, client_ids: Collection[str]) -> None:
+    """Exactly these clients have a schedule row: a missing one is added, due now; the rows of
+    clients no longer configured go."""
+    names = {PREFIX + client_id for client_id in client_ids}
+    with store.sessions(engine).begin() as session:
+        stored = set(
+            session.execute(select(Schedule.name).where(Schedule.name.like(f"{PREFIX}%"))).scalars()
+        )
+        _drop(session, stored - names)
+        session.add_all(_rows(names - stored))
+
+
+def add_rows(engine: Engine, client_ids: Collection[str]) -> None:
+    """Schedule rows for new clients, due now (a row already there is left as it is)."""
+    names = {PREFIX + client_id for client_id in client_ids}
+    with store.sessions(engine).begin() as session:
+        stored = set(
+            session.execute(select(Schedule.name).where(Schedule.name.in_(names))).scalars()
+        )
+        session.add_all(_rows(names - stored))
+
+
+def drop_rows(engine: Engine, client_ids: Collection[str]) -> None:
+    with store.sessions(engine).begin() as session:
+        _drop(session, {PREFIX + client_id for client_id in client_ids})
+
+
+def _rows(names: Collection[str]) -> list[Schedule]:
+    return [Schedule(name=n, due_at=None, owner=None, lease_until=None) for n in sorted(names)]
+
+
+def _drop(session: Session, names: Collection[str]) -> None:
+    ordered = sorted(names)
+    for start in range(0, len(ordered), 500):
+        session.execute(delete(Schedule).where(Schedule.name.in_(ordered[start : start + 500])))
 
 
 def sweep(engine: Engine, send: Sender) -> int:
@@ -110,9 +166,10 @@ class Scheduler(threading.Thread):
     """The scheduling loop: hold the lease, queue due pulls, sweep; every `tick` seconds.
     Now and then (`inbox.EXPIRE_EVERY`) it expires inbox rows older than `inbox_retention`.
 
-    With a `ClientDirectory` it re-reads the client files that changed on every tick (a stat
-    each): a new client is pulled at once (and handed to `on_added`), a changed one is pulled at
-    once under its new configuration, a removed one is no longer scheduled."""
+    With a `ClientDirectory` it re-reads the client files that changed on every tick (a bounded
+    number of stats, `ClientDirectory.refresh`): a new client is pulled at once (and handed to
+    `on_added`), a changed one is pulled at once under its new configuration, a removed one is
+    no longer scheduled. `examined` is how many schedule rows the last tick read."""
 
     def __init__(
         self,
@@ -134,6 +191,9 @@ class Scheduler(threading.Thread):
         self.inbox_retention, self.expire_at = inbox_retention, 0.0
         self.on_added = on_added
         self.seen: dict[str, Client] = dict(self.clients)
+        self.generation: int | None = getattr(self.clients, "generation", None)
+        self.holding = False  # whether the last tick held the lease
+        self.examined = 0
         self.owner = owner_id()
         self.stopping = threading.Event()
 
@@ -148,19 +208,30 @@ class Scheduler(threading.Thread):
     def step(self) -> None:
         if isinstance(self.clients, ClientDirectory):
             self.clients.refresh()
-        current = dict(self.clients)
-        added = [c for k, c in current.items() if k not in self.seen]
-        changed = [k for k, c in current.items() if k in self.seen and self.seen[k] != c]
-        self.seen = current
+        added, changed, removed = self.changes()
         if added and self.on_added is not None:
-            self.on_added(added)
+            self.on_added([self.clients[k] for k in added if k in self.clients])
+        self.examined = 0
         if not hold_lease(self.engine, self.owner):
+            self.holding = False
             return
+        if not self.holding:  # the lease is new to this process: every client gets its row
+            align(self.engine, list(self.clients))
+            cadence_rows(self.engine, self.clients.values())
+            self.holding = True
+        elif added or removed:
+            add_rows(self.engine, added)
+            drop_rows(self.engine, removed)
         if changed:
             reschedule(self.engine, changed)
-        for kind, job_id in due_pulls(self.engine, list(current.values())):
+        if self.holding and (added or changed):
+            cadence_rows(
+                self.engine, [self.clients[k] for k in [*added, *changed] if k in self.clients]
+            )
+        queued, self.examined = due_pulls(self.engine, self.clients)
+        for kind, job_id in queued:
             self.send(kind, job_id)
-        for kind, job_id in due_cadences(self.engine, list(current.values())):
+        for kind, job_id in due_cadences(self.engine, self.clients):
             self.send(kind, job_id)
         sweep(self.engine, self.send)
         if time.monotonic() >= self.expire_at:
@@ -169,6 +240,20 @@ class Scheduler(threading.Thread):
         if self.upkeep is not None and time.monotonic() >= self.upkeep_at:
             self.upkeep_at = time.monotonic() + self.upkeep_every
             self.upkeep()  # extending webhooks that lapse soon: rare, short, this thread
+
+    def changes(self) -> tuple[list[str], list[str], list[str]]:
+        """Clients added, changed and removed since the last tick. A `ClientDirectory` counts
+        its changes (`generation`): when it did not move, nothing is compared."""
+        generation = getattr(self.clients, "generation", None)
+        if generation is not None and generation == self.generation:
+            return [], [], []
+        self.generation = generation
+        current = dict(self.clients)
+        added = [k for k in current if k not in self.seen]
+        changed = [k for k, c in current.items() if k in self.seen and self.seen[k] != c]
+        removed = [k for k in self.seen if k not in current]
+        self.seen = current
+        return added, changed, removed
 
     def stop(self) -> None:
         self.stopping.set()

@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=0.0, ge=0.0, description="override every job lease (0: per-kind defaults)"
     )
+    client_jobs: int = Field(
+        default=2,
+        ge=1,
+        description="jobs of one client that run at once, counted over every worker process",
+    )
+    pull_slice: int = Field(
+        default=10_000,
+        ge=0,
+        description="issues one pull job fetches before its worker goes to other jobs and the"
+        " pull resumes as the next job (0: a pull is one job however long)",
+    )
     http_header_timeout: float = Field(
         default=10.0, gt=0.0, description="seconds a client has to send a request's headers"
     )

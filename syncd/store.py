@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -25,6 +26,7 @@ from syncd.db import (
     Cursor,
     Item,
     OAuthGrant,
+    PushState,
     Run,
     Snapshot,
     StatusHistory,
@@ -265,13 +267,54 @@ def quarantine(session: Session, client: str, bad: Sequence[Quarantined]) -> Non
         )
 
 
+@dataclass(frozen=True)
+class SliceLeft:
+    """What a sliced pull left for the next one: the ids to fetch, the newest change its slices
+    saw (where the cursor goes after the last), and the connector settings they were listed
+    under (changed settings: the ids are dropped and the next pull lists afresh)."""
+
+    ids: tuple[str, ...]
+    newest: datetime | None
+    config: Any  # the connector's settings (a pydantic model)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "ids": list(self.ids),
+            "newest": self.newest.isoformat() if self.newest else None,
+            "config": _digest(self.config),
+        }
+
+
+def _digest(config: Any) -> str:
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+
+
+def slice_left(
+    cursor: Cursor | None, config: Any, since: datetime | None
+) -> tuple[tuple[str, ...], datetime | None]:
+    """The ids an earlier slice left (none when its connector's settings changed since), and
+    the newest change seen so far (`since` when there is no slice)."""
+    left = (cursor.state or {}).get("slice") if cursor is not None else None
+    if not left or left.get("config") != _digest(config):
+        return (), since
+    seen = datetime.fromisoformat(left["newest"]) if left.get("newest") else None
+    newest = max((t for t in (since, seen) if t is not None), default=None)
+    return tuple(left.get("ids") or ()), newest
+
+
 def commit_pull(
-    engine: Engine, client: str, source: str, result: PullResult, *, final: bool = True
+    engine: Engine,
+    client: str,
+    source: str,
+    result: PullResult,
+    *,
+    final: bool = True,
+    left: SliceLeft | None = None,
 ) -> None:
     """Store a page's items and quarantined payloads; on the final page also move the cursor.
 
     The cursor only moves forward, and only in the transaction that commits the last page, so
-    every item it covers is stored first.
+    every item it covers is stored first. A slice's final page keeps what it `left` instead.
     """
     with sessions(engine).begin() as session:
         upsert_items(session, client, result.items)
@@ -288,6 +331,8 @@ def commit_pull(
             cursor.cursor = result.cursor
         cursor.pulls = (cursor.pulls or 0) + 1
         cursor.last_success = utcnow()
+        state = {k: v for k, v in (cursor.state or {}).items() if k != "slice"}
+        cursor.state = {**state, "slice": left.state()} if left is not None else state
         if result.census is not None:
             cursor.census_at = utcnow()
             _mark_gone(session, client, source, result.census)
@@ -363,15 +408,22 @@ class PageSink:
         ):
             self._commit(PullResult(), final=False)
 
-    def close(self, cursor: datetime | None, census: frozenset[str] | None = None) -> None:
-        """Commit what waits and move the cursor, in one transaction."""
-        self._commit(PullResult(cursor=cursor, census=census), final=True)
+    def close(
+        self,
+        cursor: datetime | None,
+        census: frozenset[str] | None = None,
+        *,
+        left: SliceLeft | None = None,
+    ) -> None:
+        """Commit what waits and move the cursor (or keep what a slice `left`), in one
+        transaction."""
+        self._commit(PullResult(cursor=cursor, census=census), final=True, left=left)
 
-    def _commit(self, last: PullResult, *, final: bool) -> None:
+    def _commit(self, last: PullResult, *, final: bool, left: SliceLeft | None = None) -> None:
         result = PullResult(
             items=self.items, quarantined=self.quarantined, cursor=last.cursor, census=last.census
         )
-        commit_pull(self.engine, self.client, self.source, result, final=final)
+        commit_pull(self.engine, self.client, self.source, result, final=final, left=left)
         self.items, self.quarantined, self.last = [], [], time.monotonic()
 
 
@@ -393,6 +445,15 @@ def _mark_gone(session: Session, client: str, source: str, present: frozenset[st
             )
             .values(deleted=True)
         )
+
+
+def pushed_remotes(engine: Engine, client: str, source: str) -> list[dict[str, Any]]:
+    """What the pushes of one connector wrote where (`PushState.remote` of each target)."""
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(PushState.remote).where(PushState.client == client, PushState.source == source)
+        ).scalars()
+        return [dict(remote) for remote in rows]
 
 
 def get_cursor(engine: Engine, client: str, source: str) -> Cursor | None:

@@ -43,6 +43,7 @@ class PullStats:
     cursor: datetime | None = None
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    more: bool = False  # a slice of a longer pull: the rest is for the next pull, from `cursor`
 
 
 def build_connector(
@@ -74,27 +75,34 @@ async def pull(
     *,
     connector: Connector | None = None,
     on_page: ProgressHook | None = None,
+    limit: int = 0,
 ) -> PullStats:
     """Pull one connector incrementally (a census every `census_every` pulls) into the store.
 
     Pages are committed as they arrive, a batch at a time (`store.PageSink`); the cursor moves
     only with the last of them, so a failure at any point repeats work from the old cursor and
-    never skips an item.
+    never skips an item. With `limit`, the connector may stop after a slice of about that many
+    items (`stats.more`): the ids it left are kept with the cursor, which stays; the next pulls
+    fetch exactly them, and after the last slice the cursor moves to the newest change the first
+    slice saw (when the listing was made: see `jira_pull`), so the pull after that re-reads what
+    changed while the slices ran.
     """
     started = time.monotonic()
     own = connector is None
     conn = connector or build_connector(client, source, engine=engine)
+    conn.remember_own(store.pushed_remotes(engine, client.id, source))
     cursor_row = store.get_cursor(engine, client.id, source)
     since = cursor_row.cursor if cursor_row else None
     pulls = cursor_row.pulls if cursor_row else 0
-    census = pulls % client.connector(source).census_every == 0
+    resume, newest = store.slice_left(cursor_row, client.connector(source), since)
+    census = not resume and pulls % client.connector(source).census_every == 0
     stats = PullStats(client=client.id, source=source, census=census)
     run_id = store.start_run(engine, client.id, source, "pull")
-    newest: datetime | None = since
     present: frozenset[str] | None = None
+    rest: tuple[str, ...] = ()
     sink = store.PageSink(engine, client.id, source)
     try:
-        async for page in conn.pull(since, census=census):
+        async for page in conn.pull(since, census=census, limit=limit, resume=resume):
             # On this loop, not in a thread: the answers in flight wait in the socket buffers for
             # the few milliseconds a commit takes, and a thread lost more to handing the GIL back
             # and forth than it gained (bench/pull.py: 2.1 s against 1.8 s for 10,000 issues).
@@ -105,13 +113,20 @@ async def pull(
             if page.quarantined and not stats.quarantine_error:
                 first = page.quarantined[0]
                 stats.quarantine_error = f"{first.external_id}: {first.error}"
-            if page.cursor is not None and (newest is None or page.cursor > newest):
+            if resume:  # a later slice: the cursor goes where the first slice said
+                pass
+            elif page.cursor is not None and (newest is None or page.cursor > newest):
                 newest = page.cursor
             if page.census is not None:
                 present = page.census
+            rest = page.rest or rest
             if on_page is not None:
                 on_page(stats)
-        sink.close(newest, present)
+        if rest:  # a slice: the cursor stays, the ids left wait for the next pull
+            sink.close(None, None, left=store.SliceLeft(rest, newest, client.connector(source)))
+        else:
+            sink.close(newest, present)
+        stats.more = bool(rest)
     except Exception as exc:
         metrics.PULLS.labels(client.id, source, "failed").inc()
         store.finish_run(engine, run_id, ok=False, items=stats.items, error=str(exc))
@@ -125,7 +140,14 @@ async def pull(
     metrics.PULLS.labels(client.id, source, "ok").inc()
     metrics.ITEMS.labels(client.id, source).inc(stats.items)
     metrics.QUARANTINED.labels(client.id, source).inc(stats.quarantined)
-    log.info("pulled %s/%s: %d items, %d pages", client.id, source, stats.items, stats.pages)
+    log.info(
+        "pulled %s/%s: %d items, %d pages%s",
+        client.id,
+        source,
+        stats.items,
+        stats.pages,
+        " (a slice: the rest follows)" if stats.more else "",
+    )
     return stats
 
 
@@ -153,6 +175,16 @@ def dispatch(kind: str, job_id: int | None) -> None:
         log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
 
 
+def send_later(kind: str, job_id: int, seconds: float) -> None:
+    """Send the message for a deferred row once it is due again (a little after, so it is)."""
+    from syncd import queue
+
+    try:
+        queue.send(kind, job_id, delay_ms=int(seconds * 1000) + 100)
+    except Exception:
+        log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
+
+
 def request_reconcile(engine: Engine, client: str) -> int | None:
     with store.sessions(engine).begin() as session:
         job = jobs.enqueue(session, "reconcile", client, dedupe=f"reconcile:{client}")
@@ -160,12 +192,17 @@ def request_reconcile(engine: Engine, client: str) -> int | None:
 
 
 def run_pull_job(rt: Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, None]:
-    """The pull actor's work: pull the connector, then ask for a reconcile of its client."""
+    """The pull actor's work: pull the connector, then ask for a reconcile of its client. A long
+    pull is cut into slices (`pull_slice` items): after each, the job asks to run once more and
+    its worker goes to the jobs queued meanwhile; the reconcile follows the last slice."""
 
     async def work() -> None:
         client = rt.client(job.client)
         assert job.target is not None
-        await pull(rt.engine, client, job.target)
+        stats = await pull(rt.engine, client, job.target, limit=rt.settings.pull_slice)
+        if stats.more:  # the running row runs once more when it ends, behind the queue
+            request_pull(rt.engine, client.id, job.target)
+            return
         dispatch("reconcile", request_reconcile(rt.engine, client.id))
 
     return work()
@@ -195,6 +232,7 @@ def run_webhook_job(rt: Runtime, job: jobs.Claimed) -> None:
     client = rt.client(job.client)
     source = job.payload["source"]
     connector = build_connector(client, source)
+    connector.remember_own(store.pushed_remotes(rt.engine, client.id, source))
     try:
         own = connector.is_own_write(job.payload.get("body", {}))
     finally:

@@ -10,7 +10,7 @@ a freshly built status beside the previous snapshot's: RAG changed, a milestone'
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -45,33 +45,72 @@ def newest_status_date(session: Session, client: str) -> date | None:
     ).scalar()
 
 
-def due_cadences(engine: Engine, clients: list[Client]) -> list[tuple[str, int]]:
-    """Queue the deliveries of every cadence entry whose time has come."""
+CADENCE = "comms:"
+DUE_BATCH = 500  # cadence rows read per tick at most: the rest wait for the next tick
+
+
+def row_name(client: Client, entry: CommunicationEntry) -> str:
+    return f"{CADENCE}{client.id}:{entry.id}"[:64]
+
+
+def cadence_rows(engine: Engine, clients: Iterable[Client]) -> None:
+    """Give every cron entry of these clients its schedule row, first due at the cron's next
+    time, and drop the rows of entries they no longer have. Called for the clients that are
+    new or changed (all of them when this process takes the scheduler's lease), so a tick
+    never walks every client. A row already there keeps its time: an edited cron applies
+    after its next delivery."""
+    now = utcnow()
+    with store.sessions(engine).begin() as session:
+        for client in clients:
+            wanted = {row_name(client, e): e for e in client.config.communication if e.cron}
+            stored = {
+                row.name: row
+                for row in session.execute(
+                    select(Schedule).where(Schedule.name.like(f"{CADENCE}{client.id}:%"))
+                ).scalars()
+            }
+            for name, row in stored.items():
+                if name not in wanted:
+                    session.delete(row)
+            for name, entry in wanted.items():
+                if name not in stored:
+                    session.add(Schedule(name=name, due_at=next_time(client, entry, now)))
+
+
+def due_cadences(engine: Engine, clients: Mapping[str, Client]) -> list[tuple[str, int]]:
+    """Queue the deliveries of the cadence entries whose time has come: only the due rows are
+    read (the index on `due_at`), whatever the number of clients."""
     now = utcnow()
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
-        for client in clients:
-            for entry in client.config.communication:
-                if entry.cron is None:
-                    continue
-                name = f"comms:{client.id}:{entry.id}"[:64]
-                row = session.get(Schedule, name)
-                if row is None:  # first seen: the first delivery is at the cron's next time
-                    session.add(
-                        Schedule(name=name, due_at=next_time(client, entry, now), owner=None)
-                    )
-                    continue
-                if row.due_at is not None and row.due_at > now:
-                    continue
-                row.due_at = next_time(client, entry, now)
-                day = newest_status_date(session, client.id)
-                if day is None:
-                    log.info("%s/%s is due but there is no status yet", client.id, entry.id)
-                    continue
-                job = queue(session, client, entry, day, reason=f"cadence {entry.cron}")
-                if job is not None:
-                    queued.append(("deliver", job))
+        rows = session.execute(
+            select(Schedule)
+            .where(Schedule.name.like(f"{CADENCE}%"), Schedule.due_at <= now)
+            .order_by(Schedule.due_at)
+            .limit(DUE_BATCH)
+        ).scalars()
+        for row in list(rows):
+            client_id = row.name.removeprefix(CADENCE).split(":", 1)[0]
+            client = clients.get(client_id)
+            entry = _entry(client, row.name) if client is not None else None
+            if client is None or entry is None:  # the client or its entry is gone
+                session.delete(row)
+                continue
+            row.due_at = next_time(client, entry, now)
+            day = newest_status_date(session, client.id)
+            if day is None:
+                log.info("%s/%s is due but there is no status yet", client.id, entry.id)
+                continue
+            job = queue(session, client, entry, day, reason=f"cadence {entry.cron}")
+            if job is not None:
+                queued.append(("deliver", job))
     return queued
+
+
+def _entry(client: Client, name: str) -> CommunicationEntry | None:
+    return next(
+        (e for e in client.config.communication if e.cron and row_name(client, e) == name), None
+    )
 
 
 def events(status: Status) -> dict[str, str]:

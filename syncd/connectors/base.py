@@ -16,7 +16,7 @@ inject respx or the sandbox); it knows `http`, `model` and `errors`, never the s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -32,8 +32,19 @@ class Connector(Protocol):
     id: str
     kind: str
 
-    def pull(self, since: datetime | None, *, census: bool = False) -> AsyncIterator[PullResult]:
-        """Items updated at or after `since - OVERLAP` (everything when None), page by page."""
+    def pull(
+        self,
+        since: datetime | None,
+        *,
+        census: bool = False,
+        limit: int = 0,
+        resume: Sequence[str] = (),
+    ) -> AsyncIterator[PullResult]:
+        """Items updated at or after `since - OVERLAP` (everything when None), page by page.
+
+        With `limit`, a connector that can may stop after about that many items, its last page
+        naming the ids it left (`rest`), which a later pull fetches with `resume`: a long pull
+        made of several jobs, each leaving its worker to the others between them."""
         ...
 
     async def push(self, status: StatusPush, *, target: str, known: dict[str, Any]) -> PushOutcome:
@@ -47,6 +58,11 @@ class Connector(Protocol):
 
     def is_own_write(self, event: dict[str, Any]) -> bool:
         """Whether a webhook body describes a change syncd itself made."""
+        ...
+
+    def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
+        """What earlier pushes wrote (each push's `PushOutcome.remote`, kept in the store), so
+        that neither a pull nor a webhook takes syncd's own writes for someone else's."""
         ...
 
     async def aclose(self) -> None: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -196,7 +196,12 @@ class FakeConnector:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def pull(
-        self, since: datetime | None, *, census: bool = False
+        self,
+        since: datetime | None,
+        *,
+        census: bool = False,
+        limit: int = 0,
+        resume: Sequence[str] = (),
     ) -> AsyncIterator[PullResult]:
         """Pages of items updated at or after `since - OVERLAP`, oldest first."""
         floor = None if since is None else since - OVERLAP
@@ -296,6 +301,9 @@ class FakeConnector:
         """A fake event `{"comment": {"marker": ...}}` or `{"property": ...}` is ours."""
         marker = (event.get("comment") or {}).get("marker") or {}
         return marker.get("marker") == MARKER or event.get("property") == "syncd.status"
+
+    def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
+        """A fake world knows its writes by their marker alone."""
 
     async def aclose(self) -> None:
         return None

@@ -80,6 +80,7 @@ def add_comment(call: Call) -> Response:
         {str(p["key"]): p["value"] for p in properties},
     )
     issue.comments.append(comment)
+    state.comment_issue_keys[str(comment.id)] = issue.key
     issue.updated = when
     state.touch()
     notify_issue(call.ctx, issue, event="comment_created", comment=comment, user=BOT_ACCOUNT)
@@ -132,7 +133,12 @@ def delete_comment(call: Call) -> Response:
 def find_comment_anywhere(call: Call) -> Comment:
     """`/comment/{id}/...` names a comment without its issue."""
     wanted = call.path["comment_id"]
-    for issue in call.ctx.state.issues.values():
+    state = call.ctx.state
+    known = state.issues.get(state.comment_issue_keys.get(wanted, ""))
+    for comment in known.comments if known is not None else ():
+        if str(comment.id) == wanted:
+            return comment
+    for issue in state.issues.values():  # a comment the sandbox generated, or one moved
         for comment in issue.comments:
             if str(comment.id) == wanted:
                 return comment

@@ -52,7 +52,7 @@ def run_jql(ctx: Context, text: str, *, require_bounded: bool) -> list[Issue]:
         raise ApiError(400, str(exc)) from exc
     if require_bounded and not query.bounded:
         raise ApiError(400, UNBOUNDED)
-    found = query.run(state.issues.values())
+    found = query.run(state.issues_in(query.projects))
     if len(ctx.search_cache) >= SEARCH_CACHE_SIZE:
         ctx.search_cache.clear()
     ctx.search_cache[cache_key] = (query.bounded, [i.key for i in found])

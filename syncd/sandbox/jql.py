@@ -52,6 +52,7 @@ class Query:
 
     where: Predicate | None
     order: tuple[tuple[str, bool], ...]
+    projects: frozenset[str] | None = None  # every match is in one of these (None: any)
 
     @property
     def bounded(self) -> bool:
@@ -138,6 +139,9 @@ class Parser:
         self.tz = tz
         self.now = now
         self.projects = projects
+        self.any_or = False  # an OR anywhere: no project scope is read from the query
+        self.negated = 0  # how many NOTs the parser is inside
+        self.scopes: list[frozenset[str]] = []  # the projects each `project =`/`in` allows
 
     def peek(self, offset: int = 0) -> str:
         index = self.pos + offset
@@ -165,7 +169,8 @@ class Parser:
             raise JqlError(
                 f"Error in the JQL Query: Expecting either 'OR' or 'AND' but got '{self.peek()}'."
             )
-        return Query(where, tuple(order))
+        scope = None if self.any_or or not self.scopes else frozenset.intersection(*self.scopes)
+        return Query(where, tuple(order), scope)
 
     def order_by(self) -> list[tuple[str, bool]]:
         order: list[tuple[str, bool]] = []
@@ -186,6 +191,7 @@ class Parser:
     def or_clause(self) -> Predicate:
         parts = [self.and_clause()]
         while self.keyword("or"):
+            self.any_or = True
             parts.append(self.and_clause())
         return parts[0] if len(parts) == 1 else (lambda i: any(p(i) for p in parts))
 
@@ -197,7 +203,9 @@ class Parser:
 
     def not_clause(self) -> Predicate:
         if self.keyword("not"):
+            self.negated += 1
             inner = self.not_clause()
+            self.negated -= 1
             return lambda i: not inner(i)
         if self.keyword("("):
             inner = self.or_clause()
@@ -215,6 +223,8 @@ class Parser:
             return lambda i: not membership(field_value(i, name), values)
         if self.keyword("in"):
             values = self.value_list(name)
+            if name == "project" and not self.negated:
+                self.scopes.append(frozenset(values))
             return lambda i: membership(field_value(i, name), values)
         if self.keyword("is", "not"):
             self.take()
@@ -224,6 +234,8 @@ class Parser:
             return lambda i: field_value(i, name) in (None, [])
         op = self.take()
         value = self.literal(name, self.take())
+        if name == "project" and op == "=" and not self.negated:
+            self.scopes.append(frozenset([value]))
         return comparison(name, op, value)
 
     def value_list(self, name: str) -> list[Any]:

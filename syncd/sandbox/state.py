@@ -7,6 +7,7 @@ Tests may read and edit `Sandbox.state` directly (rename an issue, archive a car
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -304,6 +305,8 @@ class State:
         self.projects: dict[str, Project] = {}
         self.issues: dict[str, Issue] = {}
         self.issue_keys_by_id: dict[int, str] = {}
+        self.project_issue_keys: dict[str, list[str]] = {}  # for searches scoped to projects
+        self.comment_issue_keys: dict[str, str] = {}  # comment id -> issue key, of comments added
         self.child_keys: dict[str, list[str]] = {}
         self.members: dict[str, Member] = {}
         self.boards: dict[str, Board] = {}
@@ -359,9 +362,18 @@ class State:
         """Register a new issue."""
         self.issues[issue.key] = issue
         self.issue_keys_by_id[issue.id] = issue.key
+        self.project_issue_keys.setdefault(issue.project, []).append(issue.key)
         if issue.parent:
             self.child_keys.setdefault(issue.parent, []).append(issue.key)
         self.touch()
+
+    def issues_in(self, projects: frozenset[str] | None) -> Iterable[Issue]:
+        """Every issue, or those of `projects` (read from its index: a sandbox of a thousand
+        projects answers a one-project search without looking at every issue)."""
+        if projects is None:
+            return self.issues.values()
+        keys = (k for p in sorted(projects) for k in self.project_issue_keys.get(p, ()))
+        return [self.issues[k] for k in keys if k in self.issues]
 
     def children(self, key: str) -> list[Issue]:
         """Issues whose parent is `key`, in key order."""

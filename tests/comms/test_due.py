@@ -6,13 +6,20 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 
 from syncd import store
 from syncd.clients import Client
 from syncd.comms import delivery
-from syncd.comms.due import dead_letter, due_cadences, events, next_time, slip_crossed
+from syncd.comms.due import (
+    cadence_rows,
+    dead_letter,
+    due_cadences,
+    events,
+    next_time,
+    slip_crossed,
+)
 from syncd.db import Delivery, Schedule
 from tests.comms.conftest import CLIENT, write_client
 from tests.reports.conftest import status_of
@@ -28,26 +35,61 @@ def test_next_time_reads_the_cron_in_the_clients_zone(client: Client) -> None:
 
 
 def test_a_cadence_sends_once_per_status_date(seeded: Engine, client: Client) -> None:
-    """First sight schedules; when due, the newest status date is queued; due again with no
-    new status, nothing more is queued."""
-    assert due_cadences(seeded, [client]) == []
+    """A client's cron entries get their rows, first due at the cron's next time; when due, the
+    newest status date is queued; due again with no new status, nothing more is queued."""
+    cadence_rows(seeded, [client])
+    assert due_cadences(seeded, {client.id: client}) == []
+    with store.sessions(seeded)() as session:
+        names = session.query(Schedule.name).filter(Schedule.name.like("comms:acme:%")).all()
+    assert sorted(n for (n,) in names) == ["comms:acme:review", "comms:acme:weekly"]
     with store.sessions(seeded).begin() as session:
         session.execute(
             update(Schedule)
             .where(Schedule.name.like("comms:acme:%"))
             .values(due_at=datetime.now(UTC) - timedelta(minutes=1))
         )
-    first = due_cadences(seeded, [client])
+    first = due_cadences(seeded, {client.id: client})
     assert sorted(kind for kind, _ in first) == ["deliver", "deliver"]  # weekly and review
     row = delivery.get(seeded, "acme:weekly:2026-11-30")
     assert row is not None and row.reason == "cadence 0 9 * * mon"
     with store.sessions(seeded).begin() as session:
         session.execute(
-            update(Schedule).where(Schedule.name.like("comms:acme:%")).values(due_at=None)
+            update(Schedule)
+            .where(Schedule.name.like("comms:acme:%"))
+            .values(due_at=datetime.now(UTC) - timedelta(minutes=1))
         )
-    assert due_cadences(seeded, [client]) == []
+    assert due_cadences(seeded, {client.id: client}) == []
     with store.sessions(seeded)() as session:
         assert session.query(Delivery).count() == 2
+
+
+def test_a_tick_reads_only_the_due_cadence_rows(seeded: Engine, client: Client) -> None:
+    """Cadence rows of a thousand clients that are not due are not read; a due row of a client
+    no longer configured is dropped, not sent."""
+    many = {f"c{i:04d}": replace(client, id=f"c{i:04d}") for i in range(1000)}
+    cadence_rows(seeded, many.values())
+    gone = many.pop("c0007")
+    with store.sessions(seeded).begin() as session:
+        session.execute(
+            update(Schedule)
+            .where(Schedule.name.like("comms:c0007:%"))
+            .values(due_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(seeded, "before_cursor_execute", count)
+    try:
+        assert due_cadences(seeded, many) == []
+    finally:
+        event.remove(seeded, "before_cursor_execute", count)
+    assert len(statements) <= 4  # one select of the due rows, the deletes of the two gone ones
+    with store.sessions(seeded)() as session:
+        left = session.query(Schedule).filter(Schedule.name.like(f"comms:{gone.id}:%")).count()
+        assert left == 0
+        assert session.query(Schedule).filter(Schedule.name.like("comms:c%")).count() == 1998
 
 
 def test_rag_and_overdue_triggers_read_the_change_since_the_previous_status() -> None:

@@ -365,3 +365,17 @@ def test_own_writes_are_recognised_in_webhooks(trello: respx.MockRouter) -> None
     assert not connector().is_own_write(
         {"action": {"type": "updateCard", "data": {"card": {"id": "x"}}}}
     )
+
+
+def test_what_earlier_pushes_made_is_known_as_own_to_a_new_connector() -> None:
+    """Remembered from the store (`PushState.remote`), the status list syncd made and the writes
+    on its card are syncd's own to a connector that did not push them; another list is not."""
+    conn = connector()
+    made = {"type": "createList", "data": {"list": {"id": "L1", "name": "Status"}}}
+    commented = {"type": "commentCard", "data": {"card": {"id": "C1", "name": "Weekly"}}}
+    theirs = {"type": "createList", "data": {"list": {"id": "L2", "name": "Later"}}}
+    assert not conn.own_action(made) and not conn.own_action(commented)
+    conn.remember_own([{"list_id": "L1", "card_id": "C1", "comment_id": "A1"}])
+    assert conn.own_action(made) and conn.own_action(commented)
+    assert not conn.own_action(theirs)
+    close(conn)

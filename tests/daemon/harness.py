@@ -94,6 +94,7 @@ class Deployment:
     webhooks: bool = True
     queue_name: str = field(default_factory=lambda: f"syncd-t-{uuid.uuid4().hex[:10]}")
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)  # more SYNCD_* for the processes
 
     def write_clients(self, clients: list[tuple[str, str, str]], *, poll: float = 1) -> None:
         """Write client files: (client id, Jira project, Trello board id) each."""
@@ -132,6 +133,7 @@ class Deployment:
             SYNCD_WEBHOOK_BASE_URL=self.url if self.webhooks else "",
             SYNCD_JOB_LEASE_SECONDS=str(self.lease_seconds),
         )
+        env.update(self.settings)
         return env
 
     def start(self, verb: str = "run", *, log_name: str = "daemon.log") -> subprocess.Popen[bytes]:

@@ -113,3 +113,39 @@ def test_a_real_change_does_trigger_a_push(world: tuple[Sandbox, runtime.Runtime
     sb.advance(hours=24)
     second = cycle(rt)
     assert [kind for kind, _ in second] == ["push", "push"]
+
+
+def requests_to(sb: Sandbox, service: str) -> int:
+    return sum(n for route, n in sb.stats()["requests"].items() if service in route)
+
+
+def test_a_pull_after_a_push_takes_nothing_of_syncds_own_for_a_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new connector (as each daemon job builds) learns from the store what the last push
+    wrote: with nothing else changed, the Trello pull after it reads the board's actions and no
+    more (the status list the push made, and its card's writes, are its own), and the Jira pull
+    reads one page; this is what a thousand clients' unchanged cycle costs per connector."""
+    for name, value in h.SECRETS.items():
+        monkeypatch.setenv(name, value)
+    config = SandboxConfig(seed=3, projects=("PAA",), jira_issues=40, trello_cards=20)
+    with Sandbox(config) as sb:
+        assert not any(t.name == "Status" for t in sb.state.lists.values())  # the push makes it
+        dep = h.Deployment(tmp_path, sb)
+        dep.write_clients([("acme", "PAA", sb.board_ids[0])])
+        settings = Settings(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
+        rt = runtime.install(runtime.load(settings))
+        upgrade(rt.engine)
+        try:
+            cycle(rt)
+            assert push_jobs(rt) == 2 and any(t.name == "Status" for t in sb.state.lists.values())
+            client = rt.client("acme")
+            sb.reset_stats()
+            pulled = {
+                c.id: asyncio.run(pull(rt.engine, client, c.id)) for c in client.config.connectors
+            }
+            assert requests_to(sb, "trello") == 1
+            assert requests_to(sb, "rest/api") == 1
+            assert pulled["acme-board"].items == 0
+        finally:
+            rt.engine.dispose()

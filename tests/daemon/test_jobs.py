@@ -255,3 +255,24 @@ def test_the_scheduler_runs_its_upkeep_hourly_and_only_while_it_holds_the_lease(
     first.upkeep_at = 0.0  # an hour later
     first.step()
     assert calls == ["a", "a"]
+
+
+def test_a_row_that_waited_long_is_re_sent_with_a_longer_cover(engine: Engine) -> None:
+    """When the workers are behind, a row's first message is most likely still queued: the
+    sweeper re-sends a row due 10 minutes ago with a cover of 8 minutes, not 1, so a backlog
+    does not fill the broker with a copy of every row each minute."""
+    fresh, waiting = add(engine), add(engine)
+    now = utcnow()
+    with store.sessions(engine).begin() as session:
+        session.execute(
+            update(Job).where(Job.id == waiting).values(due_at=now - timedelta(minutes=10))
+        )
+    assert sorted(jobs.sendable(engine)) == sorted([fresh, waiting])  # type: ignore[type-var]
+    with store.sessions(engine)() as session:
+        covers = {
+            job_id: session.get(Job, job_id).lease_until - now  # type: ignore[union-attr,operator]
+            for job_id in (fresh, waiting)
+        }
+    assert timedelta(seconds=59) <= covers[fresh] <= timedelta(seconds=61)
+    assert timedelta(minutes=8) <= covers[waiting] <= timedelta(minutes=8, seconds=1)
+    assert jobs.cover(timedelta(hours=5)) == jobs.SEND_COVER * 32

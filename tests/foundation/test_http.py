@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import threading
+from typing import Any
 
 import httpx
 import pytest
@@ -233,3 +235,24 @@ def test_answers_small_and_large_decode_alike_and_bad_json_is_transient(size: in
     with pytest.raises(TransientError, match="GET /rest/api/3/search: the answer is not JSON"):
         remote.decode(body[:-1], "GET", "https://jira.test/rest/api/3/search")
     assert remote.decode(b"", "GET", "https://jira.test/x") is None
+
+
+def test_every_client_shares_one_tls_context_that_verifies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CA bundle is loaded once per process, not once per connector built (about 50 ms of
+    CPU each: a daemon builds two for every client's every cycle), and certificates are still
+    verified, host names included."""
+    loads: list[object] = []
+    load = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads.append(args or kwargs)
+        load(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    http.tls_context.cache_clear()
+    clients = [http.make_client(f"https://site{n}.example") for n in range(3)]
+    assert len(loads) == 1
+    context = http.tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    for client in clients:
+        asyncio.run(client.aclose())

@@ -69,3 +69,26 @@ def test_same_seed_same_world() -> None:
         (i.key, i.summary, i.status_id, i.updated) for i in STATE.issues.values()
     ]
     assert datetime(2026, 1, 1, tzinfo=UTC) < STATE.clock.now()
+
+
+@pytest.mark.parametrize(
+    ("text", "scope"),
+    [
+        ("(project = ACME) AND updated >= -30d ORDER BY updated ASC", {"ACME"}),
+        ("project in (ACME, BETA) AND project = BETA", {"BETA"}),
+        ("project = ACME OR key = BETA-1", None),
+        ("NOT project = ACME", None),
+        ("assignee is EMPTY", None),
+    ],
+)
+def test_a_query_confined_to_projects_reads_only_their_issues(
+    text: str, scope: set[str] | None
+) -> None:
+    """A query whose top-level conjuncts name projects (no OR, not under NOT) carries them; the
+    state's project index then gives the same result as reading every issue."""
+    query = parse(text, BERLIN, now=STATE.clock.now(), projects=STATE.projects)
+    assert query.projects == (frozenset(scope) if scope is not None else None)
+    scoped = [i.key for i in query.run(STATE.issues_in(query.projects))]
+    assert scoped == run(text)
+    if scope is not None:
+        assert all(STATE.issues[k].project in scope for k in scoped)

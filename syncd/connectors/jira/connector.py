@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -145,10 +145,21 @@ class JiraConnector:
                 _META_CACHE[self._meta_key] = (time.monotonic() + META_TTL, meta)
             return meta
 
-    def pull(self, since: datetime | None, *, census: bool = False) -> AsyncIterator[PullResult]:
-        """Pages of issues updated at or after `since - OVERLAP` (all when None)."""
+    def pull(
+        self,
+        since: datetime | None,
+        *,
+        census: bool = False,
+        limit: int = 0,
+        resume: Sequence[str] = (),
+    ) -> AsyncIterator[PullResult]:
+        """Pages of issues updated at or after `since - OVERLAP` (all when None); on Cloud,
+        `limit` cuts a long pull into slices and `resume` fetches the rest of one
+        (`jira_pull.Slice`); Data Center pulls whole."""
+        if self.cloud and resume:
+            return jira_pull.pull_ids(self, resume, limit=limit)
         if self.cloud:
-            return jira_pull.pull_cloud(self, since, census=census)
+            return jira_pull.pull_cloud(self, since, census=census, limit=limit)
         return jira_pull.pull_datacenter(self, since, census=census)
 
     async def push(self, status: StatusPush, *, target: str, known: dict[str, Any]) -> PushOutcome:
@@ -163,6 +174,11 @@ class JiraConnector:
 
     def remember_comment(self, comment_id: str) -> None:
         self._written_comments.add(comment_id)
+
+    def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
+        for remote in remotes:
+            if remote.get("comment_id"):
+                self.remember_comment(str(remote["comment_id"]))
 
     def is_own_write(self, event: dict[str, Any]) -> bool:
         """A webhook about our status comment, our `syncd.status` property or our RAG labels."""

@@ -9,6 +9,13 @@ the issue's changelog (Data Center), so actual start and finish dates come from 
 Worklogs (dated logged time, for AC on a past status date) come embedded in the same answers,
 up to 20 an issue; only an issue with more has its worklogs paged through `/issue/{id}/worklog`
 (`jira_history` fetches what was cut short; `worklogs = false` on the connector asks for none).
+
+A Cloud pull with a `limit` fetches about that many of the listed issues, and the last one
+listed, and hands back the ids it did not fetch (`PullResult.rest`: the rest of the listing,
+read to its end, ids only, 5,000 a request); the next pulls fetch exactly those (`resume`). The
+ids are listed oldest change first, so the newest change the first slice saw (the last listed
+issue's among them) is when the listing was made: the cursor moves there after the last slice,
+and the next pull re-reads what changed while the slices ran, and only that.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -155,6 +162,36 @@ class Pages:
         return is_truncated(raw) or (self.worklogs and worklogs_truncated(raw))
 
 
+class Slice:
+    """Listed ids handed over until `limit` fresh ones went out (`first`; every one when
+    `limit` is 0), and then the last id listed; `rest` holds every listed id not handed over,
+    the listing read to its end."""
+
+    def __init__(self, source: AsyncIterator[list[str]], skip: set[str], limit: int) -> None:
+        self.source, self.skip, self.limit = source, skip, limit
+        self.rest: list[str] = []
+
+    async def first(self) -> AsyncIterator[list[str]]:
+        taken = 0
+        async for page in self.source:
+            fresh = [i for i in page if i not in self.skip]
+            room = self.limit - taken if self.limit else len(fresh)
+            if len(fresh) > room:
+                self.rest = fresh[room:]
+                async for more in self.source:
+                    self.rest.extend(i for i in more if i not in self.skip)
+                yield [*fresh[:room], self.rest.pop()]  # the newest change listed comes now
+                return
+            taken += len(fresh)
+            yield fresh
+
+
+async def chunks(ids: Sequence[str]) -> AsyncIterator[list[str]]:
+    """Ids given, as listing pages."""
+    for start in range(0, len(ids), ID_PAGE):
+        yield list(ids[start : start + ID_PAGE])
+
+
 HistoryFetch = Callable[["JiraConnector", list[dict[str, Any]]], Awaitable[dict[str, list[Any]]]]
 
 
@@ -183,13 +220,15 @@ async def list_ids(connector: JiraConnector, jql: str) -> AsyncGenerator[list[st
 
 
 async def pull_cloud(
-    connector: JiraConnector, since: datetime | None, *, census: bool = False
+    connector: JiraConnector, since: datetime | None, *, census: bool = False, limit: int = 0
 ) -> AsyncIterator[PullResult]:
     """A Cloud pull: one full page, then ids + bulk fetch when there is more (a first pull, with
-    no cursor, goes to the ids at once)."""
+    no cursor, goes to the ids at once); with `limit`, perhaps only a slice of it (`rest`)."""
     start_count = connector.remote.counters.requests
     order = "updated ASC, key ASC"
     ids: Ahead[list[str]] | None = None
+    listing: AsyncGenerator[list[str], None] | None = None
+    cut: Slice | None = None
     census_task = asyncio.create_task(census_ids(connector)) if census and since else None
     try:
         if since is None:  # a first pull is seldom one page: list the ids beside the catalogue
@@ -201,7 +240,8 @@ async def pull_cloud(
         pages = Pages(connector, meta, cloud_histories)
         batch = min(BULK, connector.config.page_size)
         if ids is not None:
-            async for result in bulk_details(connector, ids, set(), pages, batch):
+            cut = Slice(ids, set(), limit)
+            async for result in bulk_details(connector, cut.first(), set(), pages, batch):
                 yield result
             last = await pages.rest()
         else:
@@ -216,9 +256,9 @@ async def pull_cloud(
             if first.get("nextPageToken") and not first.get("isLast", False):
                 yield pages.page(raws)
                 seen = {str(r.get("id")) for r in raws}
-                async for result in bulk_details(
-                    connector, list_ids(connector, jql), seen, pages, batch
-                ):
+                listing = list_ids(connector, jql)
+                cut = Slice(listing, seen, limit)
+                async for result in bulk_details(connector, cut.first(), seen, pages, batch):
                     yield result
                 last = await pages.rest()
             else:
@@ -227,12 +267,34 @@ async def pull_cloud(
     finally:
         if ids is not None:
             await ids.aclose()
+        if listing is not None:  # a slice leaves the rest of the listing unread
+            await listing.aclose()
         if census_task is not None and not census_task.done():
             census_task.cancel()
     if census and since is None:
         seen_all = frozenset(pages.seen)
     requests = connector.remote.counters.requests - start_count
+    if cut is not None and cut.rest:  # a slice: no census, and the ids still to fetch
+        yield replace(last, cursor=pages.cursor, requests=requests, rest=tuple(cut.rest))
+        return
     yield replace(last, cursor=pages.cursor, census=seen_all, requests=requests)
+
+
+async def pull_ids(
+    connector: JiraConnector, ids: Sequence[str], *, limit: int = 0
+) -> AsyncIterator[PullResult]:
+    """The issues `ids` in bulk (at most `limit` of them; the others are the last page's
+    `rest`); issues gone meanwhile are simply not there."""
+    start_count = connector.remote.counters.requests
+    meta = await connector.load_meta()
+    pages = Pages(connector, meta, cloud_histories)
+    batch = min(BULK, connector.config.page_size)
+    take, rest = (ids[:limit], ids[limit:]) if limit else (ids, ())
+    async for result in bulk_details(connector, chunks(take), set(), pages, batch):
+        yield result
+    last = await pages.rest()
+    requests = connector.remote.counters.requests - start_count
+    yield replace(last, cursor=pages.cursor, requests=requests, rest=tuple(rest))
 
 
 def merge(a: PullResult, b: PullResult) -> PullResult:

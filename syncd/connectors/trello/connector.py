@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -130,9 +130,15 @@ class TrelloConnector:
     # -- pull -------------------------------------------------------------------------------
 
     async def pull(
-        self, since: datetime | None, *, census: bool = False
+        self,
+        since: datetime | None,
+        *,
+        census: bool = False,
+        limit: int = 0,
+        resume: Sequence[str] = (),
     ) -> AsyncIterator[PullResult]:
-        """Every card (since None) or the cards whose actions are newer than `since`."""
+        """Every card (since None) or the cards whose actions are newer than `since` (a board
+        comes in one answer: `limit` does not cut it)."""
         start = done = self.remote.counters.requests
         pages = (
             self.pull_all(census=census)
@@ -165,11 +171,12 @@ class TrelloConnector:
         """Cards touched by actions after `since`; the overlap is read, not acted on twice."""
         actions = await self.read_actions(since - OVERLAP, kinds=None)
         fresh = [a for a in actions if (parse_time(a.get("date")) or since) > since]
-        if any(a.get("type") in CONTEXT_ACTIONS for a in fresh):
+        theirs = [a for a in fresh if not self.own_action(a)]  # syncd's last push is no change
+        if any(a.get("type") in CONTEXT_ACTIONS for a in theirs):
             async for page in self.pull_all(census=census):  # lists or labels changed shape
                 yield page
             return
-        changed = sorted({card_id(a) for a in fresh} - {""} - self.writer.own_ids)
+        changed = sorted({card_id(a) for a in theirs} - {""} - self.writer.own_ids)
         if len(changed) > REFETCH_MAX:
             async for page in self.pull_all(census=census):
                 yield page
@@ -270,6 +277,20 @@ class TrelloConnector:
         from syncd.connectors.trello import probe as trello_probe
 
         return await trello_probe.probe(self, mapping)
+
+    def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
+        """The status list, card and comment earlier pushes made (`*_id` of their remote)."""
+        for remote in remotes:
+            self.writer.own_ids.update(str(v) for k, v in remote.items() if k.endswith("_id") and v)
+
+    def own_action(self, action: JsonDict) -> bool:
+        """An action of syncd's own push: on its card, comment or labels, or making its list."""
+        if action.get("type") == "createList":
+            made = ((action.get("data") or {}).get("list") or {}).get("id")
+            return str(made) in self.writer.own_ids
+        return trello_push.is_own_action(
+            action, self.writer.own_ids, title=self.config.push.card_title
+        )
 
     def is_own_write(self, event: dict[str, Any]) -> bool:
         """Whether a webhook body describes syncd's own status card, comment or label."""
