@@ -91,8 +91,11 @@ class WorkCalendar:
         return self.offset(origin, day + _ONE_DAY)
 
     def finish_date(self, origin: date, position: float) -> date:
-        """The working day during which a finish at `position` falls (day 13.6 is the 14th day)."""
-        return self.day_at(origin, max(math.ceil(position - 1e-9), 1) - 1)
+        """The working day during which a finish at `position` falls (day 13.6 is the 14th day).
+        A finish at 0 (a milestone of no duration at the very start) is on the first day; one
+        before the origin (work done before the plan began) is on its own day, not the first."""
+        index = math.ceil(position - 1e-9)
+        return self.day_at(origin, index - 1 if index != 0 else 0)
 
     def start_date(self, origin: date, position: float) -> date:
         """The working day on which a start at `position` falls."""
