@@ -19,15 +19,12 @@ pytestmark = pytest.mark.slow  # crash loops: daemons killed and restarted
 KILLS = 6
 
 
-def crash_sandbox() -> Sandbox:
-    return Sandbox(
-        SandboxConfig(seed=11, jira_issues=1200, trello_cards=500, projects=("ACME",), latency_ms=2)
-    )
-
-
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    with crash_sandbox() as sb:
+    cfg = SandboxConfig(
+        seed=11, jira_issues=1200, trello_cards=500, projects=("ACME",), latency_ms=2
+    )
+    with Sandbox(cfg) as sb:
         yield sb
 
 
@@ -101,9 +98,18 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
         dep.kill_all()
 
 
-def shared_broker_cycle(sandbox: Sandbox, tmp_path: Path, broker: str) -> None:
-    """The crash cycle on Redis or RabbitMQ and PostgreSQL, a daemon and a second worker
-    process, killed and restarted (one test file per broker, so the two run side by side)."""
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "broker",
+    [
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("rabbitmq", marks=pytest.mark.rabbitmq),
+    ],
+)
+def test_the_same_cycle_on_a_shared_broker_with_postgres_and_two_workers(
+    sandbox: Sandbox, tmp_path: Path, broker: str
+) -> None:
+    """Redis or RabbitMQ, PostgreSQL, a daemon and a second worker process, killed and restarted."""
     require(broker)
     from tests.services import RABBITMQ_URL, REDIS_URL
 

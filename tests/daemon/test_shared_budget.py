@@ -13,7 +13,16 @@ from tests.services import require
 LOAD = Load(clients=24, issues=10, cards=10)
 
 
-def four_workers_on_one_token(setup: str, broker: str) -> None:
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("setup", "broker"),
+    [
+        pytest.param("redis", "redis", marks=pytest.mark.redis),
+        pytest.param("rabbitmq", "rabbitmq", marks=pytest.mark.rabbitmq),
+    ],
+)
+def test_run_and_four_workers_on_one_trello_token_get_no_429(setup: str, broker: str) -> None:
     """`syncd run` + 4 `syncd worker` pulling and pushing 24 boards on one token with Trello's
     limits on: every client done, well over one window's worth of requests, not one 429."""
     require("postgres")
@@ -23,12 +32,3 @@ def four_workers_on_one_token(setup: str, broker: str) -> None:
     assert "failed" not in result, result.get("failed")
     assert result["trello_requests"] > 200  # two full windows: the limit was in play
     assert result["trello_429"] == 0
-
-
-@pytest.mark.slow
-@pytest.mark.postgres
-@pytest.mark.redis
-def test_run_and_four_workers_on_one_trello_token_get_no_429_on_redis() -> None:
-    """The budget kept in Redis, the broker Redis (RabbitMQ: test_shared_budget_rabbitmq.py,
-    a file of its own so that the two run side by side)."""
-    four_workers_on_one_token("redis", "redis")
