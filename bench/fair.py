@@ -93,6 +93,25 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
+def small_finishes(runs: list[Any]) -> dict[tuple[str, str], list[Any]]:
+    """When each small client's pulls finished, by (client, source)."""
+    finishes: dict[tuple[str, str], list[Any]] = {}
+    for client, source, _, finished in runs:
+        if client != "big" and finished is not None:
+            finishes.setdefault((client, source), []).append(finished)
+    return finishes
+
+
+def cycle_gaps(finishes: dict[tuple[str, str], list[Any]], begin: Any, end: Any) -> list[float]:
+    """Seconds between a small client's successive pulls, for those ending in [begin, end]."""
+    gaps = []
+    for times in finishes.values():
+        for a, b in itertools.pairwise(sorted(times)):
+            if begin <= b <= end:
+                gaps.append((b - a).total_seconds())
+    return gaps
+
+
 def run(issues: int, small: int, poll: float, settings: dict[str, str]) -> dict[str, Any]:
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         config = SandboxConfig(
@@ -123,16 +142,8 @@ def run(issues: int, small: int, poll: float, settings: dict[str, str]) -> dict[
             dep.kill_all()
         seconds = time.monotonic() - started
     begin, end = big_window(runs) or (None, None)
-    finishes: dict[tuple[str, str], list[Any]] = {}
-    for client, source, _, finished in runs:
-        if client != "big" and finished is not None:
-            finishes.setdefault((client, source), []).append(finished)
-    gaps = []
-    for times in finishes.values():
-        ordered = sorted(times)
-        for a, b in itertools.pairwise(ordered):
-            if begin <= b <= end:
-                gaps.append((b - a).total_seconds())
+    finishes = small_finishes(runs)
+    gaps = cycle_gaps(finishes, begin, end)
     interval = poll * 60
     result: dict[str, Any] = {
         "issues": issues,

@@ -57,13 +57,16 @@ def strongly_connected(successors: dict[str, list[str]], within: set[str]) -> li
                     low[node] = min(low[node], index[succ])
                 continue
             if low[node] == index[node]:
-                component = _pop_component(stack, on_stack, node)
-                if len(component) > 1 or node in successors[node]:
-                    found.append(sorted(component))
+                found.extend(_loop(successors, _pop_component(stack, on_stack, node), node))
             if work:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
     return found
+
+
+def _loop(successors: dict[str, list[str]], component: list[str], root: str) -> list[list[str]]:
+    """The component as a loop when it is one: more than one node, or a node naming itself."""
+    return [sorted(component)] if len(component) > 1 or root in successors[root] else []
 
 
 def _pop_component(stack: list[str], on_stack: set[str], root: str) -> list[str]:

@@ -59,6 +59,20 @@ def admin_routes(ctx: Context) -> list[Route]:
             }
         )
 
+    return [
+        Route("/stats", stats, methods=["GET"]),
+        Route("/reset", reset, methods=["POST"]),
+        Route("/advance", advance, methods=["POST"]),
+        Route("/faults", set_faults, methods=["POST", "PUT"]),
+        Route("/latency", set_latency, methods=["POST", "PUT"]),
+        Route("/info", info, methods=["GET"]),
+        *_registration_routes(ctx),
+    ]
+
+
+def _registration_routes(ctx: Context) -> list[Route]:
+    """What a test registers out of band: a Jira webhook (as an admin would), an OAuth app."""
+
     async def jira_webhook(request: Request) -> Response:
         body = await json_body(request)
         with ctx.state.lock:
@@ -83,12 +97,6 @@ def admin_routes(ctx: Context) -> list[Route]:
         )
 
     return [
-        Route("/stats", stats, methods=["GET"]),
-        Route("/reset", reset, methods=["POST"]),
-        Route("/advance", advance, methods=["POST"]),
-        Route("/faults", set_faults, methods=["POST", "PUT"]),
-        Route("/latency", set_latency, methods=["POST", "PUT"]),
-        Route("/info", info, methods=["GET"]),
         Route("/jira-webhooks", jira_webhook, methods=["POST"]),
         Route("/oauth/apps", oauth_app, methods=["POST"]),
     ]

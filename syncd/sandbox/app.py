@@ -74,11 +74,17 @@ class Counting:
                     record()  # before the last byte leaves: a client that has its answer sees it
             await send(message)
 
-        async def recording_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and len(body) < 4096:
-                body.extend(message.get("body", b""))
-            return message
-
-        await self.app(scope, recording_receive if write else receive, counting_send)
+        await self.app(scope, _recording(receive, body) if write else receive, counting_send)
         record()
+
+
+def _recording(receive: Receive, body: bytearray) -> Receive:
+    """`receive`, keeping the first 4 KiB of the request body in `body`."""
+
+    async def recording_receive() -> Message:
+        message = await receive()
+        if message["type"] == "http.request" and len(body) < 4096:
+            body.extend(message.get("body", b""))
+        return message
+
+    return recording_receive
