@@ -104,7 +104,8 @@ class ConnectorKind:
     """One kind of tracker.
 
     * `name`: the `kind = "..."` of a `[[connectors]]` entry;
-    * `config`: its pydantic model (a `kind: Literal[name]` field discriminates the union);
+    * `config`: its pydantic model, with `kind: Literal[name]`, `id` and `census_every` (the
+      `Entry` of `connectors/config.py`); client files pick it by `kind`;
     * `build(config, secrets, *, transport, timezone, keeper)`: a `Connector`;
     * `secrets`: (`<field>_env` in the client file, `Secrets` field) pairs;
     * `targets(config, items)`: the push targets (status issues, a board's status card);
