@@ -4,8 +4,10 @@ second time or an offset that does not move on (both would have a pull read fore
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 import respx
 
@@ -96,6 +98,23 @@ def test_an_offset_going_back_is_refused_and_a_long_token_is_cut_short() -> None
     assert f"'{'x' * 36}...'" in str(caught.value) and long not in str(caught.value)
 
 
+def test_jira_cloud_listing_that_repeats_its_token_fails_the_pull() -> None:
+    """Cloud's id listing hands back the same nextPageToken: the pull fails with PagingError
+    naming the connector, instead of listing the same ids forever."""
+    with respx.mock() as router:
+        meta_routes(router, CLOUD, 3)
+
+        def search(request: httpx.Request) -> httpx.Response:
+            body = json.loads(request.content)
+            ids = [{"id": "10001"}] if "nextPageToken" not in body else [{"id": "10002"}]
+            return httpx.Response(200, json={"issues": ids, "nextPageToken": "same"})
+
+        router.post(f"{CLOUD}/rest/api/3/search/jql").mock(side_effect=search)
+        router.post(f"{CLOUD}/rest/api/3/issue/bulkfetch").respond(json={"issues": [issue(1)]})
+        with pytest.raises(PagingError, match=r"^acme-jira: issue search page 2 hands back"):
+            run(pages_of(connector(), None))
+
+
 @pytest.mark.parametrize("cloud", [True, False], ids=["cloud", "dc"])
 def test_jira_worklog_page_that_does_not_advance_fails_the_pull(cloud: bool) -> None:
     """An issue says it has 30 worklogs, its worklog listing answers an empty page at 0: the
@@ -118,6 +137,18 @@ def test_jira_worklog_page_that_does_not_advance_fails_the_pull(cloud: bool) -> 
         since = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
         with pytest.raises(PagingError, match=r"^acme-jira: worklogs of issue 10001 page 1"):
             run(pages_of(connector(cloud=cloud), since))
+
+
+def test_jira_datacenter_page_size_of_zero_fails_the_pull() -> None:
+    """Data Center answers maxResults 0 with more issues than the first page held: offsets
+    would not move, and the pull fails where it once stopped after the first page."""
+    with respx.mock() as router:
+        meta_routes(router, DC, 2)
+        router.get(f"{DC}/rest/api/2/search").respond(
+            json={"startAt": 0, "maxResults": 0, "total": 5, "issues": [issue(1)]}
+        )
+        with pytest.raises(PagingError, match=r"^acme-jira: issue search page 1 .* offset 0"):
+            run(pages_of(connector(cloud=False)))
 
 
 def test_trello_actions_that_ignore_before_fail_the_pull() -> None:
