@@ -13,7 +13,7 @@ import respx
 
 from syncd.connectors.paging import Page, PageGuard, pages, read_all
 from syncd.errors import PagingError, PermanentError
-from tests.connectors.harness import run
+from syncd.testing import run
 from tests.connectors.test_jira_requests import CLOUD, DC, connector, issue, meta_routes, pages_of
 from tests.connectors.test_trello_requests import BOARD, BOARD_JSON, CARDS, T0, move, pull
 from tests.connectors.test_trello_requests import connector as trello_connector
