@@ -146,6 +146,7 @@ def sample_status(*, client: str = "acme", rag: str = "amber", note: str = "") -
         markdown=f"**{headline}**",
         adf=adf,
         wiki=f"*{headline}*",
+        html=f"<p><strong>{headline}</strong></p>\n",
         machine=machine,
         fields=(("RAG", rag.title()),),
         digest=hashlib.sha256(digest.encode()).hexdigest()[:16],
