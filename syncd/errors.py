@@ -12,7 +12,9 @@
         │   └── NotSentError   a message refused before it was taken: safe to send again
         └── PermanentError     retrying will not help: 4xx other than 429
             ├── AuthError      401/403: credentials are wrong or lack permission
-            └── NotFoundError  404: the target does not exist (or is not visible)
+            ├── NotFoundError  404: the target does not exist (or is not visible)
+            └── PagingError    a listing's next page leads back (a token again, an offset not
+                               moving on): reading on would never end
 
 Foreign exceptions (httpx, SQLAlchemy, tomllib) are turned into these in exactly one place each.
 """
@@ -83,6 +85,10 @@ class AuthError(PermanentError):
 
 class NotFoundError(PermanentError):
     """The addressed object does not exist or is not visible."""
+
+
+class PagingError(PermanentError):
+    """A listing's answer points back to a page already read: a pull would never end."""
 
 
 class NotSentError(TransientError):

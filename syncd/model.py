@@ -10,7 +10,7 @@ import operator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -192,12 +192,18 @@ def item_from_dict(data: dict[str, Any]) -> WorkItem:
     return WorkItem(**values)
 
 
+# How a tracker takes a status body: Markdown (Trello), Atlassian Document Format (Jira Cloud),
+# wiki markup (Jira Data Center), HTML. `syncd.reports` has one renderer per format.
+BodyFormat = Literal["markdown", "adf", "wiki", "html"]
+
+
 @dataclass(frozen=True, slots=True)
 class StatusPush:
     """The consolidated status of one client, rendered for every target kind.
 
     Built by `syncd.reports`; connectors only write it. `digest` identifies the content: a target
-    whose stored digest equals it is left alone.
+    whose stored digest equals it is left alone. Markdown, ADF and wiki markup are always there;
+    HTML when a connector of the client takes it (`html` is empty otherwise).
     """
 
     client: str
@@ -214,6 +220,11 @@ class StatusPush:
     # status category a status issue is moved to when its connector has `push.transitions`.
     # None (a status queued before syncd knew it) moves nothing.
     category: StatusCategory | None = None
+    html: str = ""  # an HTML fragment, for a tracker that takes HTML
+
+    def body(self, fmt: BodyFormat) -> Any:
+        """The body rendered in `fmt` (a connector's `ConnectorKind.body` says which)."""
+        return getattr(self, fmt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from syncd.clients import Client
 from syncd.connectors.registry import kind_of
 from syncd.db import Job, PushState
 from syncd.errors import ConfigError
-from syncd.model import StatusCategory, StatusPush, WorkItem, utcnow
+from syncd.model import BodyFormat, StatusCategory, StatusPush, WorkItem, utcnow
 from syncd.plan import Baseline, load_plan
 from syncd.plan.quality import DataWarning
 from syncd.plan.reconcile import reconcile
@@ -145,7 +145,7 @@ def status_push(
     from syncd.reports.push import push_bodies
 
     status, _ = client_status(engine, client, snapshot, items, public_url=public_url)
-    return push_bodies(status, dashboard_url=status.client.dashboard_url)
+    return push_bodies(status, dashboard_url=status.client.dashboard_url, formats=formats(client))
 
 
 def client_status(
@@ -168,6 +168,11 @@ def client_status(
         info, snapshot, previous, items, health(engine, client.id), history=history
     )
     return status, previous
+
+
+def formats(client: Client) -> list[BodyFormat]:
+    """The status body formats the client's connectors take."""
+    return sorted({kind_of(conn).body(conn) for conn in client.config.connectors})
 
 
 def targets(client: Client, items: list[WorkItem]) -> list[tuple[str, str]]:
@@ -203,7 +208,7 @@ def store_and_queue(
     from syncd.reports.push import push_bodies
 
     status, previous = client_status(engine, client, snapshot, items, public_url=public_url)
-    push = push_bodies(status, dashboard_url=status.client.dashboard_url)
+    push = push_bodies(status, dashboard_url=status.client.dashboard_url, formats=formats(client))
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
         store.save_snapshot(

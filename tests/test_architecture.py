@@ -5,6 +5,8 @@ cycles beyond the ones listed here, which the next restructuring step removes.""
 from __future__ import annotations
 
 import ast
+import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from syncd.connectors.registry import KINDS
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "syncd"
+PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+DEPENDENCIES = {re.split(r"[^\w.-]", d, maxsplit=1)[0].lower() for d in PROJECT["dependencies"]}
 
 # Where a tracker may be named: its own folder, the registry that lists them, and the parts that
 # stand in for or play the trackers (sandbox, demo) or record the past (migrations).
@@ -170,6 +174,14 @@ def test_connectors_import_only_what_they_may() -> None:
         if not target.startswith("syncd.connectors") and target not in CONNECTORS_MAY_IMPORT
     }
     assert wrong == set()
+
+
+def test_nothing_in_syncd_imports_the_conformance_suite() -> None:
+    """`syncd.testing` imports pytest, a development dependency: it is for test suites alone,
+    and no module of the package imports it."""
+    found = {module for module, targets in GRAPH.items() if "syncd.testing" in targets}
+    assert found == set()
+    assert "syncd.testing" in MODULES and "pytest" not in DEPENDENCIES
 
 
 def test_no_tracker_package_is_imported_but_through_the_registry() -> None:

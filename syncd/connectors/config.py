@@ -6,7 +6,7 @@ Fields ending in `_env` name an environment variable; `clients.load_client` reso
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -40,3 +40,17 @@ class Secrets(BaseModel):
     def value(self, name: str) -> str:
         secret = getattr(self, name)
         return secret.get_secret_value() if secret is not None else ""
+
+
+class Entry(Protocol):
+    """What syncd reads of every `[[connectors]]` entry, whatever its kind: the kind's name, the
+    entry's id and how many pulls go between two censuses of the ids still visible."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def census_every(self) -> int: ...

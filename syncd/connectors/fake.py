@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from syncd.connectors.base import MARKER, OVERLAP
 from syncd.connectors.config import Secrets, Strict
+from syncd.connectors.paging import Page, pages
 from syncd.connectors.probe import Finding, good
 from syncd.errors import AuthError, MappingError, NotFoundError, RateLimitedError, TransientError
 from syncd.mapping.config import MappingConfig
@@ -207,15 +208,19 @@ class FakeConnector:
         floor = None if since is None else since - OVERLAP
         seen = await self._call("list", lambda: frozenset(self.world.items)) if census else None
         size = max(1, self.config.page_size)
-        start, cursor, last = 0, None, False
-        while not last:
-            raws, total = await self._call("list", lambda s=start: self._page(floor, s, size))  # type: ignore[misc]
+
+        async def fetch(start: int) -> Page[tuple[list[dict[str, Any]], bool], int]:
+            raws, total = await self._call("list", lambda: self._page(floor, start, size))
+            following = start + size
+            more = following < total
+            return Page((raws, not more), following if more else None)
+
+        cursor = None
+        async for raws, last in pages(fetch, first=0, source=self.id, listing="items"):
             page = self._normalize(raws)
             for item in page.items:
                 if item.updated is not None and (cursor is None or item.updated > cursor):
                     cursor = item.updated
-            start += size
-            last = start >= total
             yield replace(page, cursor=cursor if last else None, census=seen if last else None)
 
     def _page(

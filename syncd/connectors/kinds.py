@@ -16,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
+
+from syncd.model import BodyFormat as BodyFormat  # what `body` answers, named here for trackers
 
 if TYPE_CHECKING:
     from syncd.connectors.base import Connector
     from syncd.connectors.config import Secrets
     from syncd.model import WorkItem
 
-BodyFormat = Literal["markdown", "adf", "wiki"]
 REFRESH_BEFORE = timedelta(days=7)  # the upkeep extends a webhook that lapses sooner than this
 
 
@@ -104,11 +105,12 @@ class ConnectorKind:
     """One kind of tracker.
 
     * `name`: the `kind = "..."` of a `[[connectors]]` entry;
-    * `config`: its pydantic model (a `kind: Literal[name]` field discriminates the union);
+    * `config`: its pydantic model, with `kind: Literal[name]`, `id` and `census_every` (the
+      `Entry` of `connectors/config.py`); client files pick it by `kind`;
     * `build(config, secrets, *, transport, timezone, keeper)`: a `Connector`;
     * `secrets`: (`<field>_env` in the client file, `Secrets` field) pairs;
     * `targets(config, items)`: the push targets (status issues, a board's status card);
-    * `body(config)`: the status body format the tracker takes;
+    * `body(config)`: the status body format the tracker takes (`StatusPush.body(format)`);
     * `site_url(config)`: where a person opens the tracker (reports link to it);
     * `problems(config)`: checks across fields, as messages `field: what is wrong`;
     * `grants(config)`: whether it holds an OAuth grant whose refresh token rotates (a `Keeper`

@@ -1,20 +1,22 @@
 """The status pushed back into the trackers: short bodies for a Jira comment and a Trello card.
 
-One set of lines (`summary_lines`) is rendered three ways: Markdown (Trello), Atlassian
-Document Format (Jira Cloud) and wiki markup (Jira Data Center). Each reads at a glance and
-links to the dashboard. `digest` covers every rendered byte and nothing volatile, so pushing
-the same status twice writes once.
+One set of lines (`summary_lines`) is rendered by one renderer per body format (`RENDERERS`):
+Markdown (Trello), Atlassian Document Format (Jira Cloud), wiki markup (Jira Data Center) and
+HTML. Each reads at a glance and links to the dashboard. Every status carries the first three;
+HTML when a connector of the client takes it. `digest` covers every rendered byte and nothing
+volatile, so pushing the same status twice writes once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from syncd.model import StatusCategory, StatusPush
+from syncd.model import BodyFormat, StatusCategory, StatusPush
 from syncd.reports import text as t
 from syncd.reports.model import Status
 
@@ -121,6 +123,13 @@ def _wiki_span(span: Span) -> str:
     return f"*{body}*" if span.bold else body
 
 
+def _html_span(span: Span) -> str:
+    body = html.escape(span.text if span.trusted else t.one_line(span.text))
+    if url := t.link_url(span.url):
+        return f'<a href="{html.escape(url)}">{body}</a>'
+    return f"<strong>{body}</strong>" if span.bold else body
+
+
 def _render(
     title: Line, bullets: list[Line], link: Line, span: Callable[[Span], str], bullet: str
 ) -> str:
@@ -164,6 +173,36 @@ def adf(title: Line, bullets: list[Line], link: Line) -> dict[str, Any]:
     if link:
         content.append(_adf_paragraph(link))
     return {"type": "doc", "version": 1, "content": content}
+
+
+def markdown(title: Line, bullets: list[Line], link: Line) -> str:
+    """A Markdown body (tracker text backslash-escaped)."""
+    return _render(title, bullets, link, _md_span, "- ")
+
+
+def wiki(title: Line, bullets: list[Line], link: Line) -> str:
+    """A Jira wiki markup body (tracker text escaped)."""
+    return _render(title, bullets, link, _wiki_span, "* ")
+
+
+def html_body(title: Line, bullets: list[Line], link: Line) -> str:
+    """An HTML fragment: a paragraph, a list, the link; every text HTML-escaped."""
+    parts = [f"<p>{''.join(map(_html_span, title))}</p>", "<ul>"]
+    parts += [f"<li>{''.join(map(_html_span, b))}</li>" for b in bullets]
+    parts.append("</ul>")
+    if link:
+        parts.append(f"<p>{''.join(map(_html_span, link))}</p>")
+    return "\n".join(parts) + "\n"
+
+
+Renderer = Callable[[Line, list[Line], Line], Any]
+RENDERERS: dict[BodyFormat, Renderer] = {
+    "markdown": markdown,
+    "adf": adf,
+    "wiki": wiki,
+    "html": html_body,
+}
+ALWAYS: tuple[BodyFormat, ...] = ("markdown", "adf", "wiki")  # in every status (and its digest)
 
 
 def machine(status: Status, dashboard_url: str) -> dict[str, Any]:
@@ -230,17 +269,19 @@ def project_category(status: Status) -> StatusCategory:
     return StatusCategory.TODO
 
 
-def push_bodies(status: Status, *, dashboard_url: str) -> StatusPush:
-    """Every push body of a status, with a digest over all of them."""
+def push_bodies(
+    status: Status, *, dashboard_url: str, formats: Iterable[BodyFormat] = ()
+) -> StatusPush:
+    """The push bodies of a status (Markdown, ADF, wiki markup, and any other of `formats`, the
+    ones the client's connectors take), with a digest over all of them."""
     title, bullets = summary_lines(status)
     link = _link_line(dashboard_url)
+    wanted = dict.fromkeys((*ALWAYS, *formats))
     body: dict[str, Any] = {
         "client": status.client.id,
         "rag": status.rag.status,
         "headline": t.one_line(status.headline),
-        "markdown": _render(title, bullets, link, _md_span, "- "),
-        "adf": adf(title, bullets, link),
-        "wiki": _render(title, bullets, link, _wiki_span, "* "),
+        **{fmt: RENDERERS[fmt](title, bullets, link) for fmt in wanted},
         "machine": machine(status, dashboard_url),
         "fields": push_fields(status),
         "dashboard_url": dashboard_url,

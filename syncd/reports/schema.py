@@ -168,7 +168,9 @@ FORECAST = _obj(
 SOURCE = _obj(
     {
         "source": _t("string"),
-        "kind": _t("string", "jira, trello, or empty when unknown"),
+        "kind": _t(
+            "string", "the kind of its connector (as in the client file), or empty when unknown"
+        ),
         "total": _t("integer"),
         "done": _t("integer"),
         "in_progress": _t("integer"),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from syncd.connectors.fake import FakeConfig, FakeConnector, FakeWorld
-from tests.connectors.harness import Fault, Harness, HarnessFactory
+from syncd.testing import Fault, Harness, HarnessFactory
 
 OPERATIONS = {"POST": "create", "PUT": "edit", "GET": None, None: None}
 
@@ -16,6 +16,7 @@ class FakeHarness:
 
     name = "fake"
     nochange_budget = 1
+    status_cards = 0
 
     def __init__(self, world: FakeWorld) -> None:
         self.world = world

@@ -16,7 +16,7 @@ from syncd.connectors.jira.connector import JiraConnector
 from syncd.connectors.jira.oauth import MemoryKeeper
 from syncd.connectors.jira.push import COMMENT_PROPERTY
 from syncd.sandbox import Sandbox, SandboxConfig
-from tests.connectors.harness import Fault, FaultTransport, Harness, HarnessFactory
+from syncd.testing import Fault, FaultTransport, Harness, HarnessFactory
 
 JQL = "project in (ACME, BETA)"
 
@@ -91,6 +91,7 @@ class JiraHarness:
     """A `Harness` over one sandbox Jira flavour."""
 
     nochange_budget = 1
+    status_cards = 0
 
     def __init__(self, sb: Sandbox, *, cloud: bool, oauth: bool = False) -> None:
         self.sb = sb

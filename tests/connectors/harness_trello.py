@@ -16,7 +16,7 @@ from syncd.connectors.trello.config import TrelloConfig, TrelloPush
 from syncd.connectors.trello.connector import TrelloConnector
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.trello_data import move_card
-from tests.connectors.harness import Fault, FaultTransport, Harness, HarnessFactory
+from syncd.testing import Fault, FaultTransport, Harness, HarnessFactory
 from tests.contracts import contract_errors
 
 STATUS_LIST = "Review"
@@ -50,6 +50,7 @@ class TrelloHarness:
 
     name = "trello"
     nochange_budget = 2
+    status_cards = 1  # the status card on the board
 
     def __init__(self, sb: Sandbox) -> None:
         self.sb = sb

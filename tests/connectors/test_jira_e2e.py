@@ -14,7 +14,7 @@ from syncd.connectors.jira.config import JiraPush
 from syncd.connectors.jira.connector import JiraConnector
 from syncd.model import PullResult
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
-from tests.connectors.harness import Fault, FaultTransport, run, sample_status
+from syncd.testing import Fault, FaultTransport, run, sample_status
 from tests.connectors.harness_jira import change_issue, jira_config, jira_secrets
 from tests.contracts import contract_errors
 

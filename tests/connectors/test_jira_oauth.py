@@ -20,7 +20,7 @@ from syncd.connectors.jira.config import JiraConfig
 from syncd.connectors.jira.connector import JiraConnector
 from syncd.connectors.jira.oauth import MemoryKeeper
 from syncd.errors import AuthError
-from tests.connectors.harness import collect, run
+from syncd.testing import collect, run
 from tests.connectors.test_jira_requests import FIELDS, ME, issue, request_problems
 
 SITE = "https://acme.atlassian.net"

@@ -18,7 +18,7 @@ from syncd.connectors.jira.connector import JiraConnector
 from syncd.connectors.jira.pull import build_jql
 from syncd.errors import AuthError
 from syncd.model import PullResult
-from tests.connectors.harness import run, sample_status
+from syncd.testing import run, sample_status
 from tests.contracts import contract_errors
 
 CLOUD = "https://jira.test/cloud"

@@ -18,7 +18,7 @@ from syncd.model import Worklog
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.data import log_work
 from syncd.sandbox.state import Issue
-from tests.connectors.harness import run
+from syncd.testing import run
 from tests.connectors.harness_jira import jira_config, jira_secrets
 from tests.connectors.test_jira_e2e import CLIENT, pull_into
 from tests.connectors.test_jira_requests import (

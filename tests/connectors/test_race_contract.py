@@ -12,7 +12,7 @@ from syncd.connectors.jira.config import JiraPush
 from syncd.connectors.jira.connector import JiraConnector
 from syncd.connectors.trello.connector import TrelloConnector
 from syncd.sandbox import Sandbox, SandboxConfig
-from tests.connectors.harness import run, sample_status
+from syncd.testing import run, sample_status
 from tests.connectors.harness_jira import jira_config, jira_secrets
 from tests.connectors.harness_trello import trello_config, trello_secrets
 from tests.connectors.test_jira_e2e import ContractTransport

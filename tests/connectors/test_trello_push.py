@@ -18,8 +18,8 @@ from syncd.connectors.config import Secrets
 from syncd.connectors.trello.config import TrelloConfig, TrelloPush
 from syncd.connectors.trello.connector import TrelloConnector
 from syncd.model import PushOutcome, StatusPush
+from syncd.testing import run, sample_status
 from tests.conftest import FIXTURES
-from tests.connectors.harness import run, sample_status
 from tests.connectors.harness_trello import request_problems
 
 BASE = "https://trello.test/trello/1"

@@ -21,7 +21,7 @@ from syncd.connectors.trello.config import TrelloConfig, TrelloPush
 from syncd.connectors.trello.connector import TrelloConnector, trello_time
 from syncd.errors import AuthError, RateLimitedError
 from syncd.model import PullResult
-from tests.connectors.harness import run
+from syncd.testing import run
 from tests.connectors.harness_trello import request_problems
 
 BASE = "https://trello.test/trello/1"  # `/trello/1` maps onto the document's `/1` server path

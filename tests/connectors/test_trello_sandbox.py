@@ -14,7 +14,7 @@ from syncd.connectors.base import MARKER
 from syncd.connectors.trello.connector import TrelloConnector
 from syncd.model import PullResult
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
-from tests.connectors.harness import run, sample_status
+from syncd.testing import run, sample_status
 from tests.connectors.harness_trello import trello_config, trello_secrets
 
 CLIENT = "acme"

@@ -75,3 +75,33 @@ def test_tracker_markup_is_inert_in_push_bodies(acme_status: Status) -> None:
     assert "\\{html\\}" in push.wiki and "\\[x\\|http://evil\\]" in push.wiki
     assert wiki(XSS) in push.wiki
     assert any(XSS in t for t in texts(push.adf))
+
+
+def test_html_comes_only_when_a_connector_takes_it_and_the_digest_covers_it(
+    acme_status: Status,
+) -> None:
+    """Without a connector taking HTML the status has none and its digest is the one it always
+    was; asked for, the HTML body is there, the other bodies are the same, the digest differs."""
+    plain = push_bodies(acme_status, dashboard_url=URL)
+    asked = push_bodies(acme_status, dashboard_url=URL, formats=["html", "markdown"])
+    assert plain.html == "" and asked.html.startswith("<p><strong>Project status: Red</strong>")
+    assert (asked.markdown, asked.adf, asked.wiki) == (plain.markdown, plain.adf, plain.wiki)
+    assert asked.digest != plain.digest
+    assert asked.body("html") == asked.html and asked.body("adf") == asked.adf
+    assert f'<a href="{URL}">Open the dashboard</a>' in asked.html
+
+
+def test_tracker_markup_is_inert_in_the_html_body(acme_status: Status) -> None:
+    """A reason holding HTML is escaped in the HTML body: no tag of it survives."""
+    push = push_bodies(with_reason(acme_status, XSS), dashboard_url=URL, formats=["html"])
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;" in push.html
+    assert "<script>" not in push.html and "<b>" not in push.html
+
+
+def test_a_hostile_dashboard_url_stays_one_html_attribute(acme_status: Status) -> None:
+    """Quotes and angle brackets in the dashboard URL are encoded: the link cannot grow an
+    attribute or a tag, and a non-http URL is no link at all."""
+    push = push_bodies(acme_status, dashboard_url='https://d.example/"><x y="', formats=["html"])
+    assert '<a href="https://d.example/%22%3E%3Cx%20y=%22">' in push.html
+    other = push_bodies(acme_status, dashboard_url="javascript:alert(1)", formats=["html"])
+    assert "<a " not in other.html and "javascript" not in other.html

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from syncd.connectors.paging import Page, read_all
+
 if TYPE_CHECKING:
     from syncd.connectors.jira.session import Session as JiraConnector
 
@@ -21,21 +23,21 @@ async def cloud_histories(
     out: dict[str, list[Any]] = {}
     ids = [str(r["id"]) for r in raws]
     for start in range(0, len(ids), CHANGELOG_BULK):
-        body: dict[str, Any] = {
-            "issueIdsOrKeys": ids[start : start + CHANGELOG_BULK],
-            "fieldIds": ["status"],
-            "maxResults": 10000,
-        }
-        while True:
-            data = await connector.remote.json(
-                "POST", f"{connector.api}/changelog/bulkfetch", json=body
-            )
-            for log in data.get("issueChangeLogs") or []:
-                out.setdefault(str(log.get("issueId")), []).extend(log.get("changeHistories") or [])
-            if not data.get("nextPageToken"):
-                break
-            body = {**body, "nextPageToken": data["nextPageToken"]}
+        for log in await bulk_changelogs(connector, ids[start : start + CHANGELOG_BULK]):
+            out.setdefault(str(log.get("issueId")), []).extend(log.get("changeHistories") or [])
     return out
+
+
+async def bulk_changelogs(connector: JiraConnector, ids: list[str]) -> list[Any]:
+    """The status changelogs of up to `CHANGELOG_BULK` issues, page by page."""
+    body: dict[str, Any] = {"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 10000}
+
+    async def fetch(token: str) -> Page[list[Any], str]:
+        ask = {**body, "nextPageToken": token} if token else body
+        data = await connector.remote.json("POST", f"{connector.api}/changelog/bulkfetch", json=ask)
+        return Page(list(data.get("issueChangeLogs") or []), data.get("nextPageToken") or None)
+
+    return await read_all(fetch, first="", source=connector.id, listing="changelog bulkfetch")
 
 
 async def dc_histories(
@@ -44,17 +46,16 @@ async def dc_histories(
     """Whole changelogs, issue by issue (Data Center has no bulk changelog)."""
     out: dict[str, list[Any]] = {}
     for raw in raws:
-        start, values = 0, list[Any]()
-        while True:
-            data = await connector.remote.json(
-                "GET",
-                f"{connector.api}/issue/{raw['key']}/changelog",
-                params={"startAt": start, "maxResults": 100},
-            )
-            values.extend(data.get("values") or [])
-            start += len(data.get("values") or [])
-            if data.get("isLast", True) or not data.get("values"):
-                break
+        url = f"{connector.api}/issue/{raw['key']}/changelog"
+
+        async def fetch(start: int, url: str = url) -> Page[list[Any], int]:
+            params = {"startAt": start, "maxResults": 100}
+            data = await connector.remote.json("GET", url, params=params)
+            values = list(data.get("values") or [])
+            return Page(values, None if data.get("isLast", True) else start + len(values))
+
+        listing = f"changelog of {raw['key']}"
+        values = await read_all(fetch, first=0, source=connector.id, listing=listing)
         out[str(raw.get("id") or raw["key"])] = values
     return out
 
@@ -67,17 +68,19 @@ async def all_worklogs(
 
     async def one(raw: dict[str, Any]) -> tuple[str, list[Any]]:
         ident = str(raw.get("id") or raw["key"])
-        found: list[Any] = []
-        while True:
+
+        async def fetch(start: int) -> Page[list[Any], int]:
             async with connector.limit:
                 data = await connector.remote.json(
                     "GET",
                     f"{connector.api}/issue/{ident}/worklog",
-                    params={"startAt": len(found), "maxResults": WORKLOG_PAGE},
+                    params={"startAt": start, "maxResults": WORKLOG_PAGE},
                 )
             page = list(data.get("worklogs") or [])
-            found.extend(page)
-            if not page or len(found) >= int(data.get("total") or 0):
-                return ident, found
+            following = start + len(page)
+            return Page(page, following if following < int(data.get("total") or 0) else None)
+
+        listing = f"worklogs of issue {ident}"
+        return ident, await read_all(fetch, first=0, source=connector.id, listing=listing)
 
     return dict(await asyncio.gather(*map(one, raws)))

@@ -34,6 +34,7 @@ from syncd.connectors.base import OVERLAP
 from syncd.connectors.jira.fanout import Ahead, Job, fan_out
 from syncd.connectors.jira.history import all_worklogs, cloud_histories, dc_histories
 from syncd.connectors.jira.normalize import normalize_issue
+from syncd.connectors.paging import Page, PageGuard, pages
 from syncd.errors import MappingError, TransientError
 from syncd.model import PullResult, Quarantined, StatusCategory, WorkItem
 
@@ -205,18 +206,21 @@ async def census_ids(connector: JiraConnector) -> frozenset[str]:
     return frozenset(ids)
 
 
-async def list_ids(connector: JiraConnector, jql: str) -> AsyncGenerator[list[str], None]:
+def list_ids(connector: JiraConnector, jql: str) -> AsyncGenerator[list[str], None]:
     """Issue ids in query order, a listing page at a time (Cloud token paging)."""
-    token: str | None = None
-    while True:
+
+    async def fetch(token: str) -> Page[list[str], str]:
         body: dict[str, Any] = {"jql": jql, "fields": ["id"], "maxResults": ID_PAGE}
         if token:
             body["nextPageToken"] = token
         data = await connector.remote.json("POST", f"{connector.api}/search/jql", json=body)
-        yield [str(issue["id"]) for issue in data.get("issues") or []]
-        token = data.get("nextPageToken")
-        if data.get("isLast", not token) or not token:
-            return
+        following = data.get("nextPageToken")
+        last = data.get("isLast", not following) or not following
+        return Page(
+            [str(issue["id"]) for issue in data.get("issues") or []], None if last else following
+        )
+
+    return pages(fetch, first="", source=connector.id, listing="issue search")
 
 
 async def pull_cloud(
@@ -375,8 +379,9 @@ async def dc_search(
     first = decoded(await page_at(0))
     yield list(first.get("issues") or [])
     total, size = int(first.get("total") or 0), int(first.get("maxResults") or 0)
-    if size <= 0 or total <= size:
+    if total <= max(size, len(first.get("issues") or [])):
         return
+    PageGuard(0, source=connector.id, listing="issue search").advance(size)  # 0 would loop
 
     async def jobs() -> AsyncIterator[Job[bytes]]:
         for offset in range(size, total, size):

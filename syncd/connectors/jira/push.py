@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncd.connectors.base import MARKER
 from syncd.connectors.jira.normalize import OWN_LABEL_PREFIX
+from syncd.connectors.paging import Page, pages
 from syncd.errors import NotFoundError, RateLimitedError, TransientError
 from syncd.model import PushOutcome, StatusPush
 
@@ -125,19 +126,21 @@ async def known_comment(
 
 async def comments_of(connector: JiraConnector, target: str) -> AsyncIterator[dict[str, Any]]:
     """Every comment on `target`, with its properties, page by page."""
-    start = 0
-    while True:
+
+    async def fetch(start: int) -> Page[list[dict[str, Any]], int]:
         page = await connector.remote.json(
             "GET",
             f"{connector.api}/issue/{target}/comment",
             params={"expand": "properties", "startAt": start, "maxResults": 100},
         )
-        comments = page.get("comments") or []
+        comments = list(page.get("comments") or [])
+        following = start + len(comments)
+        return Page(comments, following if following < int(page.get("total") or 0) else None)
+
+    listing = f"comments of {target}"
+    async for comments in pages(fetch, first=0, source=connector.id, listing=listing):
         for comment in comments:
             yield comment
-        start += len(comments)
-        if not comments or start >= int(page.get("total") or 0):
-            return
 
 
 async def find_marked(connector: JiraConnector, target: str, client: str) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ from syncd.connectors.config import Secrets
 from syncd.connectors.jira.config import JiraConfig
 from syncd.connectors.jira.oauth import AtlassianOAuth, Grant, Keeper
 from syncd.connectors.kinds import Registered
+from syncd.connectors.paging import Page, read_all
 from syncd.errors import PermanentError
 from syncd.http import Remote, make_client
 
@@ -114,7 +115,7 @@ async def register_dynamic(
     new URL beside them. None (and a warning) when Jira refuses; polling goes on."""
     async with _gateway(config, secrets, keeper, transport) as remote:
         try:
-            known = await _dynamic_hooks(remote)
+            known = await _dynamic_hooks(remote, config.id)
             for hook in known:
                 if hook.get("jqlFilter") == config.jql and hook.get("url") in (None, callback):
                     return Registered(
@@ -140,21 +141,22 @@ async def register_dynamic(
                 "jira %s: webhook not registered (%s); polling continues", config.id, errors
             )
             return None
-        for hook in await _dynamic_hooks(remote):
+        for hook in await _dynamic_hooks(remote, config.id):
             if hook.get("id") == created:
                 return Registered(str(created), callback, _expiry(hook.get("expirationDate")))
         return Registered(str(created), callback, _expiry(None))
 
 
-async def _dynamic_hooks(remote: Remote) -> list[dict[str, Any]]:
+async def _dynamic_hooks(remote: Remote, source: str) -> list[dict[str, Any]]:
     """Every webhook the app has on the site (paged by `startAt`)."""
-    hooks: list[dict[str, Any]] = []
-    while True:
-        page = await remote.json("GET", "/rest/api/3/webhook", params={"startAt": len(hooks)})
-        values = page.get("values") or []
-        hooks += [v for v in values if isinstance(v, dict)]
-        if page.get("isLast", True) or not values:
-            return hooks
+
+    async def fetch(start: int) -> Page[list[Any], int]:
+        page = await remote.json("GET", "/rest/api/3/webhook", params={"startAt": start})
+        values = list(page.get("values") or [])
+        return Page(values, None if page.get("isLast", True) else start + len(values))
+
+    hooks = await read_all(fetch, first=0, source=source, listing="dynamic webhooks")
+    return [hook for hook in hooks if isinstance(hook, dict)]
 
 
 async def extend_dynamic(
@@ -167,7 +169,7 @@ async def extend_dynamic(
 ) -> Registered | None:
     """Push a dynamic webhook's expiry 30 days out; make it again if Jira has dropped it."""
     async with _gateway(config, secrets, keeper, transport) as remote:
-        known = {str(h.get("id")) for h in await _dynamic_hooks(remote)}
+        known = {str(h.get("id")) for h in await _dynamic_hooks(remote, config.id)}
         if hook.remote_id in known:
             answer = await remote.json(
                 "PUT", "/rest/api/3/webhook/refresh", json={"webhookIds": [int(hook.remote_id)]}

@@ -27,6 +27,7 @@ import httpx
 from syncd import http
 from syncd.connectors.base import OVERLAP
 from syncd.connectors.config import Secrets
+from syncd.connectors.paging import Page, pages
 from syncd.connectors.probe import Finding
 from syncd.connectors.trello import push as trello_push
 from syncd.connectors.trello.config import TrelloConfig
@@ -199,16 +200,23 @@ class TrelloConnector:
             params["filter"] = kinds
         if since is not None:
             params["since"] = trello_time(since)
+
+        async def fetch(before: str) -> Page[list[JsonDict], str]:
+            page = await self.get(
+                f"/boards/{self.config.board}/actions",
+                **params,
+                **({"before": before} if before else {}),
+            )
+            more = len(page) >= ACTIONS_PAGE  # a full page: older ones may follow
+            return Page(page, str(page[-1]["id"]) if more else None)
+
         found: list[JsonDict] = []
         seen: set[str] = set()
-        while True:
-            page = await self.get(f"/boards/{self.config.board}/actions", **params)
+        async for page in pages(fetch, first="", source=self.id, listing="board actions"):
             new = [a for a in page if a.get("id") not in seen]
             found.extend(new)
             seen.update(str(a.get("id")) for a in new)
-            if len(page) < ACTIONS_PAGE or not new:
-                return found
-            params["before"] = str(page[-1]["id"])
+        return found
 
     async def read_cards(self, ids: Iterable[str]) -> list[tuple[JsonDict, list[JsonDict]]]:
         """Each card with its list moves; cards deleted meanwhile are left out."""
