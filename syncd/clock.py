@@ -15,13 +15,15 @@ time past its end (`advance`), so a test drives the loop one step at a time.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # asyncio loads on the first pause: reading client files does not need it
+    import asyncio
 
 __all__ = ["SYSTEM", "Clock", "FakeClock", "SystemClock"]
 
@@ -63,6 +65,8 @@ class SystemClock:
         time.sleep(seconds)
 
     async def pause(self, seconds: float) -> None:
+        import asyncio
+
         await asyncio.sleep(seconds)
 
     def wait(self, event: threading.Event, seconds: float) -> bool:
@@ -129,6 +133,8 @@ class FakeClock:
         self.advance(max(0.0, seconds))
 
     async def pause(self, seconds: float) -> None:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         waker: asyncio.Future[None] = loop.create_future()
         with self._changed:

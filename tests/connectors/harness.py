@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 
+from syncd.clock import FakeClock
 from syncd.connectors.base import Connector
 from syncd.model import PullResult, StatusCategory, StatusPush
 
@@ -57,6 +58,7 @@ class Harness(Protocol):
 
     name: str
     nochange_budget: int  # requests a pull with nothing new may cost (Jira 1, Trello 2)
+    clock: FakeClock  # what its connectors wait on: a Retry-After costs no real time
 
     def connector(self, *, page_size: int = 7, bad_credentials: bool = False) -> Connector:
         """A fresh connector instance over this backend."""

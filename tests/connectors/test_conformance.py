@@ -112,12 +112,14 @@ def test_auth_error_is_raised_and_not_retried(harness: Harness) -> None:
 
 
 def test_rate_limit_is_survived(harness: Harness) -> None:
-    """429s with Retry-After slow a pull down; it still brings everything."""
-    harness.inject(Fault("rate_limit", times=3))
-    before = harness.requests()
+    """429s with Retry-After slow a pull down (the connector waits what they ask, on its
+    clock); it still brings everything."""
+    harness.inject(Fault("rate_limit", times=3, retry_after=5.0))
+    before, start = harness.requests(), harness.clock.monotonic()
     pages = run(pull_and_close(harness.connector()))
     assert sorted(ids(pages)) == sorted(harness.item_ids())
     assert harness.requests() - before >= 4
+    assert harness.clock.monotonic() - start >= 5.0
 
 
 def test_server_errors_are_retried(harness: Harness) -> None:
