@@ -45,9 +45,12 @@ class Rate:
 
 
 class Budget(Protocol):
-    """Rolling windows keyed by credential. `shared` backends do I/O (run off the event loop)."""
+    """Rolling windows keyed by credential. `shared` backends do I/O (run off the event loop).
+    `clock` is what a wait for a window to slide passes on: a local budget's own, the system's
+    for a shared one (its windows run on the server's time)."""
 
     shared: bool
+    clock: Clock
 
     def try_acquire(self, rates: Sequence[Rate]) -> float:
         """Take one slot in every window of `rates`, or return the seconds to wait first."""
@@ -60,8 +63,9 @@ class Budget(Protocol):
         """Let go of connections."""
 
 
-async def acquire(budget: Budget, rates: Sequence[Rate], *, clock: Clock = SYSTEM) -> None:
-    """Wait (on `clock`) until `budget` grants one request under every rate of `rates`."""
+async def acquire(budget: Budget, rates: Sequence[Rate]) -> None:
+    """Wait (on the budget's clock) until `budget` grants one request under every rate of
+    `rates`."""
     if not rates:
         return
     while True:
@@ -71,7 +75,7 @@ async def acquire(budget: Budget, rates: Sequence[Rate], *, clock: Clock = SYSTE
             wait = budget.try_acquire(rates)
         if wait <= 0:
             return
-        await clock.pause(wait + 0.001)
+        await budget.clock.pause(wait + 0.001)
 
 
 @dataclass
@@ -98,7 +102,7 @@ class LocalBudget:
     def __init__(self, clock: Clock = SYSTEM) -> None:
         self._windows: dict[str, Window] = {}
         self._lock = threading.Lock()
-        self._clock = clock
+        self.clock = clock
 
     def _window(self, rate: Rate) -> Window:
         window = self._windows.get(rate.key)
@@ -108,7 +112,7 @@ class LocalBudget:
 
     def try_acquire(self, rates: Sequence[Rate]) -> float:
         with self._lock:
-            now = self._clock.monotonic()
+            now = self.clock.monotonic()
             windows = [self._window(rate) for rate in rates]
             wait = max((w.wait_time(now) for w in windows), default=0.0)
             if wait > 0:
@@ -120,7 +124,7 @@ class LocalBudget:
     def observe(self, rate: Rate, used: int) -> None:
         with self._lock:
             window = self._window(rate)
-            now = self._clock.monotonic()
+            now = self.clock.monotonic()
             window.wait_time(now)  # forget what left the window
             missing = min(used, window.limit) - len(window.events)
             window.events.extend([now] * max(0, missing))

@@ -90,7 +90,9 @@ class FakeClock:
     Tasks pausing together wake in the order of their ends, each with the time moved to its
     own end: the earliest first, after the others have had a few turns of the event loop to
     pause too. `waiters` counts the threads blocked in `wait`, so a test can advance once a
-    background loop waits.
+    background loop waits. A loop that pauses on it while waiting for something that runs on
+    real time (another process's lock, a budget's window on the system clock) turns into a busy
+    loop: such a wait belongs on the clock its condition runs on.
     """
 
     def __init__(self, start: datetime = FAKE_START, *, monotonic: float = 1000.0) -> None:

@@ -189,8 +189,8 @@ class Remote:
     ) -> None:
         """`budgets`: the rates each request counts against, drawn from `budget` (default: the
         process's, `syncd.budget.current()` at each request); `usage_headers`: per rate, the
-        remote's (remaining, max) headers; `clock`: what paces, backoffs and Retry-After wait
-        on."""
+        remote's (remaining, max) headers; `clock`: what backoffs and Retry-After wait on
+        (pacing waits on the budget's)."""
         self.client = client
         self.service = service
         self.budgets = budgets
@@ -204,7 +204,7 @@ class Remote:
         self.counters = Counters()
 
     async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        await budget.acquire(self.spending(), self.budgets, clock=self.clock)
+        await budget.acquire(self.spending(), self.budgets)
         self.counters.requests += 1
         started = time.monotonic()  # the latency metric counts the machine's own seconds
         try:

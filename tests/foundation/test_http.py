@@ -147,7 +147,7 @@ def test_pacing_keeps_every_window_under_budget() -> None:
     stamps: list[float] = []
 
     async def one() -> None:
-        await acquire(pacer, (rate,), clock=clock)
+        await acquire(pacer, (rate,))
         stamps.append(clock.monotonic())
 
     async def main() -> None:
@@ -160,6 +160,25 @@ def test_pacing_keeps_every_window_under_budget() -> None:
         in_window = [s for s in stamps[i:] if s < start + 1.0 - 1e-3]
         assert len(in_window) <= 5
     assert stamps[-1] - stamps[0] >= 3.0  # 17 requests at 5/s need at least three refills
+
+
+@respx.mock
+def test_pacing_waits_on_the_budgets_clock_not_the_remotes() -> None:
+    """A request over budget waits for the window on the budget's clock (the one its window
+    slides on), not on the remote's: a remote on a fake clock drawing from a real-time budget
+    waits real time instead of spinning."""
+    budget_clock, remote_clock = FakeClock(), FakeClock()
+    rate = http.Rate(http.credential_key("trello", "one-a-minute"), 1, 60.0)
+    respx.get("https://acme.example/x").mock(return_value=httpx.Response(200, json={}))
+    r = remote(budgets=(rate,), budget=LocalBudget(budget_clock), clock=remote_clock)
+
+    async def twice() -> None:
+        await r.request("GET", "/x")
+        await r.request("GET", "/x")
+
+    asyncio.run(twice())
+    assert budget_clock.monotonic() - 1000.0 >= 60.0
+    assert remote_clock.monotonic() == 1000.0
 
 
 def test_budget_is_shared_by_every_remote_of_one_credential() -> None:
