@@ -172,13 +172,14 @@ class FakeClock:
             mine = [entry for entry in self._pausing if entry[2].get_loop() is loop]
         if not mine:
             return
-        end, _, waker = min(mine)
-        if not waker.done():
-            self.advance(max(0.0, end - self._elapsed))  # wakes it, and any other due by then
-        else:
+        first = min(mine)
+        if first[2].done():  # cancelled while it paused: forget it
             with self._changed:
-                self._pausing.remove((end, _, waker))
-                heapq.heapify(self._pausing)
+                if first in self._pausing:
+                    self._pausing.remove(first)
+                    heapq.heapify(self._pausing)
+        else:
+            self.advance(max(0.0, first[0] - self._elapsed))  # wakes it, and any due by then
         self._step_soon(loop)
 
 

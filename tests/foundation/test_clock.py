@@ -117,3 +117,23 @@ def test_a_fake_wait_ends_when_its_event_is_set() -> None:
     event.set()
     thread.join(10)
     assert results == [True] and clock.monotonic() == 1000.0
+
+
+def test_a_cancelled_fake_pause_does_not_move_the_time() -> None:
+    """A task cancelled while it pauses 30 s never moves the time to its end; one pausing a
+    minute beside it wakes a minute on, the time going straight from 0 to 60."""
+    clock = FakeClock()
+    seen: set[float] = set()
+
+    async def main() -> None:
+        short = asyncio.ensure_future(clock.pause(30))
+        minute = asyncio.ensure_future(clock.pause(60))
+        await asyncio.sleep(0)
+        short.cancel()
+        while not minute.done():
+            seen.add(clock.monotonic() - 1000.0)
+            await asyncio.sleep(0)
+        seen.add(clock.monotonic() - 1000.0)
+
+    asyncio.run(main())
+    assert seen == {0.0, 60.0}
