@@ -19,6 +19,7 @@ import dramatiq
 from sqlalchemy.engine import Engine
 
 from syncd import jobs, metrics, runtime, sync
+from syncd.clock import SYSTEM, Clock
 from syncd.errors import (
     ConfigError,
     MappingError,
@@ -66,10 +67,15 @@ def execute(kind: str, job_id: int) -> None:
     lease = timedelta(seconds=override) if override else LEASES[kind]
     try:
         claimed = jobs.claim(
-            rt.engine, job_id, lease=lease, kind=kind, per_client=rt.settings.client_jobs
+            rt.engine,
+            job_id,
+            lease=lease,
+            kind=kind,
+            per_client=rt.settings.client_jobs,
+            clock=rt.clock,
         )
     except jobs.ClientBusy as busy:
-        wait = jobs.defer(rt.engine, job_id)
+        wait = jobs.defer(rt.engine, job_id, clock=rt.clock)
         metrics.DEFERRED.labels(kind).inc()
         log.debug("job %d (%s): client %s is busy, again in %.1f s", job_id, kind, busy, wait)
         sync.send_later(kind, job_id, wait)
@@ -77,7 +83,7 @@ def execute(kind: str, job_id: int) -> None:
     if claimed is None:
         return  # done, dead, not yet due, or held by another worker: nothing to do
     try:
-        with Heartbeat(rt.engine, claimed, lease):
+        with Heartbeat(rt.engine, claimed, lease, clock=rt.clock):
             result = HANDLERS[kind](rt, claimed)
             if asyncio.iscoroutine(result):
                 asyncio.run(result)
@@ -85,7 +91,9 @@ def execute(kind: str, job_id: int) -> None:
         _retry(rt, claimed, str(exc), retry_after=exc.retry_after)
     except PERMANENT as exc:
         try:
-            jobs.fail(rt.engine, claimed, f"{type(exc).__name__}: {exc}", permanent=True)
+            jobs.fail(
+                rt.engine, claimed, f"{type(exc).__name__}: {exc}", permanent=True, clock=rt.clock
+            )
         except jobs.LeaseLost:
             log.warning("job %d (%s) failed after another worker took it over", job_id, kind)
             return
@@ -96,16 +104,19 @@ def execute(kind: str, job_id: int) -> None:
     except Exception as exc:  # noqa: BLE001 -- anything else is transient: the row retries it
         _retry(rt, claimed, f"{type(exc).__name__}: {exc}", retry_after=None)
     else:
-        if jobs.complete(rt.engine, claimed):
+        if jobs.complete(rt.engine, claimed, clock=rt.clock):
             sync.dispatch(kind, job_id)  # asked for again while it ran
 
 
 class Heartbeat:
     """Keeps a running job's lease alive, so a short lease (quick recovery after a crash) never
-    runs out under a job that is merely slow, and a second worker never runs it alongside."""
+    runs out under a job that is merely slow, and a second worker never runs it alongside. It
+    beats every third of the lease on `clock`."""
 
-    def __init__(self, engine: Engine, job: jobs.Claimed, lease: timedelta) -> None:
-        self.engine, self.job, self.lease = engine, job, lease
+    def __init__(
+        self, engine: Engine, job: jobs.Claimed, lease: timedelta, *, clock: Clock = SYSTEM
+    ) -> None:
+        self.engine, self.job, self.lease, self.clock = engine, job, lease, clock
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.beat, name=f"lease-{job.id}", daemon=True)
 
@@ -118,9 +129,9 @@ class Heartbeat:
         self.thread.join()
 
     def beat(self) -> None:
-        while not self.stopped.wait(self.lease.total_seconds() / 3):
+        while not self.clock.wait(self.stopped, self.lease.total_seconds() / 3):
             try:
-                if not jobs.renew(self.engine, self.job, lease=self.lease):
+                if not jobs.renew(self.engine, self.job, lease=self.lease, clock=self.clock):
                     log.warning("job %d: lost its lease while running", self.job.id)
                     return
             except Exception:  # the database may be back at the next beat
@@ -131,7 +142,9 @@ def _retry(
     rt: runtime.Runtime, job: jobs.Claimed, error: str, *, retry_after: float | None
 ) -> None:
     try:
-        delay = jobs.fail(rt.engine, job, error, permanent=False, retry_after=retry_after)
+        delay = jobs.fail(
+            rt.engine, job, error, permanent=False, retry_after=retry_after, clock=rt.clock
+        )
     except jobs.LeaseLost:
         log.warning("job %d failed after another worker took it over: %s", job.id, error)
         return

@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
+
+from syncd.clock import SYSTEM, Clock
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -44,9 +45,12 @@ class Rate:
 
 
 class Budget(Protocol):
-    """Rolling windows keyed by credential. `shared` backends do I/O (run off the event loop)."""
+    """Rolling windows keyed by credential. `shared` backends do I/O (run off the event loop).
+    `clock` is what a wait for a window to slide passes on: a local budget's own, the system's
+    for a shared one (its windows run on the server's time)."""
 
     shared: bool
+    clock: Clock
 
     def try_acquire(self, rates: Sequence[Rate]) -> float:
         """Take one slot in every window of `rates`, or return the seconds to wait first."""
@@ -60,7 +64,8 @@ class Budget(Protocol):
 
 
 async def acquire(budget: Budget, rates: Sequence[Rate]) -> None:
-    """Wait until `budget` grants one request under every rate of `rates`."""
+    """Wait (on the budget's clock) until `budget` grants one request under every rate of
+    `rates`."""
     if not rates:
         return
     while True:
@@ -70,7 +75,7 @@ async def acquire(budget: Budget, rates: Sequence[Rate]) -> None:
             wait = budget.try_acquire(rates)
         if wait <= 0:
             return
-        await asyncio.sleep(wait + 0.001)
+        await budget.clock.pause(wait + 0.001)
 
 
 @dataclass
@@ -90,14 +95,14 @@ class Window:
 
 
 class LocalBudget:
-    """The windows of this process, shared by its threads and event loops."""
+    """The windows of this process, shared by its threads and event loops, timed by `clock`."""
 
     shared = False
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Clock = SYSTEM) -> None:
         self._windows: dict[str, Window] = {}
         self._lock = threading.Lock()
-        self._clock = clock
+        self.clock = clock
 
     def _window(self, rate: Rate) -> Window:
         window = self._windows.get(rate.key)
@@ -107,7 +112,7 @@ class LocalBudget:
 
     def try_acquire(self, rates: Sequence[Rate]) -> float:
         with self._lock:
-            now = self._clock()
+            now = self.clock.monotonic()
             windows = [self._window(rate) for rate in rates]
             wait = max((w.wait_time(now) for w in windows), default=0.0)
             if wait > 0:
@@ -119,7 +124,7 @@ class LocalBudget:
     def observe(self, rate: Rate, used: int) -> None:
         with self._lock:
             window = self._window(rate)
-            now = self._clock()
+            now = self.clock.monotonic()
             window.wait_time(now)  # forget what left the window
             missing = min(used, window.limit) - len(window.events)
             window.events.extend([now] * max(0, missing))

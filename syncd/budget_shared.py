@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from syncd.budget import Observations, Rate
+from syncd.clock import SYSTEM, Clock
 from syncd.errors import TransientError
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class RedisBudget:
     """Rolling windows in Redis, shared by every process that uses the same Redis."""
 
     shared = True
+    clock: Clock = SYSTEM
 
     def __init__(self, url: str) -> None:
         import redis
@@ -101,6 +103,7 @@ class PostgresBudget:
     """Rolling windows in PostgreSQL's `rate_windows`, shared by every process of the store."""
 
     shared = True
+    clock: Clock = SYSTEM
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -11,7 +11,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
 import uvicorn
@@ -117,6 +117,7 @@ def run(
         upkeep=(lambda: extend_webhooks(rt)) if settings.webhook_base_url else None,
         inbox_retention=timedelta(days=settings.webhook_retention_days),
         on_added=added,
+        clock=rt.clock,
     )
     scheduler.start()
     receiver = Receiver(rt.engine, rt.clients, dispatch, base_url=base_url)
@@ -217,14 +218,15 @@ def remember_webhook(engine: Engine, client: str, source: str, hook: Registered)
 
 
 def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
-    """Extend every webhook that lapses within `REFRESH_BEFORE` (made again when the tracker
-    has dropped it: Jira's dynamic ones); returns how many were extended. Failures are
-    warnings: the next upkeep tries again, and polling covers the gap."""
+    """Extend every webhook that lapses within `REFRESH_BEFORE` of `now` (the runtime's clock by
+    default; made again when the tracker has dropped it: Jira's dynamic ones); returns how many
+    were extended. Failures are warnings: the next upkeep tries again, and polling covers the
+    gap."""
     import asyncio
 
     from syncd.connectors.kinds import REFRESH_BEFORE
 
-    now = now or datetime.now(UTC)
+    now = now or rt.clock.now()
     with store.sessions(rt.engine)() as session:
         rows = session.query(Webhook).filter(Webhook.expires.is_not(None)).all()
     keeper, extended = store.GrantKeeper(rt.engine), 0
@@ -278,7 +280,8 @@ def work(settings: Settings, *, threads: int = 4) -> None:
             " the embedded broker lives inside `syncd run`"
         )
     rt = runtime.install(runtime.load(settings))
-    wait_for_head(rt.engine, timeout=settings.schema_wait_seconds)  # `run` migrates, not workers
+    # `run` migrates, not workers
+    wait_for_head(rt.engine, timeout=settings.schema_wait_seconds, clock=rt.clock)
     broker = queue.setup(settings.broker_url, settings.queue_name)
     preload()
     worker = queue.start_worker(broker, threads=threads)

@@ -24,7 +24,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -40,6 +40,7 @@ from syncd import budget, metrics, redact
 from syncd.budget import Budget
 from syncd.budget import Rate as Rate  # connectors name their rates through this module
 from syncd.budget import credential_key as credential_key
+from syncd.clock import SYSTEM, Clock
 from syncd.errors import (
     AuthError,
     NotFoundError,
@@ -99,8 +100,11 @@ class AdaptiveLimit:
         self._ok = 0
 
 
-def parse_retry_after(headers: Mapping[str, str], default: float = 5.0) -> float:
-    """Seconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (ISO 8601)."""
+def parse_retry_after(
+    headers: Mapping[str, str], default: float = 5.0, *, clock: Clock = SYSTEM
+) -> float:
+    """Seconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (ISO 8601);
+    a date is counted from `clock`'s now."""
     value = headers.get("retry-after")
     if value:
         try:
@@ -108,12 +112,12 @@ def parse_retry_after(headers: Mapping[str, str], default: float = 5.0) -> float
         except ValueError:
             parsed = email.utils.parsedate_to_datetime(value) if value else None
             if parsed is not None:
-                return max(0.0, (parsed - datetime.now(UTC)).total_seconds())
+                return max(0.0, (parsed - clock.now()).total_seconds())
     reset = headers.get("x-ratelimit-reset")
     if reset:
         try:
             at = datetime.fromisoformat(reset.replace("Z", "+00:00"))
-            return max(0.0, (at - datetime.now(UTC)).total_seconds())
+            return max(0.0, (at - clock.now()).total_seconds())
         except ValueError:
             pass
     return default
@@ -123,14 +127,17 @@ def _where(request: httpx.Request) -> str:
     return redact.where(request.method, request.url)
 
 
-def classify(response: httpx.Response, *, service: str = "") -> httpx.Response:
-    """Return a successful response; raise the matching syncd error for any other."""
+def classify(
+    response: httpx.Response, *, service: str = "", clock: Clock = SYSTEM
+) -> httpx.Response:
+    """Return a successful response; raise the matching syncd error for any other (a dated
+    Retry-After counted from `clock`)."""
     status = response.status_code
     if status < 400:
         return response
     where = _where(response.request)
     if status == 429 or (status == 503 and "retry-after" in response.headers):
-        wait = parse_retry_after(response.headers)
+        wait = parse_retry_after(response.headers, clock=clock)
         raise RateLimitedError(
             f"{where}: rate limited ({status}), retry after {wait:.1f}s",
             retry_after=wait,
@@ -178,10 +185,12 @@ class Remote:
         budget: Budget | None = None,
         on_throttle: Callable[[], None] | None = None,
         usage_headers: Mapping[Rate, tuple[str, str]] | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         """`budgets`: the rates each request counts against, drawn from `budget` (default: the
         process's, `syncd.budget.current()` at each request); `usage_headers`: per rate, the
-        remote's (remaining, max) headers."""
+        remote's (remaining, max) headers; `clock`: what backoffs and Retry-After wait on
+        (pacing waits on the budget's)."""
         self.client = client
         self.service = service
         self.budgets = budgets
@@ -191,12 +200,13 @@ class Remote:
         self.budget = budget
         self.on_throttle = on_throttle
         self.usage_headers = dict(usage_headers or {})
+        self.clock = clock
         self.counters = Counters()
 
     async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         await budget.acquire(self.spending(), self.budgets)
         self.counters.requests += 1
-        started = time.monotonic()
+        started = time.monotonic()  # the latency metric counts the machine's own seconds
         try:
             response = await self.client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
@@ -207,7 +217,7 @@ class Remote:
         self._observe_usage(response.headers)
         metrics.REMOTE_LATENCY.labels(self.service).observe(time.monotonic() - started)
         try:
-            return classify(response, service=self.service)
+            return classify(response, service=self.service, clock=self.clock)
         except RateLimitedError as exc:
             self.counters.throttled += 1
             if self.on_throttle is not None:
@@ -231,6 +241,7 @@ class Remote:
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; retried while transient, raised as syncd's error otherwise."""
         retrying = AsyncRetrying(
+            sleep=self.clock.pause,
             stop=stop_after_attempt(self.attempts),
             wait=lambda s: _wait(s, self.backoff, self.max_backoff),
             retry=retry_if_exception_type(TransientError),

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from syncd import store
+from syncd.clock import SYSTEM, Clock
 from syncd.db import Job, WebhookDigest
 from syncd.model import utcnow
 
@@ -39,9 +40,10 @@ def remember(session: Session, key: str) -> bool:
     return True
 
 
-def expire(engine: Engine, *, keep: timedelta = RETENTION) -> int:
-    """Delete ended (done or dead) inbox rows and body digests older than `keep`; how many."""
-    cutoff = utcnow() - keep
+def expire(engine: Engine, *, keep: timedelta = RETENTION, clock: Clock = SYSTEM) -> int:
+    """Delete ended (done or dead) inbox rows and body digests older than `keep` (by `clock`);
+    how many."""
+    cutoff = clock.now() - keep
     with store.sessions(engine).begin() as session:
         rows = session.execute(
             delete(Job).where(

@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from syncd import redact
+from syncd.clock import SYSTEM, Clock
 from syncd.db import Job
-from syncd.model import utcnow
 from syncd.store import sessions
 
 SEND_COVER = timedelta(seconds=60)  # a sent message is trusted this long before a re-send
@@ -60,6 +60,7 @@ def enqueue(
     dedupe: str | None = None,
     delay: float = 0.0,
     max_attempts: int = 5,
+    clock: Clock = SYSTEM,
 ) -> Job | None:
     """Add a job in the caller's transaction; with `dedupe`, only if no live row holds that key.
 
@@ -67,7 +68,7 @@ def enqueue(
     row is then refreshed with the newer payload, so the latest status wins; a running one is
     marked to run again when it ends (`complete`), so no request made while it ran is lost.
     """
-    now = utcnow()
+    now = clock.now()
     if dedupe is not None:
         live = (
             session.execute(select(Job).where(Job.dedupe == dedupe).with_for_update())
@@ -116,6 +117,7 @@ def claim(
     lease: timedelta,
     kind: str | None = None,
     per_client: int = 0,
+    clock: Clock = SYSTEM,
 ) -> Claimed | None:
     """Take a due job for `lease`; None if it is done, dead, not due or held by a live lease.
 
@@ -123,7 +125,7 @@ def claim(
     somewhere else (another deployment on the same broker) and is ignored. With `per_client`,
     `ClientBusy` when the client already holds that many live leases (the row is left as it was).
     """
-    now = utcnow()
+    now = clock.now()
     with sessions(engine).begin() as session:
         if per_client and session.get_bind().dialect.name == "postgresql":
             # two claims of one client at once must not both count the other's lease as absent
@@ -161,11 +163,11 @@ def running(session: Session, client: str, now: datetime, *, besides: int | None
     return int(session.execute(query).scalar_one())
 
 
-def defer(engine: Engine, job_id: int) -> float:
+def defer(engine: Engine, job_id: int, *, clock: Clock = SYSTEM) -> float:
     """Make a pending job due again after a short jittered wait, covered meanwhile by the
     delayed message the caller sends; returns the wait in seconds."""
     wait = random.uniform(*BUSY_WAIT)  # noqa: S311 -- jitter, not secrecy
-    due = utcnow() + timedelta(seconds=wait)
+    due = clock.now() + timedelta(seconds=wait)
     with sessions(engine).begin() as session:
         session.execute(
             update(Job)
@@ -175,24 +177,24 @@ def defer(engine: Engine, job_id: int) -> float:
     return wait
 
 
-def renew(engine: Engine, job: Claimed, *, lease: timedelta) -> bool:
+def renew(engine: Engine, job: Claimed, *, lease: timedelta, clock: Clock = SYSTEM) -> bool:
     """Extend the lease of a job this worker still holds; False if it holds it no more."""
     with sessions(engine).begin() as session:
         result = session.execute(
             update(Job)
             .where(Job.id == job.id, Job.state == "leased", Job.attempts == job.attempts)
-            .values(lease_until=utcnow() + lease)
+            .values(lease_until=clock.now() + lease)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def complete(engine: Engine, job: Claimed) -> bool:
+def complete(engine: Engine, job: Claimed, *, clock: Clock = SYSTEM) -> bool:
     """Mark a held job done. True when it was asked for again while it ran: it is then pending,
     due now, for the caller to send once more.
 
     A worker whose lease ran out and was taken over does not touch the row (it is not its own).
     """
-    now = utcnow()
+    now = clock.now()
     with sessions(engine).begin() as session:
         row = session.get(Job, job.id, with_for_update=True)
         if row is None or row.state != "leased" or row.attempts != job.attempts:
@@ -224,10 +226,11 @@ def fail(
     *,
     permanent: bool,
     retry_after: float | None = None,
+    clock: Clock = SYSTEM,
 ) -> float | None:
     """Record a failure of a held job. Returns the delay before the retry, or None if the job is
     now dead; raises `LeaseLost` if another worker holds it now."""
-    now = utcnow()
+    now = clock.now()
     with sessions(engine).begin() as session:
         row = session.get(Job, job.id, with_for_update=True)
         if row is None or row.state != "leased" or row.attempts != job.attempts:
@@ -244,13 +247,13 @@ def fail(
         return delay
 
 
-def sendable(engine: Engine, *, limit: int = 500) -> list[int]:
+def sendable(engine: Engine, *, limit: int = 500, clock: Clock = SYSTEM) -> list[int]:
     """Rows to (re-)send now: due pending rows no message covers, and leases that ran out.
 
     A row that has waited long is re-sent with a longer cover (`cover`): when the workers are
     behind, its first message is most likely still queued, and re-sending it every minute
     filled the broker with copies (a 26-minute backlog of 2,000 jobs: 15,000 messages)."""
-    now = utcnow()
+    now = clock.now()
     with sessions(engine).begin() as session:
         due = session.execute(
             select(Job.id, Job.due_at).where(*_unsent(now)).order_by(Job.due_at).limit(limit)
@@ -313,9 +316,9 @@ def list_dead(engine: Engine, client: str | None = None) -> list[Job]:
         return list(session.execute(query).scalars())
 
 
-def replay(engine: Engine, job_id: int) -> bool:
+def replay(engine: Engine, job_id: int, *, clock: Clock = SYSTEM) -> bool:
     """Make a dead letter pending again with fresh attempts; False if it is not dead."""
-    now = utcnow()
+    now = clock.now()
     with sessions(engine).begin() as session:
         job = session.get(Job, job_id, with_for_update=True)
         if job is None or job.state != "dead":

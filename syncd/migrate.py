@@ -14,7 +14,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from syncd.clock import SYSTEM, Clock
 from syncd.errors import StartError
 
 if TYPE_CHECKING:
@@ -70,16 +70,18 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def wait_for_head(engine: Engine, *, timeout: float, every: float = 0.5) -> None:
+def wait_for_head(
+    engine: Engine, *, timeout: float, every: float = 0.5, clock: Clock = SYSTEM
+) -> None:
     """Return once the schema is at this version's head; never migrate. A StartError after
-    `timeout` seconds, or at once when the database holds a revision this version does not
-    know (a newer syncd migrated it)."""
+    `timeout` seconds (on `clock`, looking every `every`), or at once when the database holds a
+    revision this version does not know (a newer syncd migrated it)."""
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(alembic_config(str(engine.url)))
     head = scripts.get_current_head()
     known = {rev.revision for rev in scripts.walk_revisions()}
-    deadline = time.monotonic() + timeout
+    deadline = clock.monotonic() + timeout
     said = False
     with _failures(engine):
         while (current := current_revision(engine)) != head:
@@ -88,7 +90,7 @@ def wait_for_head(engine: Engine, *, timeout: float, every: float = 0.5) -> None
                     f"database schema is at revision {current}, which this syncd does not know"
                     f" (its newest is {head}): upgrade syncd on this machine"
                 )
-            if time.monotonic() >= deadline:
+            if clock.monotonic() >= deadline:
                 raise StartError(
                     f"database schema still at {current or 'no revision'} after {timeout:g}s,"
                     f" not {head}: run `syncd db upgrade` or start `syncd run`"
@@ -102,7 +104,7 @@ def wait_for_head(engine: Engine, *, timeout: float, every: float = 0.5) -> None
                     head,
                 )
                 said = True
-            time.sleep(every)
+            clock.sleep(every)
 
 
 def current_revision(engine: Engine) -> str | None:

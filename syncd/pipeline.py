@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from syncd import jobs, metrics, store
 from syncd.clients import Client
+from syncd.clock import SYSTEM, Clock
 from syncd.connectors.registry import kind_of
 from syncd.db import Job, PushState
 from syncd.errors import ConfigError
@@ -74,8 +75,9 @@ def current_baseline(engine: Engine, client: Client) -> tuple[int, Baseline]:
     return row.version, stored_as(Baseline.from_dict(row.data), row.version, row.label)
 
 
-def today(client: Client) -> date:
-    return datetime.now(ZoneInfo(client.config.timezone)).date()
+def today(client: Client, *, clock: Clock = SYSTEM) -> date:
+    """The date it is now (by `clock`) in the client's time zone."""
+    return clock.now().astimezone(ZoneInfo(client.config.timezone)).date()
 
 
 def recorded_progress(client: Client) -> Recorded | None:
@@ -88,9 +90,10 @@ def recorded_progress(client: Client) -> Recorded | None:
 
 
 def reconcile_client(
-    engine: Engine, client: Client, *, as_of: date | None = None
+    engine: Engine, client: Client, *, as_of: date | None = None, clock: Clock = SYSTEM
 ) -> tuple[Reconciliation, dict[str, Any], list[WorkItem]]:
-    """Reconcile the stored items against the current baseline; nothing is written."""
+    """Reconcile the stored items against the current baseline, as of `as_of` (else today on
+    `clock`); nothing is written."""
     version, plan = current_baseline(engine, client)
     items = store.load_items(engine, client.id)
     recorded = recorded_progress(client)
@@ -98,7 +101,7 @@ def reconcile_client(
         rec = reconcile(
             plan,
             items,
-            as_of=as_of or today(client),
+            as_of=as_of or today(client, clock=clock),
             config=client.mapping,
             zone=ZoneInfo(client.config.timezone),
             recorded=recorded,

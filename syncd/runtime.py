@@ -1,4 +1,5 @@
-"""What a syncd process holds: settings, the engine, the loaded clients, the request budget."""
+"""What a syncd process holds: settings, the engine, the loaded clients, the request budget,
+the clock."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 from syncd import budget
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
+from syncd.clock import SYSTEM, Clock
 from syncd.db import make_engine
 from syncd.errors import ConfigError
 from syncd.settings import Settings, load_settings
@@ -19,12 +21,14 @@ from syncd.settings import Settings, load_settings
 
 @dataclass
 class Runtime:
-    """`clients` is the process's `ClientDirectory` (a plain mapping in some tests)."""
+    """`clients` is the process's `ClientDirectory` (a plain mapping in some tests); `clock` is
+    what its jobs' leases, retries and waits read (a `FakeClock` in some tests)."""
 
     settings: Settings
     engine: Engine
     clients: Mapping[str, Client] = field(default_factory=dict)
     budget: budget.Budget = field(default_factory=budget.LocalBudget)
+    clock: Clock = SYSTEM
 
     def client(self, client_id: str) -> Client:
         """A running client by id, its file re-read first when it changed (a stat of it)."""

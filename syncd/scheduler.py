@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
@@ -24,9 +23,9 @@ from sqlalchemy.orm import Session
 from syncd import inbox, jobs, schedule, store
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
+from syncd.clock import SYSTEM, Clock
 from syncd.comms.due import cadence_rows, due_cadences
 from syncd.db import Schedule
-from syncd.model import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +40,11 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def hold_lease(engine: Engine, owner: str, *, name: str = "scheduler") -> bool:
+def hold_lease(
+    engine: Engine, owner: str, *, name: str = "scheduler", clock: Clock = SYSTEM
+) -> bool:
     """Take or renew the scheduler lease; True while this owner holds it."""
-    now = utcnow()
+    now = clock.now()
     with store.sessions(engine).begin() as session:
         if session.get(Schedule, name) is None:
             session.add(Schedule(name=name, owner=None, lease_until=None, due_at=None))
@@ -72,12 +73,16 @@ def next_due(client: Client, now: datetime) -> datetime:
 
 
 def due_pulls(
-    engine: Engine, clients: Mapping[str, Client], *, limit: int = DUE_BATCH
+    engine: Engine,
+    clients: Mapping[str, Client],
+    *,
+    limit: int = DUE_BATCH,
+    clock: Clock = SYSTEM,
 ) -> tuple[list[tuple[str, int]], int]:
     """Queue a pull for every connector of every client whose poll time has come; the jobs to
     send, and how many schedule rows were read (the due ones: a row of a client no longer
     configured is dropped). The new rows count as sent: the caller sends them at once."""
-    now = utcnow()
+    now = clock.now()
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
         rows = session.execute(
@@ -99,7 +104,12 @@ def due_pulls(
             row.due_at = next_due(client, now)
             for conn in client.config.connectors:
                 job = jobs.enqueue(
-                    session, "pull", client.id, target=conn.id, dedupe=f"pull:{client.id}:{conn.id}"
+                    session,
+                    "pull",
+                    client.id,
+                    target=conn.id,
+                    dedupe=f"pull:{client.id}:{conn.id}",
+                    clock=clock,
                 )
                 if job is not None:
                     session.flush()
@@ -145,11 +155,11 @@ def _drop(session: Session, names: Collection[str]) -> None:
         session.execute(delete(Schedule).where(Schedule.name.in_(ordered[start : start + 500])))
 
 
-def sweep(engine: Engine, send: Sender) -> int:
+def sweep(engine: Engine, send: Sender, *, clock: Clock = SYSTEM) -> int:
     """Send every job row that is due and covered by no message (lost, crashed, new)."""
     from syncd.db import Job
 
-    ids = jobs.sendable(engine)
+    ids = jobs.sendable(engine, clock=clock)
     if not ids:
         return 0
     with store.sessions(engine)() as session:
@@ -169,7 +179,8 @@ class Scheduler(threading.Thread):
     With a `ClientDirectory` it re-reads the client files that changed on every tick (a bounded
     number of stats, `ClientDirectory.refresh`): a new client is pulled at once (and handed to
     `on_added`), a changed one is pulled at once under its new configuration, a removed one is
-    no longer scheduled. `examined` is how many schedule rows the last tick read."""
+    no longer scheduled. `examined` is how many schedule rows the last tick read. Due times,
+    leases and the intervals between ticks, upkeeps and expiries are read from `clock`."""
 
     def __init__(
         self,
@@ -182,13 +193,15 @@ class Scheduler(threading.Thread):
         upkeep_every: float = UPKEEP_EVERY,
         inbox_retention: timedelta = inbox.RETENTION,
         on_added: Callable[[list[Client]], object] | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         super().__init__(name="syncd-scheduler", daemon=True)
         self.clients = clients if isinstance(clients, Mapping) else {c.id: c for c in clients}
         self.engine, self.send, self.tick = engine, send, tick
         self.upkeep, self.upkeep_every = upkeep, upkeep_every
-        self.upkeep_at = 0.0  # time.monotonic() of the next upkeep
-        self.inbox_retention, self.expire_at = inbox_retention, 0.0
+        self.clock = clock
+        self.upkeep_at = clock.monotonic()  # when the next upkeep is due: the first step
+        self.inbox_retention, self.expire_at = inbox_retention, clock.monotonic()
         self.on_added = on_added
         self.seen: dict[str, Client] = dict(self.clients)
         self.generation: int | None = getattr(self.clients, "generation", None)
@@ -203,7 +216,7 @@ class Scheduler(threading.Thread):
                 self.step()
             except Exception:
                 log.exception("scheduler step failed")
-            self.stopping.wait(self.tick)
+            self.clock.wait(self.stopping, self.tick)
 
     def step(self) -> None:
         if isinstance(self.clients, ClientDirectory):
@@ -212,12 +225,12 @@ class Scheduler(threading.Thread):
         if added and self.on_added is not None:
             self.on_added([self.clients[k] for k in added if k in self.clients])
         self.examined = 0
-        if not hold_lease(self.engine, self.owner):
+        if not hold_lease(self.engine, self.owner, clock=self.clock):
             self.holding = False
             return
         if not self.holding:  # the lease is new to this process: every client gets its row
             align(self.engine, list(self.clients))
-            cadence_rows(self.engine, self.clients.values())
+            cadence_rows(self.engine, self.clients.values(), clock=self.clock)
             self.holding = True
         elif added or removed:
             add_rows(self.engine, added)
@@ -226,19 +239,21 @@ class Scheduler(threading.Thread):
             reschedule(self.engine, changed)
         if self.holding and (added or changed):
             cadence_rows(
-                self.engine, [self.clients[k] for k in [*added, *changed] if k in self.clients]
+                self.engine,
+                [self.clients[k] for k in [*added, *changed] if k in self.clients],
+                clock=self.clock,
             )
-        queued, self.examined = due_pulls(self.engine, self.clients)
+        queued, self.examined = due_pulls(self.engine, self.clients, clock=self.clock)
         for kind, job_id in queued:
             self.send(kind, job_id)
-        for kind, job_id in due_cadences(self.engine, self.clients):
+        for kind, job_id in due_cadences(self.engine, self.clients, clock=self.clock):
             self.send(kind, job_id)
-        sweep(self.engine, self.send)
-        if time.monotonic() >= self.expire_at:
-            self.expire_at = time.monotonic() + inbox.EXPIRE_EVERY
-            inbox.expire(self.engine, keep=self.inbox_retention)
-        if self.upkeep is not None and time.monotonic() >= self.upkeep_at:
-            self.upkeep_at = time.monotonic() + self.upkeep_every
+        sweep(self.engine, self.send, clock=self.clock)
+        if self.clock.monotonic() >= self.expire_at:
+            self.expire_at = self.clock.monotonic() + inbox.EXPIRE_EVERY
+            inbox.expire(self.engine, keep=self.inbox_retention, clock=self.clock)
+        if self.upkeep is not None and self.clock.monotonic() >= self.upkeep_at:
+            self.upkeep_at = self.clock.monotonic() + self.upkeep_every
             self.upkeep()  # extending webhooks that lapse soon: rare, short, this thread
 
     def changes(self) -> tuple[list[str], list[str], list[str]]:

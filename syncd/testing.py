@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Literal, Protocol, TypeVar
 import httpx
 import pytest
 
+from syncd.clock import FakeClock
 from syncd.connectors.base import Connector
 from syncd.errors import AuthError
 from syncd.model import PullResult, StatusCategory, StatusPush
@@ -64,6 +65,7 @@ class Harness(Protocol):
 
     name: str
     nochange_budget: int  # requests a pull with nothing new may cost (Jira 1, Trello 2)
+    clock: FakeClock  # what its connectors wait on: a Retry-After costs no real time
     status_cards: int  # status cards a push leaves (1 on a board that shows one, else 0)
 
     def connector(self, *, page_size: int = 7, bad_credentials: bool = False) -> Connector:
@@ -332,12 +334,14 @@ class ConformanceSuite:
         assert harness.requests() - before == 1
 
     def test_rate_limit_is_survived(self, harness: Harness) -> None:
-        """429s with Retry-After slow a pull down; it still brings everything."""
-        harness.inject(Fault("rate_limit", times=3))
-        before = harness.requests()
+        """429s with Retry-After slow a pull down (the connector waits what they ask, on its
+        clock); it still brings everything."""
+        harness.inject(Fault("rate_limit", times=3, retry_after=5.0))
+        before, start = harness.requests(), harness.clock.monotonic()
         pages = run(pull_and_close(harness.connector()))
         assert sorted(ids(pages)) == sorted(harness.item_ids())
         assert harness.requests() - before >= 4
+        assert harness.clock.monotonic() - start >= 5.0
 
     def test_server_errors_are_retried(self, harness: Harness) -> None:
         """A 5xx in the middle of a pull is retried and nothing is lost."""

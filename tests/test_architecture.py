@@ -31,8 +31,9 @@ MAY_NAME_TRACKERS = (
 KNOWN_NAMING: set[tuple[str, str]] = set()
 
 # What a connector may import besides other connector modules: the model, errors, HTTP, the
-# redaction of secrets and the client file's mapping types (the probe reads them).
+# clock, the redaction of secrets and the client file's mapping types (the probe reads them).
 CONNECTORS_MAY_IMPORT = {
+    "syncd.clock",
     "syncd.errors",
     "syncd.http",
     "syncd.model",
@@ -182,6 +183,11 @@ def test_nothing_in_syncd_imports_the_conformance_suite() -> None:
     found = {module for module, targets in GRAPH.items() if "syncd.testing" in targets}
     assert found == set()
     assert "syncd.testing" in MODULES and "pytest" not in DEPENDENCIES
+
+
+def test_the_clock_imports_nothing_of_syncd() -> None:
+    """The clock sits under everything that reads the time, so it stands on nothing of syncd."""
+    assert GRAPH["syncd.clock"] == set()
 
 
 def test_no_tracker_package_is_imported_but_through_the_registry() -> None:

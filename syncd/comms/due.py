@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from syncd import schedule, store
 from syncd.clients import Client
+from syncd.clock import SYSTEM, Clock
 from syncd.comms.config import CommunicationEntry
 from syncd.comms.delivery import queue
 from syncd.db import Schedule, Snapshot
-from syncd.model import utcnow
 from syncd.reports import snapshot as snap
 from syncd.reports.model import Status
 
@@ -53,13 +53,13 @@ def row_name(client: Client, entry: CommunicationEntry) -> str:
     return f"{CADENCE}{client.id}:{entry.id}"[:64]
 
 
-def cadence_rows(engine: Engine, clients: Iterable[Client]) -> None:
+def cadence_rows(engine: Engine, clients: Iterable[Client], *, clock: Clock = SYSTEM) -> None:
     """Give every cron entry of these clients its schedule row, first due at the cron's next
     time, and drop the rows of entries they no longer have. Called for the clients that are
     new or changed (all of them when this process takes the scheduler's lease), so a tick
     never walks every client. A row already there keeps its time: an edited cron applies
     after its next delivery."""
-    now = utcnow()
+    now = clock.now()
     with store.sessions(engine).begin() as session:
         for client in clients:
             wanted = {row_name(client, e): e for e in client.config.communication if e.cron}
@@ -77,10 +77,12 @@ def cadence_rows(engine: Engine, clients: Iterable[Client]) -> None:
                     session.add(Schedule(name=name, due_at=next_time(client, entry, now)))
 
 
-def due_cadences(engine: Engine, clients: Mapping[str, Client]) -> list[tuple[str, int]]:
-    """Queue the deliveries of the cadence entries whose time has come: only the due rows are
-    read (the index on `due_at`), whatever the number of clients."""
-    now = utcnow()
+def due_cadences(
+    engine: Engine, clients: Mapping[str, Client], *, clock: Clock = SYSTEM
+) -> list[tuple[str, int]]:
+    """Queue the deliveries of the cadence entries whose time has come (by `clock`): only the
+    due rows are read (the index on `due_at`), whatever the number of clients."""
+    now = clock.now()
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
         rows = session.execute(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from syncd.clock import SYSTEM, Clock
+
 if TYPE_CHECKING:
     import httpx
 
@@ -25,13 +27,14 @@ def build(
     transport: httpx.AsyncBaseTransport | None = None,
     timezone: str = "UTC",
     keeper: Keeper | None = None,
+    clock: Clock = SYSTEM,
 ) -> Connector:
     """A connector for `config` (any kind in `KINDS`); `keeper` holds the rotated refresh token
-    of a connector that authenticates with OAuth."""
+    of a connector that authenticates with OAuth; `clock` is what its waits and expiries use."""
     from syncd.connectors.registry import kind_of
 
     return kind_of(config).build(
-        config, secrets, transport=transport, timezone=timezone, keeper=keeper
+        config, secrets, transport=transport, timezone=timezone, keeper=keeper, clock=clock
     )
 
 

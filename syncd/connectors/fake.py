@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
+from syncd.clock import SYSTEM, Clock
 from syncd.connectors.base import MARKER, OVERLAP
 from syncd.connectors.config import Secrets, Strict
 from syncd.connectors.paging import Page, pages
@@ -172,8 +173,10 @@ class FakeConnector:
         transport: object = None,
         timezone: str = "UTC",
         world: FakeWorld | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.config = config
+        self.clock = clock  # what a rate-limited call waits on
         self.id = config.id
         self.world = world if world is not None else FakeWorld(token=config.token)
         token = secrets.value("token") if secrets is not None else ""
@@ -189,7 +192,7 @@ class FakeConnector:
             except RateLimitedError as exc:
                 if attempt == ATTEMPTS - 1:
                     raise
-                await asyncio.sleep(exc.retry_after)
+                await self.clock.pause(exc.retry_after)
             except TransientError:
                 if attempt == ATTEMPTS - 1 or operation == "create":
                     raise

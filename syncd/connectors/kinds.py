@@ -107,7 +107,7 @@ class ConnectorKind:
     * `name`: the `kind = "..."` of a `[[connectors]]` entry;
     * `config`: its pydantic model, with `kind: Literal[name]`, `id` and `census_every` (the
       `Entry` of `connectors/config.py`); client files pick it by `kind`;
-    * `build(config, secrets, *, transport, timezone, keeper)`: a `Connector`;
+    * `build(config, secrets, *, transport, timezone, keeper, clock)`: a `Connector`;
     * `secrets`: (`<field>_env` in the client file, `Secrets` field) pairs;
     * `targets(config, items)`: the push targets (status issues, a board's status card);
     * `body(config)`: the status body format the tracker takes (`StatusPush.body(format)`);

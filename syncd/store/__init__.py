@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd import redact
+from syncd.clock import SYSTEM, Clock
 from syncd.db import (
     BaselineRow,
     Cursor,
@@ -385,26 +385,33 @@ def _resolve_quarantined(
 
 class PageSink:
     """Where a pull's pages go: committed together once about `batch` items wait (or `seconds`
-    passed since the last commit), the rest with the cursor in `close`.
+    passed on `clock` since the last commit), the rest with the cursor in `close`.
 
     One transaction per ten pages instead of one per page cost a third less for 10,000 issues
     (bench/pull.py); a crash in between repeats at most a batch, from the old cursor.
     """
 
     def __init__(
-        self, engine: Engine, client: str, source: str, *, batch: int = 1000, seconds: float = 2.0
+        self,
+        engine: Engine,
+        client: str,
+        source: str,
+        *,
+        batch: int = 1000,
+        seconds: float = 2.0,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.engine, self.client, self.source = engine, client, source
-        self.batch, self.seconds = batch, seconds
+        self.batch, self.seconds, self.clock = batch, seconds, clock
         self.items: list[WorkItem] = []
         self.quarantined: list[Quarantined] = []
-        self.last = time.monotonic()
+        self.last = clock.monotonic()
 
     def add(self, page: PullResult) -> None:
         self.items.extend(page.items)
         self.quarantined.extend(page.quarantined)
         if len(self.items) + len(self.quarantined) >= self.batch or (
-            time.monotonic() - self.last >= self.seconds
+            self.clock.monotonic() - self.last >= self.seconds
         ):
             self._commit(PullResult(), final=False)
 
@@ -424,7 +431,7 @@ class PageSink:
             items=self.items, quarantined=self.quarantined, cursor=last.cursor, census=last.census
         )
         commit_pull(self.engine, self.client, self.source, result, final=final, left=left)
-        self.items, self.quarantined, self.last = [], [], time.monotonic()
+        self.items, self.quarantined, self.last = [], [], self.clock.monotonic()
 
 
 def _mark_gone(session: Session, client: str, source: str, present: frozenset[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from syncd.clock import FakeClock
 from syncd.connectors.fake import FakeConfig, FakeConnector, FakeWorld
 from syncd.testing import Fault, Harness, HarnessFactory
 
@@ -20,11 +21,12 @@ class FakeHarness:
 
     def __init__(self, world: FakeWorld) -> None:
         self.world = world
+        self.clock = FakeClock()
 
     def connector(self, *, page_size: int = 7, bad_credentials: bool = False) -> FakeConnector:
         token = "wrong" if bad_credentials else self.world.token
         config = FakeConfig(id="fake", page_size=page_size, targets=["STATUS-1"], token=token)
-        return FakeConnector(config, world=self.world)
+        return FakeConnector(config, world=self.world, clock=self.clock)
 
     def item_ids(self) -> set[str]:
         return set(self.world.items)

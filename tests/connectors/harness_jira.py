@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from syncd.clock import FakeClock
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira.config import JiraConfig, JiraPush
 from syncd.connectors.jira.connector import JiraConnector
@@ -95,6 +96,7 @@ class JiraHarness:
 
     def __init__(self, sb: Sandbox, *, cloud: bool, oauth: bool = False) -> None:
         self.sb = sb
+        self.clock = FakeClock()
         self.cloud = cloud
         self.oauth = oauth
         self.keeper = MemoryKeeper()
@@ -115,11 +117,13 @@ class JiraHarness:
                 oauth_secrets(self.refresh_token, wrong=bad_credentials),
                 transport=transport,
                 keeper=self.keeper,
+                clock=self.clock,
             )
         return JiraConnector(
             jira_config(self.sb, cloud=self.cloud, page_size=page_size),
             jira_secrets(self.sb, cloud=self.cloud, wrong=bad_credentials),
             transport=transport,
+            clock=self.clock,
         )
 
     def issues(self) -> list[Any]:

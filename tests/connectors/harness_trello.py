@@ -10,6 +10,7 @@ import httpx
 import respx
 from pydantic import SecretStr
 
+from syncd.clock import FakeClock
 from syncd.connectors.base import MARKER
 from syncd.connectors.config import Secrets
 from syncd.connectors.trello.config import TrelloConfig, TrelloPush
@@ -54,6 +55,7 @@ class TrelloHarness:
 
     def __init__(self, sb: Sandbox) -> None:
         self.sb = sb
+        self.clock = FakeClock()
         self.board = sb.board_ids[0]
         self.faults: list[Fault] = []
         self.corrupt: dict[str, Any] = {}
@@ -67,7 +69,11 @@ class TrelloHarness:
         self.transports.append(transport)
         secrets = trello_secrets(self.sb, token="wrong-token" if bad_credentials else None)
         return TrelloConnector(
-            trello_config(self.sb), secrets, transport=transport, page_size=page_size
+            trello_config(self.sb),
+            secrets,
+            transport=transport,
+            page_size=page_size,
+            clock=self.clock,
         )
 
     def cards(self) -> list[Any]:

@@ -14,6 +14,7 @@ import pytest
 import respx
 from pydantic import SecretStr
 
+from syncd.clock import FakeClock
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira import oauth
 from syncd.connectors.jira.config import JiraConfig
@@ -289,3 +290,53 @@ def test_a_cancelled_wait_for_the_grant_holds_nothing() -> None:
         router.post(AUTH).mock(side_effect=authority)
         token = run(asyncio.wait_for(oauth.AtlassianOAuth(grant).access_token(), timeout=5))
     assert token == "at-1" and authority.issued == 1
+
+
+def test_an_access_token_lapses_on_the_connectors_clock() -> None:
+    """An access token is reused until a minute before its stated hour has passed on the
+    connector's clock, then bought again (a fake clock: no hour passes)."""
+    authority, keeper, clock = Authority(), MemoryKeeper(), FakeClock()
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=authority)
+        me = router.get(f"{GATEWAY}/rest/api/3/myself").mock(
+            return_value=httpx.Response(200, json=ME)
+        )
+
+        def check() -> None:
+            conn = JiraConnector(config(cloud_id=CLOUD_ID), SECRETS, keeper=keeper, clock=clock)
+            run(conn.check_account())
+            run(conn.aclose())
+
+        check()
+        clock.advance(3600 - oauth.EARLY - 1)
+        check()
+        assert authority.issued == 1
+        clock.advance(1)
+        check()
+    assert authority.issued == 2
+    assert me.calls[-1].request.headers["authorization"] == "Bearer at-2"
+
+
+def test_a_wait_for_another_threads_refresh_polls_on_the_clock() -> None:
+    """While another thread refreshes the grant, a connector polls for it on its clock (fake
+    seconds pass, not real ones), and takes the grant once it is free."""
+    authority, clock = Authority(), FakeClock()
+    grant = oauth.Grant.of(config(cloud_id=CLOUD_ID), SECRETS)
+    busy = oauth._gate(grant.key)
+    busy.acquire()  # another thread is refreshing
+
+    async def scenario() -> str:
+        waiting = asyncio.ensure_future(oauth.AtlassianOAuth(grant, clock=clock).access_token())
+        start = clock.monotonic()
+        for _ in range(100_000):  # until fifty polls of the gate have passed
+            if clock.monotonic() - start >= 1.0:
+                break
+            await asyncio.sleep(0)
+        assert clock.monotonic() - start >= 1.0 and not waiting.done()
+        busy.release()
+        return await waiting
+
+    with respx.mock(assert_all_called=False) as router:
+        router.post(AUTH).mock(side_effect=authority)
+        assert run(scenario()) == "at-1"
+    assert authority.issued == 1

@@ -12,10 +12,12 @@ import pytest
 import respx
 from pydantic import SecretStr
 
+from syncd.clock import FakeClock
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira.config import JiraConfig, JiraPush
 from syncd.connectors.jira.connector import JiraConnector
 from syncd.connectors.jira.pull import build_jql
+from syncd.connectors.jira.push import create_comment
 from syncd.errors import AuthError
 from syncd.model import PullResult
 from syncd.testing import run, sample_status
@@ -40,7 +42,9 @@ def issue(n: int, updated: str = "2026-11-20T10:00:00.000+0100") -> dict[str, An
     }
 
 
-def connector(*, cloud: bool = True, **changes: Any) -> JiraConnector:
+def connector(
+    *, cloud: bool = True, clock: FakeClock | None = None, **changes: Any
+) -> JiraConnector:
     values: dict[str, Any] = {
         "kind": "jira",
         "id": "acme-jira",
@@ -50,7 +54,10 @@ def connector(*, cloud: bool = True, **changes: Any) -> JiraConnector:
         "token_env": "JIRA_TOKEN",
         "jql": "project = ACME ORDER BY rank",
     }
-    return JiraConnector(JiraConfig(**(values | changes)), Secrets(token=SecretStr("s3cret")))
+    config, secrets = JiraConfig(**(values | changes)), Secrets(token=SecretStr("s3cret"))
+    if clock is not None:
+        return JiraConnector(config, secrets, clock=clock)
+    return JiraConnector(config, secrets)
 
 
 def request_problems(router: respx.MockRouter) -> list[str]:
@@ -191,6 +198,31 @@ def test_429_with_retry_after_is_retried() -> None:
         )
         pages = run(pages_of(connector(), datetime(2026, 11, 20, 9, 0, tzinfo=UTC)))
     assert len(pages[-1].items) == 1
+
+
+def test_a_lost_comment_answer_is_retried_after_a_wait_on_the_connectors_clock() -> None:
+    """A comment POST whose answer is lost, with no comment made, is sent again after a jittered
+    wait (0.2 to 0.4 s for the first) that passes on the connector's clock."""
+    clock = FakeClock()
+    with respx.mock() as router:
+        posts = router.post(f"{CLOUD}/rest/api/3/issue/ACME-1/comment").mock(
+            side_effect=[httpx.ReadError("dropped"), httpx.Response(201, json={"id": "9"})]
+        )
+        router.get(f"{CLOUD}/rest/api/3/issue/ACME-1/comment").respond(
+            json={"startAt": 0, "maxResults": 100, "total": 0, "comments": []}
+        )
+        conn = connector(clock=clock)
+        start = clock.monotonic()
+
+        async def create() -> str:
+            try:
+                return await create_comment(conn, sample_status(), "ACME-1")
+            finally:
+                await conn.aclose()
+
+        assert run(create()) == "9"
+    assert posts.call_count == 2
+    assert 0.2 <= clock.monotonic() - start <= 0.4
 
 
 @pytest.mark.parametrize("first_pull", [True, False], ids=["first-pull", "incremental"])

@@ -13,6 +13,7 @@ import pytest
 import respx
 from pydantic import SecretStr
 
+from syncd.clock import FakeClock
 from syncd.connectors.base import MARKER
 from syncd.connectors.config import Secrets
 from syncd.connectors.trello.config import TrelloConfig, TrelloPush
@@ -203,7 +204,7 @@ def trello() -> Iterator[respx.MockRouter]:
         assert request_problems(router) == []
 
 
-def connector(status_list: str = "Status") -> TrelloConnector:
+def connector(status_list: str = "Status", clock: FakeClock | None = None) -> TrelloConnector:
     config = TrelloConfig(
         kind="trello",
         id="acme-trello",
@@ -213,7 +214,10 @@ def connector(status_list: str = "Status") -> TrelloConnector:
         token_env="T",
         push=TrelloPush(list=status_list),
     )
-    return TrelloConnector(config, Secrets(key=SecretStr("k"), token=SecretStr("t")))
+    secrets = Secrets(key=SecretStr("k"), token=SecretStr("t"))
+    if clock is not None:
+        return TrelloConnector(config, secrets, clock=clock)
+    return TrelloConnector(config, secrets)
 
 
 def status(**kw: Any) -> StatusPush:
@@ -335,6 +339,31 @@ def test_lost_create_answer_finds_the_card_instead_of_posting_again(
     marked = [c for c in board.cards.values() if MARKER in c["desc"]]
     assert len(marked) == 1
     assert board.writes.count("POST /cards") == 1
+
+
+def test_a_rate_limited_create_waits_its_retry_after_on_the_connectors_clock(
+    trello: respx.MockRouter,
+) -> None:
+    """A POST /cards answered 429 with Retry-After: 30 is sent again once 30 s have passed on
+    the connector's clock (a fake one: none in fact); one card is made."""
+    board = status_board()
+    board.mount(trello)
+    posts: list[str] = []
+
+    def limit_first(request: httpx.Request) -> httpx.Response:
+        posts.append(request.url.path)
+        if len(posts) == 1:
+            return httpx.Response(429, headers={"Retry-After": "30"})
+        return board.create_card(request)
+
+    trello.post("/cards").mock(side_effect=limit_first)
+    clock = FakeClock()
+    conn = connector(clock=clock)
+    start = clock.monotonic()
+    push(conn, status())
+    close(conn)
+    assert len(posts) == 2 and board.writes.count("POST /cards") == 1
+    assert clock.monotonic() - start >= 30
 
 
 def test_own_writes_are_recognised_in_webhooks(trello: respx.MockRouter) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,8 +11,10 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from syncd import jobs, scheduler, store
+from syncd.clock import SYSTEM, Clock, FakeClock
 from syncd.db import Job
 from syncd.model import utcnow
+from tests.daemon.harness import wait_for
 
 LEASE = timedelta(minutes=1)
 
@@ -26,11 +28,25 @@ def add(engine: Engine, kind: str = "pull", dedupe: str | None = None, **kw: obj
         return job.id
 
 
-def held(engine: Engine, job_id: int | None, lease: timedelta = LEASE) -> jobs.Claimed:
+def held(
+    engine: Engine, job_id: int | None, lease: timedelta = LEASE, *, clock: Clock = SYSTEM
+) -> jobs.Claimed:
     assert job_id is not None
-    claimed = jobs.claim(engine, job_id, lease=lease)
+    claimed = jobs.claim(engine, job_id, lease=lease, clock=clock)
     assert claimed is not None
     return claimed
+
+
+def lease_until(engine: Engine, job_id: int) -> datetime | None:
+    with store.sessions(engine)() as session:
+        row = session.get(Job, job_id)
+        assert row is not None
+        return row.lease_until
+
+
+def renewed(engine: Engine, job_id: int, before: datetime) -> Callable[[], bool]:
+    """A check: the row's lease now ends later than `before`."""
+    return lambda: (lease_until(engine, job_id) or before) > before
 
 
 def test_a_job_is_claimed_once(engine: Engine) -> None:
@@ -43,11 +59,16 @@ def test_a_job_is_claimed_once(engine: Engine) -> None:
 
 
 def test_an_expired_lease_can_be_claimed_again(engine: Engine) -> None:
-    """A worker that died holding a lease: after the lease runs out another worker claims it."""
-    job_id = add(engine)
+    """A worker that died holding a lease: while the lease lasts no other worker claims the row;
+    once it has run out (on the clock the workers read) another worker claims it."""
+    clock = FakeClock()
+    job_id = add(engine, clock=clock)
     assert job_id is not None
-    assert jobs.claim(engine, job_id, lease=timedelta(seconds=-1)) is not None
-    again = jobs.claim(engine, job_id, lease=LEASE)
+    assert jobs.claim(engine, job_id, lease=LEASE, clock=clock) is not None
+    clock.advance(LEASE - timedelta(seconds=1))
+    assert jobs.claim(engine, job_id, lease=LEASE, clock=clock) is None
+    clock.advance(timedelta(seconds=2))
+    again = jobs.claim(engine, job_id, lease=LEASE, clock=clock)
     assert again is not None and again.attempts == 2
 
 
@@ -69,15 +90,20 @@ def test_webhook_keys_are_kept_after_the_row_ends(engine: Engine) -> None:
 
 
 def test_transient_failures_retry_then_become_dead_letters(engine: Engine) -> None:
-    """A failing job is retried with a delay until max_attempts, then it is a dead letter."""
-    job_id = add(engine, max_attempts=2)
+    """A failing job is retried once its backoff delay has passed (not before) until
+    max_attempts, then it is a dead letter."""
+    clock = FakeClock()
+    job_id = add(engine, max_attempts=2, clock=clock)
     assert job_id is not None
-    delay = jobs.fail(engine, held(engine, job_id), "502", permanent=False)
+    delay = jobs.fail(
+        engine, held(engine, job_id, clock=clock), "502", permanent=False, clock=clock
+    )
     assert delay is not None and delay > 0
-    assert jobs.claim(engine, job_id, lease=LEASE) is None  # not due yet
-    with store.sessions(engine).begin() as session:
-        session.execute(update(Job).where(Job.id == job_id).values(due_at=utcnow()))
-    assert jobs.fail(engine, held(engine, job_id), "502 again", permanent=False) is None
+    clock.advance(delay * 0.9)
+    assert jobs.claim(engine, job_id, lease=LEASE, clock=clock) is None  # not due yet
+    clock.advance(delay * 0.1 + 0.001)
+    again = held(engine, job_id, clock=clock)
+    assert jobs.fail(engine, again, "502 again", permanent=False, clock=clock) is None
     [dead] = jobs.list_dead(engine)
     assert dead.id == job_id and dead.last_error == "502 again"
 
@@ -110,6 +136,21 @@ def test_sweeper_sends_lost_and_crashed_jobs_once_per_cover(engine: Engine) -> N
     assert scheduler.sweep(engine, lambda kind, job_id: sent.append((kind, job_id))) == 2
     assert sorted(job_id for _, job_id in sent) == sorted([fresh, crashed])
     assert scheduler.sweep(engine, lambda kind, job_id: sent.append((kind, job_id))) == 0
+
+
+def test_the_sweeper_re_sends_a_crashed_workers_row_when_its_lease_runs_out(
+    engine: Engine,
+) -> None:
+    """A row whose worker died is not re-sent while its lease lasts on the sweeper's clock, and
+    is once it has run out."""
+    clock = FakeClock()
+    crashed = add(engine, clock=clock)
+    held(engine, crashed, clock=clock)  # its worker dies holding it
+    sent: list[int] = []
+    assert scheduler.sweep(engine, lambda kind, job_id: sent.append(job_id), clock=clock) == 0
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert scheduler.sweep(engine, lambda kind, job_id: sent.append(job_id), clock=clock) == 1
+    assert sent == [crashed]
 
 
 def test_only_one_scheduler_holds_the_lease(engine: Engine) -> None:
@@ -200,23 +241,30 @@ def test_a_renewed_lease_is_not_swept(engine: Engine) -> None:
     assert jobs.claim(engine, claimed.id, lease=LEASE) is None
 
 
-@pytest.mark.slow
 def test_a_running_job_keeps_its_lease_and_loses_it_when_its_worker_stops(engine: Engine) -> None:
-    """The heartbeat renews a short lease while the job runs: no other worker can claim it; once
-    the worker is gone (no heartbeat) the lease runs out and another worker takes the row."""
+    """The heartbeat renews the lease every third of it while the job runs: for three leases
+    no other worker can claim the row nor the sweeper re-send it; once the worker is gone (no
+    heartbeat) the lease runs out and another worker takes the row. The clock is a fake one
+    that the test moves a beat at a time."""
     from syncd.actors import Heartbeat
 
-    lease = timedelta(seconds=2.4)  # a beat every 0.8 s: 1.6 s of slack on a busy machine
-    job_id = add(engine)
-    claimed = held(engine, job_id, lease=lease)
-    with Heartbeat(engine, claimed, lease):
-        deadline = time.monotonic() + 2 * lease.total_seconds()  # outlives two leases
-        while time.monotonic() < deadline:
-            assert jobs.claim(engine, claimed.id, lease=LEASE) is None
-            assert scheduler.sweep(engine, lambda kind, job_id: None) == 0
-            time.sleep(0.2)
-    time.sleep(lease.total_seconds() + 0.5)
-    taken = jobs.claim(engine, claimed.id, lease=LEASE)
+    clock, lease = FakeClock(), timedelta(seconds=30)
+    job_id = add(engine, clock=clock)
+    assert job_id is not None
+    claimed = held(engine, job_id, lease=lease, clock=clock)
+    with Heartbeat(engine, claimed, lease, clock=clock):
+        for _ in range(9):
+            wait_for(lambda: clock.waiters == 1, 30, "the heartbeat to wait", every=0.01)
+            before = lease_until(engine, job_id)
+            assert before is not None
+            clock.advance(lease / 3)
+            wait_for(renewed(engine, job_id, before), 30, "a beat", every=0.01)
+            assert jobs.claim(engine, job_id, lease=LEASE, clock=clock) is None
+            assert scheduler.sweep(engine, lambda kind, job_id: None, clock=clock) == 0
+    clock.advance(lease - timedelta(seconds=1))
+    assert jobs.claim(engine, job_id, lease=LEASE, clock=clock) is None
+    clock.advance(timedelta(seconds=2))
+    taken = jobs.claim(engine, job_id, lease=LEASE, clock=clock)
     assert taken is not None and taken.attempts == 2
 
 
@@ -241,18 +289,30 @@ def test_the_scheduler_runs_its_upkeep_hourly_and_only_while_it_holds_the_lease(
     """The webhook upkeep runs on the first step, not again until `upkeep_every` has passed,
     and never in a process that does not hold the scheduler lease."""
     calls: list[str] = []
+    clock = FakeClock()
     first = scheduler.Scheduler(
-        engine, [], lambda kind, job_id: None, upkeep=lambda: calls.append("a"), upkeep_every=3600
+        engine,
+        [],
+        lambda kind, job_id: None,
+        upkeep=lambda: calls.append("a"),
+        upkeep_every=3600,
+        clock=clock,
     )
     second = scheduler.Scheduler(
-        engine, [], lambda kind, job_id: None, upkeep=lambda: calls.append("b"), upkeep_every=0
+        engine,
+        [],
+        lambda kind, job_id: None,
+        upkeep=lambda: calls.append("b"),
+        upkeep_every=0,
+        clock=clock,
     )
     second.owner = "another-process"
     first.step()
+    clock.advance(3599)
     first.step()
-    second.step()  # the lease is the first's
+    clock.advance(10)  # the scheduler lease (30 s) is renewed by each step: still the first's
+    second.step()
     assert calls == ["a"]
-    first.upkeep_at = 0.0  # an hour later
     first.step()
     assert calls == ["a", "a"]
 

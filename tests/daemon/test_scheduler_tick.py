@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from syncd import clientdir, store
 from syncd.clientdir import ClientDirectory
+from syncd.clock import FakeClock
 from syncd.db import Job, Schedule
 from syncd.model import utcnow
 from syncd.scheduler import DUE_BATCH, Scheduler
@@ -124,6 +125,28 @@ def test_a_tick_reads_only_the_due_clients_of_a_thousand(engine: Engine, tmp_pat
     # savepoint), and the tick a fixed few more (marking the pulls sent), none per configured one
     assert len(busy) - len(idle) <= 6 * len(due) + 4
     assert len(idle) < 20
+
+
+def test_a_clients_next_pull_comes_when_its_poll_interval_has_passed_on_the_clock(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Clients polled every 15 minutes and pulled now are not due a second before 15 minutes
+    have passed on the scheduler's clock, and are due then (a fake clock: no minute passes)."""
+    clock = FakeClock()
+    clients = many_clients(tmp_path / "clients", 2)
+    sent: list[tuple[str, int]] = []
+    scheduler = Scheduler(
+        engine, clients, lambda kind, job_id: sent.append((kind, job_id)), clock=clock
+    )
+    scheduler.step()
+    assert len(sent) == 2
+    finish_pulls(engine)
+    clock.advance(timedelta(minutes=15) - timedelta(seconds=1))
+    scheduler.step()
+    assert scheduler.examined == 0 and len(sent) == 2
+    clock.advance(timedelta(seconds=1))
+    scheduler.step()
+    assert scheduler.examined == 2 and len(sent) == 4
 
 
 def test_clients_added_and_removed_get_and_lose_their_schedule_row(

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from syncd import pipeline, store
 from syncd.cli import app
 from syncd.clients import load_client, read_config
+from syncd.clock import FakeClock
 from syncd.connectors import build
 from syncd.connectors.base import Connector
 from syncd.connectors.config import Secrets
@@ -66,6 +67,7 @@ class CorkboardHarness:
 
     def __init__(self, board: Board) -> None:
         self.board = board
+        self.clock = FakeClock()
 
     def connector(self, *, page_size: int = 7, bad_credentials: bool = False) -> Connector:
         """Built as syncd builds every connector: through the kind `KINDS` names."""
@@ -74,7 +76,7 @@ class CorkboardHarness:
             page_size=page_size,
         )  # fmt: skip
         token = "wrong" if bad_credentials else TOKEN
-        return build(config, Secrets(token=SecretStr(token)))
+        return build(config, Secrets(token=SecretStr(token)), clock=self.clock)
 
     def item_ids(self) -> set[str]:
         return set(self.board.notes)

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import ssl
-import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +15,7 @@ import respx
 
 from syncd import http
 from syncd.budget import LocalBudget, acquire
+from syncd.clock import FakeClock
 from syncd.errors import (
     AuthError,
     NotFoundError,
@@ -30,29 +31,35 @@ def remote(**kwargs: object) -> http.Remote:
 
 
 @respx.mock
-def test_429_with_retry_after_waits_that_long(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 429 with Retry-After: 2 sleeps about two seconds, then the retry succeeds."""
-    slept: list[float] = []
-    real_sleep = asyncio.sleep
-    here = threading.get_ident()
-
-    async def fake_sleep(seconds: float) -> None:
-        if threading.get_ident() != here:  # another thread's loop (a server of another test)
-            await real_sleep(seconds)
-            return
-        slept.append(seconds)
-        await real_sleep(0)
-
-    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+def test_429_with_retry_after_waits_that_long() -> None:
+    """A 429 with Retry-After: 2 waits about two seconds (on the remote's clock), then the retry
+    succeeds."""
+    clock = FakeClock()
     route = respx.get("https://acme.example/x").mock(
         side_effect=[
             httpx.Response(429, headers={"Retry-After": "2"}),
             httpx.Response(200, json={}),
         ]
     )
-    response = asyncio.run(remote().request("GET", "/x"))
+    start = clock.monotonic()
+    response = asyncio.run(remote(clock=clock).request("GET", "/x"))
     assert response.status_code == 200 and route.call_count == 2
-    assert len(slept) == 1 and 2.0 <= slept[0] <= 2.3
+    assert 2.0 <= clock.monotonic() - start <= 2.3
+
+
+@respx.mock
+def test_a_dated_retry_after_is_counted_from_the_remotes_clock() -> None:
+    """Retry-After as an HTTP date ten seconds after the clock's now waits ten seconds."""
+    clock = FakeClock(datetime(2015, 10, 21, 7, 27, 50, tzinfo=UTC))
+    respx.get("https://acme.example/x").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
+            httpx.Response(200, json={}),
+        ]
+    )
+    start = clock.now()
+    asyncio.run(remote(clock=clock).request("GET", "/x"))
+    assert timedelta(seconds=10) <= clock.now() - start <= timedelta(seconds=10.3)
 
 
 @respx.mock
@@ -132,21 +139,21 @@ def test_errors_and_logs_never_carry_query_secrets(caplog: pytest.LogCaptureFixt
 
 
 def test_pacing_keeps_every_window_under_budget() -> None:
-    """With a budget of 5 per 1 s, no rolling 1-second window holds more than 5 requests."""
-    pacer = LocalBudget()
+    """With a budget of 5 per 1 s, no rolling 1-second window holds more than 5 requests: the
+    pace waits on the budget's clock (fake here: no real second passes)."""
+    clock = FakeClock()
+    pacer = LocalBudget(clock)
     rate = http.Rate(http.credential_key("trello", "token"), 5, 1.0)
     stamps: list[float] = []
-    loop_time = asyncio.new_event_loop()
 
     async def one() -> None:
         await acquire(pacer, (rate,))
-        stamps.append(loop_time.time())
+        stamps.append(clock.monotonic())
 
     async def main() -> None:
         await asyncio.gather(*(one() for _ in range(17)))
 
-    loop_time.run_until_complete(main())
-    loop_time.close()
+    asyncio.run(main())
     stamps.sort()
     assert len(stamps) == 17
     for i, start in enumerate(stamps):
@@ -155,9 +162,28 @@ def test_pacing_keeps_every_window_under_budget() -> None:
     assert stamps[-1] - stamps[0] >= 3.0  # 17 requests at 5/s need at least three refills
 
 
+@respx.mock
+def test_pacing_waits_on_the_budgets_clock_not_the_remotes() -> None:
+    """A request over budget waits for the window on the budget's clock (the one its window
+    slides on), not on the remote's: a remote on a fake clock drawing from a real-time budget
+    waits real time instead of spinning."""
+    budget_clock, remote_clock = FakeClock(), FakeClock()
+    rate = http.Rate(http.credential_key("trello", "one-a-minute"), 1, 60.0)
+    respx.get("https://acme.example/x").mock(return_value=httpx.Response(200, json={}))
+    r = remote(budgets=(rate,), budget=LocalBudget(budget_clock), clock=remote_clock)
+
+    async def twice() -> None:
+        await r.request("GET", "/x")
+        await r.request("GET", "/x")
+
+    asyncio.run(twice())
+    assert budget_clock.monotonic() - 1000.0 >= 60.0
+    assert remote_clock.monotonic() == 1000.0
+
+
 def test_budget_is_shared_by_every_remote_of_one_credential() -> None:
     """Two clients with the same credential draw from one window; another credential does not."""
-    pacer = LocalBudget(clock=lambda: 100.0)
+    pacer = LocalBudget(FakeClock())
     shared = http.Rate(http.credential_key("trello", "same-token"), 2, 10)
     other = http.Rate(http.credential_key("trello", "other-token"), 2, 10)
     assert pacer.try_acquire((shared,)) == 0 and pacer.try_acquire((shared,)) == 0
@@ -194,7 +220,7 @@ def test_adaptive_limit_halves_on_429_and_grows_back() -> None:
 
 def test_remote_usage_headers_fill_the_window_after_a_restart() -> None:
     """A fresh process told by the remote that 95 of 100 were used waits instead of bursting."""
-    pacer = LocalBudget(clock=lambda: 50.0)
+    pacer = LocalBudget(FakeClock())
     key = http.Rate(http.credential_key("trello", "token-after-restart"), 90, 10)
     pacer.observe(key, 95)  # the remote counts more than this window holds: the limit is full
     assert pacer.try_acquire((key,)) > 0

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from syncd.clock import FakeClock
 from syncd.db import make_engine
 from syncd.errors import ConfigError, StartError
 from syncd.migrate import (
@@ -124,14 +125,42 @@ def test_an_upgrade_after_another_has_nothing_left_to_do(tmp_path: Path) -> None
 
 def test_waiting_for_the_schema_returns_at_head_and_never_migrates(tmp_path: Path) -> None:
     """`wait_for_head` leaves an empty database empty and gives a StartError that says what to
-    run; at head it returns."""
+    run once its timeout has passed on its clock (a fake one: ten minutes in no time); at head
+    it returns."""
     engine = make_engine(f"sqlite:///{tmp_path / 'syncd.db'}")
-    with pytest.raises(StartError, match=r"no revision .*`syncd db upgrade`") as caught:
-        wait_for_head(engine, timeout=0.2, every=0.05)
+    clock = FakeClock()
+    start = clock.monotonic()
+    with pytest.raises(StartError, match=r"no revision after 600s.*`syncd db upgrade`") as caught:
+        wait_for_head(engine, timeout=600, every=5, clock=clock)
     assert "\n" not in str(caught.value)
+    assert 600 <= clock.monotonic() - start <= 605
     assert current_revision(engine) is None
     upgrade(engine)
     wait_for_head(engine, timeout=0.2)
+    engine.dispose()
+
+
+class MigratedMeanwhile(FakeClock):
+    """A clock during whose first wait `syncd run` migrates the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine, self.waits = engine, 0
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        self.waits += 1
+        if self.waits == 1:
+            upgrade(self.engine)
+
+
+def test_a_worker_waiting_for_the_schema_starts_at_its_next_look(tmp_path: Path) -> None:
+    """The schema reaches head while a worker waits: the worker's next look finds it and it
+    returns, long before its timeout."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'syncd.db'}")
+    clock = MigratedMeanwhile(engine)
+    wait_for_head(engine, timeout=600, every=5, clock=clock)
+    assert clock.waits == 1 and current_revision(engine) == HEAD
     engine.dispose()
 
 

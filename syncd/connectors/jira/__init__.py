@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from syncd.clock import SYSTEM, Clock
 from syncd.connectors.jira.config import JiraConfig
 from syncd.connectors.jira.signing import jira_jwt_ok, jira_signature_ok
 from syncd.connectors.kinds import (
@@ -38,12 +39,15 @@ def build(
     transport: httpx.AsyncBaseTransport | None = None,
     timezone: str = "UTC",
     keeper: Keeper | None = None,
+    clock: Clock = SYSTEM,
 ) -> Connector:
     """A `JiraConnector`; `keeper` holds the rotated refresh token of an OAuth grant."""
     from syncd.connectors.jira.connector import JiraConnector
 
     extra = {"keeper": keeper} if keeper is not None else {}
-    return JiraConnector(config, secrets, transport=transport, timezone=timezone, **extra)
+    return JiraConnector(
+        config, secrets, transport=transport, timezone=timezone, clock=clock, **extra
+    )
 
 
 def targets(config: JiraConfig, items: list[WorkItem]) -> list[str]:

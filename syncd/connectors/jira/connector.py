@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from syncd.clock import SYSTEM, Clock
 from syncd.connectors.base import MARKER
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira import pull as jira_pull
@@ -61,9 +61,11 @@ class JiraConnector:
         transport: httpx.AsyncBaseTransport | None = None,
         timezone: str = "UTC",
         keeper: Keeper | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.config = config
         self.id = config.id
+        self.clock = clock
         self.cloud = config.deployment == "cloud"
         self.api = "/rest/api/3" if self.cloud else "/rest/api/2"
         self.timezone = ZoneInfo(timezone)
@@ -71,7 +73,9 @@ class JiraConnector:
         headers: dict[str, str] = {}
         base = config.url
         if config.auth == "oauth":
-            oauth = AtlassianOAuth(Grant.of(config, secrets), keeper=keeper, transport=transport)
+            oauth = AtlassianOAuth(
+                Grant.of(config, secrets), keeper=keeper, transport=transport, clock=clock
+            )
             auth, base = oauth, oauth.gateway
             credential = f"oauth:{config.url}:{secrets.value('client_id')}"
         else:
@@ -96,10 +100,14 @@ class JiraConnector:
         site = credential_key("jira", f"{config.url}\n{config.email}\n{credential}")
         rates = (Rate(site, *SITE_BUDGET),)
         self.remote = Remote(
-            self.client, service="jira", budgets=rates, on_throttle=self.limit.throttled
+            self.client,
+            service="jira",
+            budgets=rates,
+            on_throttle=self.limit.throttled,
+            clock=clock,
         )
         self.once = Remote(  # non-idempotent writes
-            self.client, service="jira", budgets=rates, attempts=1
+            self.client, service="jira", budgets=rates, attempts=1, clock=clock
         )
         self.meta: Meta | None = None
         self._me: dict[str, Any] | None = None
@@ -119,7 +127,7 @@ class JiraConnector:
     def _cached_meta(self) -> Meta | None:
         if self.meta is None:
             cached = _META_CACHE.get(self._meta_key)
-            if cached is not None and cached[0] > time.monotonic():
+            if cached is not None and cached[0] > self.clock.monotonic():
                 self.meta = cached[1]
         return self.meta
 
@@ -142,7 +150,7 @@ class JiraConnector:
             if meta is None:
                 fields = await self.remote.json("GET", f"{self.api}/field")
                 meta = self.meta = Meta.read(self.config, fields, self._me or {})
-                _META_CACHE[self._meta_key] = (time.monotonic() + META_TTL, meta)
+                _META_CACHE[self._meta_key] = (self.clock.monotonic() + META_TTL, meta)
             return meta
 
     def pull(

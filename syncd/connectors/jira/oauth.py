@@ -18,7 +18,6 @@ import asyncio
 import hashlib
 import logging
 import threading
-import time
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import httpx
 
 from syncd import redact
+from syncd.clock import SYSTEM, Clock
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira.config import JiraConfig
 from syncd.connectors.kinds import Keeper as Keeper  # re-exported: the protocol is generic
@@ -98,7 +98,7 @@ class Grant:
 @dataclass
 class _Access:
     token: str
-    until: float  # time.monotonic()
+    until: float  # on the monotonic seconds of the refreshing connector's clock
 
 
 _ACCESS: dict[str, _Access] = {}
@@ -132,10 +132,12 @@ class AtlassianOAuth(httpx.Auth):
         *,
         keeper: Keeper | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.grant = grant
         self.keeper: Keeper = keeper or MemoryKeeper()
         self.transport = transport
+        self.clock = clock  # when an access token lapses, how long a wait for the gate lasts
         self.requests = 0  # to the token endpoint and accessible-resources
         self._lock: asyncio.Lock | None = None
 
@@ -174,7 +176,7 @@ class AtlassianOAuth(httpx.Auth):
                 return cached
             gate = _gate(self.grant.key)
             while not gate.acquire(blocking=False):  # polled: a cancelled wait holds nothing
-                await asyncio.sleep(GATE_POLL)
+                await self.clock.pause(GATE_POLL)
             try:
                 cached = self._cached(stale)  # another thread may have refreshed meanwhile
                 if cached is not None:
@@ -189,7 +191,7 @@ class AtlassianOAuth(httpx.Auth):
     def _cached(self, stale: str | None) -> str | None:
         with _SHARED:
             cached = _ACCESS.get(self.grant.key)
-        if cached and cached.token != stale and time.monotonic() < cached.until:
+        if cached and cached.token != stale and self.clock.monotonic() < cached.until:
             return cached.token
         return None
 
@@ -232,7 +234,7 @@ class AtlassianOAuth(httpx.Auth):
                     )
             lifetime = float(answer.get("expires_in") or 3600)
             return _Access(
-                str(answer["access_token"]), time.monotonic() + max(lifetime - EARLY, 1.0)
+                str(answer["access_token"]), self.clock.monotonic() + max(lifetime - EARLY, 1.0)
             )
 
     async def _token_request(self, refresh_token: str) -> dict[str, Any] | None:
@@ -256,7 +258,7 @@ class AtlassianOAuth(httpx.Auth):
                 status=response.status_code,
                 service="atlassian-auth",
             )
-        classify(response, service="atlassian-auth")
+        classify(response, service="atlassian-auth", clock=self.clock)
         answer = response.json()
         if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
             raise TransientError(
@@ -290,7 +292,7 @@ class AtlassianOAuth(httpx.Auth):
             f"{self.grant.api_url}/oauth/token/accessible-resources",
             headers={"Authorization": f"Bearer {token}"},
         )
-        classify(response, service="atlassian-auth")
+        classify(response, service="atlassian-auth", clock=self.clock)
         sites = response.json()
         for site in sites if isinstance(sites, list) else []:
             if isinstance(site, dict) and str(site.get("url", "")).rstrip("/") == self.grant.site:

@@ -9,7 +9,6 @@ when its answer is lost the issue's comments are searched for the marker before 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import random
@@ -162,7 +161,7 @@ async def create_comment(connector: JiraConnector, status: StatusPush, target: s
             if attempt == CREATE_ATTEMPTS:
                 raise
             wait = exc.retry_after if isinstance(exc, RateLimitedError) else 0.2 * 2**attempt
-            await asyncio.sleep(wait * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+            await connector.once.clock.pause(wait * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
             found = await find_marked(connector, target, status.client)
             if found is not None:
                 connector.remember_comment(str(found["id"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from syncd.clock import SYSTEM, Clock
 from syncd.connectors.kinds import (
     BodyFormat,
     ConnectorKind,
@@ -36,11 +37,12 @@ def build(
     transport: httpx.AsyncBaseTransport | None = None,
     timezone: str = "UTC",
     keeper: Any = None,
+    clock: Clock = SYSTEM,
 ) -> Connector:
     """A `TrelloConnector` (`keeper` is for OAuth grants; Trello has none)."""
     from syncd.connectors.trello.connector import TrelloConnector
 
-    return TrelloConnector(config, secrets, transport=transport, timezone=timezone)
+    return TrelloConnector(config, secrets, transport=transport, timezone=timezone, clock=clock)
 
 
 def targets(config: TrelloConfig, items: list[WorkItem]) -> list[str]:

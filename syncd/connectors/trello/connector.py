@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from syncd import http
+from syncd.clock import SYSTEM, Clock
 from syncd.connectors.base import OVERLAP
 from syncd.connectors.config import Secrets
 from syncd.connectors.paging import Page, pages
@@ -92,6 +93,7 @@ class TrelloConnector:
         transport: httpx.AsyncBaseTransport | None = None,
         timezone: str = "UTC",
         page_size: int = 500,
+        clock: Clock = SYSTEM,
     ) -> None:
         key, token = secrets.value("key"), secrets.value("token")
         if not key or not token:
@@ -120,6 +122,7 @@ class TrelloConnector:
                 budgets[0]: ("x-rate-limit-api-token-remaining", "x-rate-limit-api-token-max"),
                 budgets[1]: ("x-rate-limit-api-key-remaining", "x-rate-limit-api-key-max"),
             },
+            clock=clock,
         )
         self.writer = trello_push.StatusWriter(self.remote, config)
 

@@ -8,7 +8,6 @@ retried blindly: after a failed POST the writer looks for what it tried to creat
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -68,6 +67,7 @@ class StatusWriter:
             attempts=1,
             budget=remote.budget,
             on_throttle=remote.on_throttle,
+            clock=remote.clock,
         )
 
     async def get(self, path: str, **params: str) -> Any:
@@ -103,12 +103,12 @@ class StatusWriter:
             try:
                 created: JsonDict = await self.once.json("POST", path, params=params)
             except RateLimitedError as exc:
-                await asyncio.sleep(exc.retry_after)
+                await self.once.clock.pause(exc.retry_after)
             except TransientError:
                 found = await find()
                 if found is not None:
                     return found
-                await asyncio.sleep(min(8.0, 0.25 * 2**attempt))
+                await self.once.clock.pause(min(8.0, 0.25 * 2**attempt))
             else:
                 return created
         raise TransientError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from syncd.clock import SYSTEM, Clock
 from syncd.connectors.kinds import BodyFormat, ConnectorKind
 
 from .config import CorkboardConfig
@@ -29,11 +30,12 @@ def build(
     transport: Any = None,
     timezone: str = "UTC",
     keeper: Any = None,
+    clock: Clock = SYSTEM,
 ) -> Connector:
     """A `CorkboardConnector` (no HTTP, so no `transport`; no OAuth, so no `keeper`)."""
     from .connector import CorkboardConnector
 
-    return CorkboardConnector(config, secrets, timezone=timezone)
+    return CorkboardConnector(config, secrets, timezone=timezone, clock=clock)
 
 
 def targets(config: CorkboardConfig, items: list[WorkItem]) -> list[str]:

@@ -9,11 +9,11 @@ writes, and after a lost answer looks before it pins again, so a board never sho
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from syncd.clock import SYSTEM, Clock
 from syncd.connectors.base import MARKER, OVERLAP
 from syncd.connectors.config import Secrets
 from syncd.connectors.paging import Page, pages
@@ -39,8 +39,16 @@ class CorkboardConnector:
 
     kind = "corkboard"
 
-    def __init__(self, config: CorkboardConfig, secrets: Secrets, *, timezone: str = "UTC") -> None:
+    def __init__(
+        self,
+        config: CorkboardConfig,
+        secrets: Secrets,
+        *,
+        timezone: str = "UTC",
+        clock: Clock = SYSTEM,
+    ) -> None:
         self.id = config.id
+        self.clock = clock  # what a Retry-After is waited on
         self.config = config
         self.token = secrets.value("token")
         self.timezone = timezone  # the service answers in UTC; kept for the connector contract
@@ -59,7 +67,7 @@ class CorkboardConnector:
             except RateLimitedError as exc:
                 if attempt == ATTEMPTS - 1:
                     raise
-                await asyncio.sleep(exc.retry_after)
+                await self.clock.pause(exc.retry_after)
             except TransientError:
                 if attempt == ATTEMPTS - 1 or operation == "pin":
                     raise
