@@ -23,8 +23,8 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from syncd.budget import Observations, Rate
 from syncd.errors import TransientError
+from syncd.rate import Observations, Rate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
