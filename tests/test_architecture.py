@@ -1,6 +1,6 @@
 """The house rules of `docs/architecture.md`, read off the code itself: trackers live in their
 own folders and nothing else names them; connectors import only what they may; no import
-cycles beyond the ones listed here, which the next restructuring step removes."""
+cycles."""
 
 from __future__ import annotations
 
@@ -35,18 +35,6 @@ CONNECTORS_MAY_IMPORT = {
     "syncd.redact",
     "syncd.mapping.config",
 }
-
-# Import cycles that remain (each a strongly connected set of modules), to shrink to nothing:
-# the job handlers live in `sync.py` and `queue.setup` imports `actors` (phase 2 moves the
-# handlers to `actors`/`jobs` and dispatch beside the queue); `budget` builds the shared
-# backends of `budget_shared`, which use its `Rate`; the sandbox's story and data build each
-# other.
-KNOWN_CYCLES = {
-    frozenset({"syncd.actors", "syncd.pipeline", "syncd.queue", "syncd.sync"}),
-    frozenset({"syncd.budget", "syncd.budget_shared"}),
-    frozenset({"syncd.sandbox.data", "syncd.sandbox.story"}),
-}
-
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(REPO).with_suffix("").parts)
@@ -186,13 +174,10 @@ def test_no_tracker_package_is_imported_but_through_the_registry() -> None:
     assert found == set()
 
 
-def test_no_import_cycles_but_the_known_ones() -> None:
-    """No new import cycle; none among the connectors (the Jira connector, pull and push once
-    imported each other); the known ones are listed until the next step removes them."""
-    found = set(cycles(GRAPH))
-    assert not [c for c in found if any(m.startswith("syncd.connectors") for m in c)]
-    assert found - KNOWN_CYCLES == set(), "a new import cycle"
-    assert KNOWN_CYCLES - found == set(), "gone: remove these from KNOWN_CYCLES"
+def test_no_import_cycles() -> None:
+    """No two syncd modules import each other, directly or around a circle (the Jira
+    connector's pull and push, the job handlers and the queue, the budgets once did)."""
+    assert cycles(GRAPH) == []
 
 
 def test_the_cycle_finder_finds_cycles() -> None:
