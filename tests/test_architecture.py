@@ -36,6 +36,59 @@ CONNECTORS_MAY_IMPORT = {
     "syncd.mapping.config",
 }
 
+# The layers, top to bottom (`docs/architecture.md`). A module may import modules of its own
+# layer (the graph stays free of cycles) and of the layers below it, never one above. A module
+# belongs to the layer of the longest name listed that is it or a package holding it; the
+# package `syncd` itself only by its own name.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # How syncd is used and run. `daemon` is the composition root of `syncd run` and `syncd
+    # worker`: it builds the web server beside scheduler and workers, so it sits with the faces
+    # (web never imports it). The communication plan's demo drives the demo's deliveries.
+    (
+        "face",
+        ("syncd.__main__", "syncd.cli", "syncd.check", "syncd.web", "syncd.demo", "syncd.daemon",
+         "syncd.comms.demo"),
+    ),
+    # What runs unattended: the scheduler, the broker and its actors, the process's runtime and
+    # the client files it keeps loaded.
+    (
+        "process",
+        ("syncd.scheduler", "syncd.queue", "syncd.actors", "syncd.runtime", "syncd.clientdir"),
+    ),
+    # Where store, domain and connectors meet: a pull, a reconcile with its outbox, a push; and
+    # the communication plan's counterpart of a push (deliveries kept once in the store, what is
+    # due, the answers to its feedback links), which the pipeline, the actors and the scheduler
+    # call and which, like a push, reads and writes the store and the job table.
+    (
+        "pipeline",
+        ("syncd.pipeline", "syncd.sync", "syncd.comms.delivery", "syncd.comms.due",
+         "syncd.comms.feedback"),
+    ),
+    # The domain, reports first: what a status is and how it reads (reports; the communication
+    # plan's messages, which each channel builds from a status and hands to the SMTP server or
+    # chat webhook it is given, never touching the store); the client files' models.
+    ("domain: reports, communication, clients", ("syncd.reports", "syncd.comms", "syncd.clients")),
+    ("domain: plan", ("syncd.plan",)),
+    ("domain: mapping, schedule", ("syncd.mapping", "syncd.schedule")),
+    ("connectors", ("syncd.connectors",)),
+    (
+        "infrastructure",
+        ("syncd.store", "syncd.db", "syncd.migrations", "syncd.migrate", "syncd.jobs",
+         "syncd.inbox", "syncd.http", "syncd.budget", "syncd.budget_shared", "syncd.rate",
+         "syncd.logs", "syncd.metrics", "syncd.settings", "syncd.terminal"),
+    ),
+    # What every layer shares: the normalized model, the errors (which mask secrets in their
+    # messages, hence `redact`), and the client file's mapping types that connectors read too.
+    ("base", ("syncd", "syncd.model", "syncd.errors", "syncd.redact", "syncd.mapping.config")),
+)  # fmt: skip
+# The sandbox stands apart: a tracker's look-alike knows nothing of syncd, and only the faces
+# (the demo, `syncd sandbox`) start it.
+SANDBOX = "syncd.sandbox"
+# Imports that go upward (module, imported module), each with why it is not fixed yet; to
+# shrink to nothing. Empty today.
+KNOWN_UPWARD: set[tuple[str, str]] = set()
+
+
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(REPO).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -51,8 +104,9 @@ def resolve(name: str) -> str | None:
     return name or None
 
 
-def imports(path: Path) -> set[str]:
-    """Every syncd module `path` imports, at module level, in functions or for type checking."""
+def imports(path: Path, own: str | None = None) -> set[str]:
+    """Every syncd module `path` (module `own`, by default the one its place names) imports, at
+    module level, in functions or for type checking."""
     found: set[str | None] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -63,11 +117,11 @@ def imports(path: Path) -> set[str]:
                 full = f"{module}.{alias.name}"
                 found.add(full if full in MODULES else resolve(module))
     found.discard(None)
-    found.discard(module_name(path))
+    found.discard(own if own is not None else module_name(path))
     return {name for name in found if name is not None}
 
 
-GRAPH = {name: imports(path) for name, path in MODULES.items()}
+GRAPH = {name: imports(path, name) for name, path in MODULES.items()}
 
 
 def cycles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
@@ -99,6 +153,29 @@ def cycles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
     for node in sorted(graph):
         if node not in index:
             visit(node)
+    return found
+
+
+def layer_of(module: str) -> int | None:
+    """The index in `LAYERS` of `module`'s layer (0 the top); None when none is listed."""
+    found = [
+        (len(name), index)
+        for index, (_, names) in enumerate(LAYERS)
+        for name in names
+        if module == name or (name != "syncd" and module.startswith(f"{name}."))
+    ]
+    return max(found)[1] if found else None
+
+
+def upward(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Every import (module, imported) of `graph` that goes to a higher layer."""
+    found = set()
+    for module, targets in graph.items():
+        here = layer_of(module)
+        for target in targets:
+            there = layer_of(target)
+            if here is not None and there is not None and there < here:
+                found.add((module, target))
     return found
 
 
@@ -178,6 +255,52 @@ def test_no_import_cycles() -> None:
     """No two syncd modules import each other, directly or around a circle (the Jira
     connector's pull and push, the job handlers and the queue, the budgets once did)."""
     assert cycles(GRAPH) == []
+
+
+def test_every_module_has_a_layer() -> None:
+    """Each syncd module outside the sandbox is in one of the listed layers."""
+    assert [m for m in MODULES if not m.startswith(SANDBOX) and layer_of(m) is None] == []
+
+
+def test_imports_never_go_up_a_layer() -> None:
+    """No module imports one of a higher layer (beyond the listed exceptions, which may only
+    shrink): the faces use the process, the process the pipeline, down to the model."""
+    found = upward({m: t for m, t in GRAPH.items() if not m.startswith(SANDBOX)})
+    assert found - KNOWN_UPWARD == set(), "an import goes up a layer"
+    assert KNOWN_UPWARD - found == set(), "fixed: remove these from KNOWN_UPWARD"
+
+
+def test_the_layer_check_finds_an_upward_import(tmp_path: Path) -> None:
+    """A model that imports the web and the pipeline is caught; its own and lower layers are not."""
+    planted = tmp_path / "model.py"
+    planted.write_text(
+        "from syncd.web.app import create_app\n"
+        "import syncd.pipeline\n"
+        "from syncd.errors import ConfigError\n"
+    )
+    graph = {**GRAPH, "syncd.model": imports(planted, "syncd.model")}
+    assert upward(graph) - upward(GRAPH) == {
+        ("syncd.model", "syncd.web.app"),
+        ("syncd.model", "syncd.pipeline"),
+    }
+
+
+def test_the_sandbox_stands_apart() -> None:
+    """The sandbox imports nothing of syncd but itself, and only the faces import it."""
+    inside = {
+        (module, target)
+        for module, targets in GRAPH.items()
+        if module.startswith(SANDBOX)
+        for target in targets
+        if not target.startswith(SANDBOX)
+    }
+    users = {
+        module
+        for module, targets in GRAPH.items()
+        if not module.startswith(SANDBOX) and any(t.startswith(SANDBOX) for t in targets)
+    }
+    assert inside == set()
+    assert {m for m in users if layer_of(m) != 0} == set()
 
 
 def test_the_cycle_finder_finds_cycles() -> None:
