@@ -8,6 +8,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from syncd.connectors.registry import KINDS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,7 +63,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # call and which, like a push, reads and writes the store and the job table.
     (
         "pipeline",
-        ("syncd.pipeline", "syncd.sync", "syncd.comms.delivery", "syncd.comms.due",
+        ("syncd.pipeline", "syncd.sync", "syncd.status", "syncd.comms.delivery", "syncd.comms.due",
          "syncd.comms.feedback"),
     ),
     # The domain, reports first: what a status is and how it reads (reports; the communication
@@ -177,6 +179,17 @@ def upward(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
             if here is not None and there is not None and there < here:
                 found.add((module, target))
     return found
+
+
+def foreign(path: Path) -> set[str]:
+    """The top-level packages outside syncd that `path` imports, anywhere in it."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found - {"syncd"}
 
 
 def naming(path: Path) -> Iterator[str]:
@@ -301,6 +314,21 @@ def test_the_sandbox_stands_apart() -> None:
     }
     assert inside == set()
     assert {m for m in users if layer_of(m) != 0} == set()
+
+
+@pytest.mark.parametrize("package", ["syncd.reports", "syncd.plan", "syncd.mapping"])
+def test_the_pure_core_never_opens_the_store(package: str) -> None:
+    """Reports render what they are given, plan and mapping compute on values: none of them
+    imports the store, the database tables or SQLAlchemy (the caller loads)."""
+    mine = {m: p for m, p in MODULES.items() if m == package or m.startswith(f"{package}.")}
+    stored = {
+        (module, target)
+        for module in mine
+        for target in GRAPH[module]
+        if target in ("syncd.db", "syncd.store") or target.startswith("syncd.store.")
+    }
+    assert stored == set()
+    assert {m for m, path in mine.items() if "sqlalchemy" in foreign(path)} == set()
 
 
 def test_the_cycle_finder_finds_cycles() -> None:

@@ -136,7 +136,8 @@ def deliver(
     after_send: Callable[[], None] | None = None,
 ) -> str:
     """Send one delivery unless it was sent (or may have been); returns its state."""
-    from syncd.reports import client_info, load_status
+    from syncd.reports import client_info
+    from syncd.status import load_status
 
     row = get(engine, key)
     if row is None:

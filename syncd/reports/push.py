@@ -47,7 +47,7 @@ def summary_lines(status: Status) -> tuple[Line, list[Line]]:
     """The title line and the bullet lines every push body shows."""
     s, f, fc = status, status.figures, status.forecast
     title: Line = (
-        Span(f"Project status: {s.rag.status.capitalize()}", bold=True, trusted=True),
+        Span(f"Project status: {s.rag.level.value.capitalize()}", bold=True, trusted=True),
         _own(f" ({t.day(s.as_of)})"),
     )
     bullets: list[Line] = [
@@ -175,7 +175,7 @@ def machine(status: Status, dashboard_url: str) -> dict[str, Any]:
         "client": s.client.id,
         "as_of": s.as_of.isoformat(),
         "baseline_version": s.baseline_version,
-        "rag": s.rag.status,
+        "rag": s.rag.level.value,
         "reasons": list(s.rag.reasons),
         "headline": s.headline,
         "unit": f.unit,
@@ -212,7 +212,7 @@ def push_fields(status: Status) -> tuple[tuple[str, str], ...]:
     """Field values for custom fields: RAG, SPI, SPI(t) and the CPM forecast finish."""
     f = status.figures
     return (
-        ("RAG", status.rag.status.capitalize()),
+        ("RAG", status.rag.level.value.capitalize()),
         ("SPI", t.index(f.spi)),
         ("SPI(t)", t.index(f.spi_t)),
         ("Forecast finish", t.day(status.forecast.cpm_finish or status.forecast.es_finish)),
@@ -236,7 +236,7 @@ def push_bodies(status: Status, *, dashboard_url: str) -> StatusPush:
     link = _link_line(dashboard_url)
     body: dict[str, Any] = {
         "client": status.client.id,
-        "rag": status.rag.status,
+        "rag": status.rag.level.value,
         "headline": t.one_line(status.headline),
         "markdown": _render(title, bullets, link, _md_span, "- "),
         "adf": adf(title, bullets, link),

@@ -21,7 +21,7 @@ from syncd.connectors.trello.webhooks import register_trello
 from syncd.db import Job, Run, SyncError
 from syncd.errors import PermanentError, TransientError
 from syncd.model import utcnow
-from syncd.reports.load import health
+from syncd.store.health import health
 
 TRELLO = "https://trello.example/1"
 
