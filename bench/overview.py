@@ -73,7 +73,7 @@ def template() -> dict[str, Any]:
                 asyncio.run(sync.pull(engine, client, conn.id))
             _, snapshot, _ = reconcile_client(engine, client)
             engine.dispose()
-            return snapshot
+            return snapshot.to_dict()
         finally:
             sandbox.stop()
 

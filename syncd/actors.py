@@ -1,9 +1,10 @@
 """The actors: pull one connector, reconcile one client, push one target, handle one
 webhook delivery, send one delivery of the communication plan. Each takes a job id, claims its
-row, and records the outcome on it.
+row, runs its handler (`run_*_job`, thin: the work is the pipeline's) and records the outcome.
 
 Transient failures become a delayed retry of the length the row decided (Retry-After wins);
-permanent ones turn the row into a dead letter and are not retried (`throws=`).
+permanent ones turn the row into a dead letter and are not retried (`throws=`). The daemon
+declares them (`queue.setup(url, queue_name, declare)`), after the broker is set.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 import dramatiq
 from sqlalchemy.engine import Engine
 
-from syncd import jobs, metrics, runtime, sync
+from syncd import jobs, metrics, queue, runtime, store, sync
 from syncd.clock import SYSTEM, Clock
 from syncd.errors import (
     ConfigError,
@@ -38,13 +39,6 @@ LEASES = {
     "push": timedelta(minutes=2),
     "webhook": timedelta(minutes=1),
     "deliver": timedelta(minutes=3),
-}
-HANDLERS: dict[str, Callable[[runtime.Runtime, jobs.Claimed], Any]] = {
-    "pull": sync.run_pull_job,
-    "reconcile": sync.run_reconcile_job,
-    "push": sync.run_push_job,
-    "webhook": sync.run_webhook_job,
-    "deliver": sync.run_deliver_job,
 }
 OPTIONS: dict[str, dict[str, Any]] = {
     kind: {
@@ -78,7 +72,7 @@ def execute(kind: str, job_id: int) -> None:
         wait = jobs.defer(rt.engine, job_id, clock=rt.clock)
         metrics.DEFERRED.labels(kind).inc()
         log.debug("job %d (%s): client %s is busy, again in %.1f s", job_id, kind, busy, wait)
-        sync.send_later(kind, job_id, wait)
+        queue.send_later(kind, job_id, wait)
         return
     if claimed is None:
         return  # done, dead, not yet due, or held by another worker: nothing to do
@@ -99,13 +93,13 @@ def execute(kind: str, job_id: int) -> None:
             return
         metrics.DEAD_LETTERS.labels(kind).inc()
         log.warning("job %d (%s) is a dead letter: %s", job_id, kind, exc)
-        sync.announce_dead_letter(rt, claimed)
+        announce_dead_letter(rt, claimed)
         raise
     except Exception as exc:  # noqa: BLE001 -- anything else is transient: the row retries it
         _retry(rt, claimed, f"{type(exc).__name__}: {exc}", retry_after=None)
     else:
         if jobs.complete(rt.engine, claimed, clock=rt.clock):
-            sync.dispatch(kind, job_id)  # asked for again while it ran
+            queue.dispatch(kind, job_id)  # asked for again while it ran
 
 
 class Heartbeat:
@@ -151,10 +145,97 @@ def _retry(
     if delay is None:
         metrics.DEAD_LETTERS.labels(job.kind).inc()
         log.warning("job %d is a dead letter after its last attempt: %s", job.id, error)
-        sync.announce_dead_letter(rt, job)
+        announce_dead_letter(rt, job)
         return
     metrics.RETRIES.labels(job.kind).inc()
     raise dramatiq.Retry(error, delay=int(delay * 1000))
+
+
+def run_pull_job(rt: runtime.Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, None]:
+    """The pull actor's work: pull the connector, then ask for a reconcile of its client. A long
+    pull is cut into slices (`pull_slice` items): after each, the job asks to run once more and
+    its worker goes to the jobs queued meanwhile; the reconcile follows the last slice."""
+
+    async def work() -> None:
+        client = rt.client(job.client)
+        assert job.target is not None
+        stats = await sync.pull(rt.engine, client, job.target, limit=rt.settings.pull_slice)
+        if stats.more:  # the running row runs once more when it ends, behind the queue
+            sync.request_pull(rt.engine, client.id, job.target)
+            return
+        queue.dispatch("reconcile", sync.request_reconcile(rt.engine, client.id))
+
+    return work()
+
+
+def run_reconcile_job(rt: runtime.Runtime, job: jobs.Claimed) -> None:
+    """The reconcile actor's work: snapshot the client and queue the pushes that changed."""
+    from syncd.pipeline import reconcile_and_queue
+
+    client = rt.client(job.client)
+    if client.plan_path is None and store.load_baseline(rt.engine, client.id) is None:
+        log.info("%s has no plan: nothing to reconcile", client.id)
+        return
+    for kind, job_id in reconcile_and_queue(rt.engine, client, public_url=rt.settings.public_url):
+        queue.dispatch(kind, job_id)
+
+
+def run_push_job(rt: runtime.Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, None]:
+    """The push actor's work: write the queued status to one target."""
+    from syncd.pipeline import push_target
+
+    return push_target(rt.engine, rt.client(job.client), job.payload)
+
+
+def run_webhook_job(rt: runtime.Runtime, job: jobs.Claimed) -> None:
+    """The webhook actor's work: ignore syncd's own echoes, else pull the affected connector."""
+    client = rt.client(job.client)
+    source = job.payload["source"]
+    connector = sync.build_connector(client, source)
+    connector.remember_own(store.pushed_remotes(rt.engine, client.id, source))
+    try:
+        own = connector.is_own_write(job.payload.get("body", {}))
+    finally:
+        asyncio.run(connector.aclose())
+    if own:
+        log.info("webhook %d for %s/%s is syncd's own write: no pull", job.id, client.id, source)
+        return
+    queue.dispatch("pull", sync.request_pull(rt.engine, client.id, source))
+
+
+def run_deliver_job(rt: runtime.Runtime, job: jobs.Claimed) -> None:
+    """The deliver actor's work: send one delivery of the communication plan, at most once."""
+    from syncd.comms.delivery import channels_of, deliver
+
+    channels = channels_of(rt.settings)
+    deliver(rt.engine, rt.client(job.client), job.payload["key"], channels=channels)
+
+
+def announce_dead_letter(rt: runtime.Runtime, job: jobs.Claimed) -> None:
+    """Queue the client's `dead_letter` communication entries for a job that died; a failure
+    here is logged and never hides the dead letter itself."""
+    from syncd.comms.due import dead_letter
+    from syncd.pipeline import today
+
+    try:
+        client = rt.client(job.client)
+        if not any(e.trigger == "dead_letter" for e in client.config.communication):
+            return
+        for job_id in dead_letter(
+            rt.engine, client, kind=job.kind, job_id=job.id, today=today(client)
+        ):
+            queue.dispatch("deliver", job_id)
+    except Exception:
+        log.warning("could not announce dead letter %d", job.id, exc_info=True)
+
+
+HANDLERS: dict[str, Callable[[runtime.Runtime, jobs.Claimed], Any]] = {
+    "pull": run_pull_job,
+    "reconcile": run_reconcile_job,
+    "push": run_push_job,
+    "webhook": run_webhook_job,
+    "deliver": run_deliver_job,
+}
 
 
 def declare(broker: dramatiq.Broker, queue_name: str = "syncd") -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Request budgets per credential, kept in total by every process that uses the credential.
 
-* `Rate` names one budget: a credential's key (`credential_key`: a hash, never the secret) with
-  a limit per rolling window, e.g. 90 requests / 10 s for one Trello token.
+* `Rate` (`syncd.rate`) names one budget: a credential's key (`credential_key`: a hash, never
+  the secret) with a limit per rolling window, e.g. 90 requests / 10 s for one Trello token.
 * `Budget` is what `syncd.http.Remote` draws from before each request: `try_acquire` takes one
   slot in every window of a request's rates, or says how long to wait first; `observe` aligns a
   window with the remote's own count (Trello's usage headers).
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from syncd.clock import SYSTEM, Clock
+from syncd.rate import Rate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -33,15 +34,6 @@ if TYPE_CHECKING:
 def credential_key(service: str, secret: str) -> str:
     """A name for a credential's budget that does not reveal the credential."""
     return f"{service}:{hashlib.sha256(secret.encode()).hexdigest()[:16]}"
-
-
-@dataclass(frozen=True)
-class Rate:
-    """At most `limit` requests in any `seconds`-long span for the credential named `key`."""
-
-    key: str
-    limit: int
-    seconds: float
 
 
 class Budget(Protocol):
@@ -131,24 +123,6 @@ class LocalBudget:
 
     def close(self) -> None:
         return None
-
-
-class Observations:
-    """What the remote said between two acquisitions: the highest count per rate, sent along
-    with the next `try_acquire` of a shared budget (one round trip per request, not three)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[Rate, int] = {}
-        self._lock = threading.Lock()
-
-    def add(self, rate: Rate, used: int) -> None:
-        with self._lock:
-            self._seen[rate] = max(used, self._seen.get(rate, 0))
-
-    def take(self, rates: Sequence[Rate]) -> dict[Rate, int]:
-        """The counts for `rates` (forgotten here: the caller applies them)."""
-        with self._lock:
-            return {rate: self._seen.pop(rate) for rate in rates if rate in self._seen}
 
 
 def for_settings(broker_url: str, db_url: str, engine: Engine | None = None) -> Budget:

@@ -23,9 +23,9 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from syncd.budget import Observations, Rate
 from syncd.clock import SYSTEM, Clock
 from syncd.errors import TransientError
+from syncd.rate import Observations, Rate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

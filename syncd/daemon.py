@@ -18,7 +18,7 @@ import uvicorn
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from syncd import queue, runtime, store
+from syncd import actors, queue, runtime, store
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.connectors.kinds import Registered
@@ -28,7 +28,6 @@ from syncd.errors import ConfigError
 from syncd.migrate import upgrade, wait_for_head
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
-from syncd.sync import dispatch
 from syncd.web.server import Limits, build_server
 from syncd.web.webhooks import Receiver
 
@@ -60,7 +59,9 @@ PRELOAD = (
     "syncd.reports",
     "syncd.reports.build",
     "syncd.reports.freshness",
-    "syncd.reports.load",
+    "syncd.status",
+    "syncd.store.health",
+    "syncd.store.snapshots",
     "syncd.reports.push",
     "syncd.plan",
     "syncd.plan.toml_csv",
@@ -90,7 +91,7 @@ def run(
     """Run scheduler, web server and workers until SIGTERM or SIGINT, then stop cleanly."""
     rt = runtime.install(runtime.load(settings))
     upgrade(rt.engine)
-    broker = queue.setup(settings.broker_url, settings.queue_name)
+    broker = queue.setup(settings.broker_url, settings.queue_name, actors.declare)
     if settings.broker_url in ("", "embedded"):
         released = release_leases(rt.engine)
         log.info("embedded broker: %d unfinished job(s) will be sent again", released)
@@ -120,7 +121,7 @@ def run(
         clock=rt.clock,
     )
     scheduler.start()
-    receiver = Receiver(rt.engine, rt.clients, dispatch, base_url=base_url)
+    receiver = Receiver(rt.engine, rt.clients, queue.dispatch, base_url=base_url)
     from syncd.web.app import create_app
 
     app = create_app(
@@ -282,7 +283,7 @@ def work(settings: Settings, *, threads: int = 4) -> None:
     rt = runtime.install(runtime.load(settings))
     # `run` migrates, not workers
     wait_for_head(rt.engine, timeout=settings.schema_wait_seconds, clock=rt.clock)
-    broker = queue.setup(settings.broker_url, settings.queue_name)
+    broker = queue.setup(settings.broker_url, settings.queue_name, actors.declare)
     preload()
     worker = queue.start_worker(broker, threads=threads)
     stop = threading.Event()

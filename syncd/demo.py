@@ -223,7 +223,7 @@ def backfill(engine: Engine, client: Client, first: date, last: date) -> int:
     import asyncio
 
     from syncd import store, sync
-    from syncd.pipeline import reconcile_client
+    from syncd.pipeline import reconcile_client, save_snapshot
 
     for conn in client.config.connectors:
         asyncio.run(sync.pull(engine, client, conn.id))
@@ -232,8 +232,7 @@ def backfill(engine: Engine, client: Client, first: date, last: date) -> int:
     while day <= last:
         _rec, snapshot, _items = reconcile_client(engine, client, as_of=day)
         with store.sessions(engine).begin() as session:
-            version = snapshot["baseline"]["version"]
-            store.save_snapshot(session, client.id, day, baseline_version=version, data=snapshot)
+            save_snapshot(session, client.id, snapshot)
         stored += 1
         day += timedelta(days=1)
     return stored

@@ -38,7 +38,6 @@ from tenacity import (
 
 from syncd import budget, metrics, redact
 from syncd.budget import Budget
-from syncd.budget import Rate as Rate  # connectors name their rates through this module
 from syncd.budget import credential_key as credential_key
 from syncd.clock import SYSTEM, Clock
 from syncd.errors import (
@@ -48,6 +47,7 @@ from syncd.errors import (
     RateLimitedError,
     TransientError,
 )
+from syncd.rate import Rate as Rate  # connectors name their rates through this module
 
 log = logging.getLogger(__name__)
 

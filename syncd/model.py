@@ -198,6 +198,26 @@ BodyFormat = Literal["markdown", "adf", "wiki", "html"]
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """An open sync problem: a failed pull or push, a quarantined item, a dead letter."""
+
+    kind: str
+    source: str | None
+    message: str
+    at: datetime | None
+    job_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The store's view of a client's sync: last successful pulls, open errors, dead letters."""
+
+    checked_at: datetime
+    pulls: tuple[tuple[str, datetime | None], ...] = ()  # (source, last success)
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class StatusPush:
     """The consolidated status of one client, rendered for every target kind.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from syncd.plan.quality import DataWarning
 from syncd.plan.reconcile import reconcile
 from syncd.plan.recorded import Recorded, read_recorded, uses_recorded
 from syncd.plan.result import Reconciliation
+from syncd.plan.snapshot import StatusSnapshot
 
 if TYPE_CHECKING:
     from syncd.reports.model import Status
@@ -91,7 +92,7 @@ def recorded_progress(client: Client) -> Recorded | None:
 
 def reconcile_client(
     engine: Engine, client: Client, *, as_of: date | None = None, clock: Clock = SYSTEM
-) -> tuple[Reconciliation, dict[str, Any], list[WorkItem]]:
+) -> tuple[Reconciliation, StatusSnapshot, list[WorkItem]]:
     """Reconcile the stored items against the current baseline, as of `as_of` (else today on
     `clock`); nothing is written."""
     version, plan = current_baseline(engine, client)
@@ -109,10 +110,7 @@ def reconcile_client(
     except ConfigError as exc:  # a task reference in the client file names two tasks
         raise ConfigError([f"{client.path.name} › {p}" for p in exc.problems]) from None
     rec = replace(rec, warnings=(*rec.warnings, *sync_warnings(engine, client, items)))
-    snapshot = {
-        "reconciliation": rec.to_dict(),
-        "baseline": {"version": version, "label": plan.label},
-    }
+    snapshot = StatusSnapshot(rec, baseline_version=version, baseline_label=plan.label)
     return rec, snapshot, with_links(items, rec)
 
 
@@ -130,7 +128,7 @@ def sync_warnings(engine: Engine, client: Client, items: list[WorkItem]) -> list
     or stale pulls (stored with the snapshot, so every rendering shows them)."""
     from syncd.reports.build import client_info
     from syncd.reports.freshness import sync_warnings as warnings_of
-    from syncd.reports.load import health, quarantine_census
+    from syncd.store.health import health, quarantine_census
 
     info = client_info(client)
     return warnings_of(info, items, health(engine, client.id), quarantine_census(engine, client.id))
@@ -139,7 +137,7 @@ def sync_warnings(engine: Engine, client: Client, items: list[WorkItem]) -> list
 def status_push(
     engine: Engine,
     client: Client,
-    snapshot: dict[str, Any],
+    snapshot: StatusSnapshot,
     items: list[WorkItem],
     *,
     public_url: str = "",
@@ -154,17 +152,17 @@ def status_push(
 def client_status(
     engine: Engine,
     client: Client,
-    snapshot: dict[str, Any],
+    snapshot: StatusSnapshot,
     items: list[WorkItem],
     *,
     public_url: str = "",
-) -> tuple[Status, dict[str, Any] | None]:
+) -> tuple[Status, StatusSnapshot | None]:
     """The report model of a snapshot not yet stored, and the snapshot before it."""
     from syncd.reports.build import build_status, client_info
-    from syncd.reports.load import health, snapshots
+    from syncd.status import snapshots
+    from syncd.store.health import health
 
-    as_of = date.fromisoformat(snapshot["reconciliation"]["as_of"])
-    history = [s for s in snapshots(engine, client.id) if s["reconciliation"]["as_of"] < str(as_of)]
+    history = snapshots(engine, client.id, snapshot.as_of - timedelta(days=1))
     previous = history[-1] if history else None
     info = client_info(client, public_url=public_url)
     status = build_status(
@@ -199,7 +197,7 @@ def store_and_queue(
     engine: Engine,
     client: Client,
     rec: Reconciliation,
-    snapshot: dict[str, Any],
+    snapshot: StatusSnapshot,
     items: list[WorkItem],
     *,
     public_url: str = "",
@@ -214,13 +212,7 @@ def store_and_queue(
     push = push_bodies(status, dashboard_url=status.client.dashboard_url, formats=formats(client))
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
-        store.save_snapshot(
-            session,
-            client.id,
-            rec.as_of,
-            baseline_version=snapshot["baseline"]["version"],
-            data=snapshot,
-        )
+        save_snapshot(session, client.id, snapshot)
         store.link_items(session, client.id, {link.item: link.task for link in rec.links})
         for source, target in targets(client, items):
             state = session.get(PushState, (client.id, source, target))
@@ -242,6 +234,19 @@ def store_and_queue(
         if client.config.communication:
             queued += queue_triggered(session, client, status, previous)
     return queued
+
+
+def save_snapshot(session: Session, client: str, snapshot: StatusSnapshot) -> None:
+    """Store (or replace) `snapshot` as the client's for its status date, in its schema."""
+    if snapshot.baseline_version is None:
+        raise ValueError("a snapshot is stored with the baseline version it was measured against")
+    store.save_snapshot(
+        session,
+        client,
+        snapshot.as_of,
+        baseline_version=snapshot.baseline_version,
+        data=snapshot.to_dict(),
+    )
 
 
 def _dead_with(session: Session, client: str, target: str, digest: str) -> bool:

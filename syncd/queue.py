@@ -1,13 +1,16 @@
-"""Broker selection and the actors. The broker is set here, before any actor is declared.
+"""Broker selection and dispatch. The broker is set here, before any actor is declared.
 
-`setup(url)` picks dramatiq's in-process broker for `embedded` (the default: a `Worker` runs
-inside the daemon), `RedisBroker` for `redis://…` and `RabbitmqBroker` for `amqp://…`, with the
-settings measured in the queue notes. Actors take job ids; the row in `jobs` is the truth.
+`setup(url, queue_name, declare)` picks dramatiq's in-process broker for `embedded` (the default:
+a `Worker` runs inside the daemon), `RedisBroker` for `redis://…` and `RabbitmqBroker` for
+`amqp://…`, with the settings measured in the queue notes, sets it, and only then declares the
+actors the caller hands it (the daemon hands `actors.declare`: this module knows no job kind).
+Actors take job ids; the row in `jobs` is the truth, and `dispatch` only sends its message.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import dramatiq
@@ -17,6 +20,7 @@ from syncd.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+Declare = Callable[[dramatiq.Broker, str], dict[str, Any]]  # the actors by job kind
 _actors: dict[str, Any] = {}
 
 
@@ -39,14 +43,13 @@ def make_broker(url: str) -> dramatiq.Broker:
     )
 
 
-def setup(url: str, queue_name: str = "syncd") -> dramatiq.Broker:
-    """Set the process's broker and declare the actors on it, on the deployment's queue."""
+def setup(url: str, queue_name: str, declare: Declare) -> dramatiq.Broker:
+    """Set the process's broker, then declare the actors on it with `declare`, on the
+    deployment's queue (in this order: an actor declared first would keep the default broker)."""
     broker = make_broker(url)
     dramatiq.set_broker(broker)
-    from syncd import actors
-
     _actors.clear()
-    _actors.update(actors.declare(broker, queue_name))
+    _actors.update(declare(broker, queue_name))
     return broker
 
 
@@ -56,6 +59,27 @@ def send(kind: str, job_id: int, *, delay_ms: int | None = None) -> None:
     if actor is None:
         raise RuntimeError("queue.setup() was not called in this process")
     actor.send_with_options(args=(job_id,), delay=delay_ms)
+
+
+def dispatch(kind: str, job_id: int | None) -> None:
+    """Send the message for a committed row, when a queue runs in this process.
+
+    A failed send loses nothing: the sweeper sends every due row no message covers.
+    """
+    if job_id is None or not is_ready():
+        return
+    try:
+        send(kind, job_id)
+    except Exception:
+        log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
+
+
+def send_later(kind: str, job_id: int, seconds: float) -> None:
+    """Send the message for a deferred row once it is due again (a little after, so it is)."""
+    try:
+        send(kind, job_id, delay_ms=int(seconds * 1000) + 100)
+    except Exception:
+        log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
 
 
 def forget() -> None:

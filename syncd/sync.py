@@ -1,18 +1,17 @@
-"""One connector's or one client's run: pull → store → reconcile → outbox → push.
+"""One connector's pull into the store, and the job rows that ask for a pull or a reconcile.
 
 The CLI and the queue's actors both call these functions, so the inline path and the daemon
-path are one. Each function can run twice without harm.
+path are one. Each function can run twice without harm. What follows a pull (reconcile,
+outbox, push) is `syncd.pipeline`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -20,9 +19,6 @@ from sqlalchemy.engine import Engine
 from syncd import jobs, metrics, store
 from syncd.clients import Client
 from syncd.connectors.base import Connector
-
-if TYPE_CHECKING:
-    from syncd.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -160,109 +156,7 @@ def request_pull(engine: Engine, client: str, source: str, *, delay: float = 0.0
         return job.id if job else None
 
 
-def dispatch(kind: str, job_id: int | None) -> None:
-    """Send the message for a committed row, when a queue runs in this process.
-
-    A failed send loses nothing: the sweeper sends every due row no message covers.
-    """
-    from syncd import queue
-
-    if job_id is None or not queue.is_ready():
-        return
-    try:
-        queue.send(kind, job_id)
-    except Exception:
-        log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
-
-
-def send_later(kind: str, job_id: int, seconds: float) -> None:
-    """Send the message for a deferred row once it is due again (a little after, so it is)."""
-    from syncd import queue
-
-    try:
-        queue.send(kind, job_id, delay_ms=int(seconds * 1000) + 100)
-    except Exception:
-        log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
-
-
 def request_reconcile(engine: Engine, client: str) -> int | None:
     with store.sessions(engine).begin() as session:
         job = jobs.enqueue(session, "reconcile", client, dedupe=f"reconcile:{client}")
         return job.id if job else None
-
-
-def run_pull_job(rt: Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, None]:
-    """The pull actor's work: pull the connector, then ask for a reconcile of its client. A long
-    pull is cut into slices (`pull_slice` items): after each, the job asks to run once more and
-    its worker goes to the jobs queued meanwhile; the reconcile follows the last slice."""
-
-    async def work() -> None:
-        client = rt.client(job.client)
-        assert job.target is not None
-        stats = await pull(rt.engine, client, job.target, limit=rt.settings.pull_slice)
-        if stats.more:  # the running row runs once more when it ends, behind the queue
-            request_pull(rt.engine, client.id, job.target)
-            return
-        dispatch("reconcile", request_reconcile(rt.engine, client.id))
-
-    return work()
-
-
-def run_reconcile_job(rt: Runtime, job: jobs.Claimed) -> None:
-    """The reconcile actor's work: snapshot the client and queue the pushes that changed."""
-    from syncd.pipeline import reconcile_and_queue
-
-    client = rt.client(job.client)
-    if client.plan_path is None and store.load_baseline(rt.engine, client.id) is None:
-        log.info("%s has no plan: nothing to reconcile", client.id)
-        return
-    for kind, job_id in reconcile_and_queue(rt.engine, client, public_url=rt.settings.public_url):
-        dispatch(kind, job_id)
-
-
-def run_push_job(rt: Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, None]:
-    """The push actor's work: write the queued status to one target."""
-    from syncd.pipeline import push_target
-
-    return push_target(rt.engine, rt.client(job.client), job.payload)
-
-
-def run_webhook_job(rt: Runtime, job: jobs.Claimed) -> None:
-    """The webhook actor's work: ignore syncd's own echoes, else pull the affected connector."""
-    client = rt.client(job.client)
-    source = job.payload["source"]
-    connector = build_connector(client, source)
-    connector.remember_own(store.pushed_remotes(rt.engine, client.id, source))
-    try:
-        own = connector.is_own_write(job.payload.get("body", {}))
-    finally:
-        asyncio.run(connector.aclose())
-    if own:
-        log.info("webhook %d for %s/%s is syncd's own write: no pull", job.id, client.id, source)
-        return
-    dispatch("pull", request_pull(rt.engine, client.id, source))
-
-
-def run_deliver_job(rt: Runtime, job: jobs.Claimed) -> None:
-    """The deliver actor's work: send one delivery of the communication plan, at most once."""
-    from syncd.comms.delivery import run_job
-
-    run_job(rt, job)
-
-
-def announce_dead_letter(rt: Runtime, job: jobs.Claimed) -> None:
-    """Queue the client's `dead_letter` communication entries for a job that died; a failure
-    here is logged and never hides the dead letter itself."""
-    from syncd.comms.due import dead_letter
-    from syncd.pipeline import today
-
-    try:
-        client = rt.client(job.client)
-        if not any(e.trigger == "dead_letter" for e in client.config.communication):
-            return
-        for job_id in dead_letter(
-            rt.engine, client, kind=job.kind, job_id=job.id, today=today(client)
-        ):
-            dispatch("deliver", job_id)
-    except Exception:
-        log.warning("could not announce dead letter %d", job.id, exc_info=True)

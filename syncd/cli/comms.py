@@ -122,7 +122,8 @@ def _show(rt: Runtime, client: Client, entry: object, day: date) -> None:
     from syncd.comms.config import CommunicationEntry
     from syncd.comms.delivery import key_of
     from syncd.model import utcnow
-    from syncd.reports import client_info, load_status
+    from syncd.reports import client_info
+    from syncd.status import load_status
 
     assert isinstance(entry, CommunicationEntry)
     status = load_status(rt.engine, client_info(client, public_url=rt.settings.public_url), day)

@@ -58,8 +58,9 @@ def report(
     """Write a client's status report from its stored snapshots."""
     from syncd.clientdir import ClientDirectory
     from syncd.db import make_engine
-    from syncd.reports import RENDERERS, NoSnapshotError, load_status
+    from syncd.reports import RENDERERS
     from syncd.settings import load_settings
+    from syncd.status import NoSnapshotError, load_status
     from syncd.web.directory import known_clients
 
     settings = load_settings()

@@ -54,7 +54,7 @@ def milestone_lines(status: Status) -> list[str]:
 
 def slack_message(status: Status, *, reason: str = "") -> dict[str, Any]:
     """A Block Kit message for a Slack incoming webhook."""
-    colour = status.rag.status
+    colour = status.rag.level.value
     title = _cut(f"{status.client.name}: {colour.upper()} on {status.as_of}", 150)
     reasons = "\n".join(f"• {_slack_escape(r)}" for r in status.rag.reasons) or "• on plan"
     lead = f"{EMOJI[colour]} *{_slack_escape(text.one_line(status.headline))}*"
@@ -98,7 +98,7 @@ def slack_message(status: Status, *, reason: str = "") -> dict[str, Any]:
 
 def teams_message(status: Status, *, reason: str = "") -> dict[str, Any]:
     """An Adaptive Card in the envelope a Teams Workflows webhook takes."""
-    colour = status.rag.status
+    colour = status.rag.level.value
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",

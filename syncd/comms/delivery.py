@@ -39,7 +39,7 @@ from syncd.model import utcnow
 if TYPE_CHECKING:
     import httpx
 
-    from syncd.runtime import Runtime
+    from syncd.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -136,7 +136,8 @@ def deliver(
     after_send: Callable[[], None] | None = None,
 ) -> str:
     """Send one delivery unless it was sent (or may have been); returns its state."""
-    from syncd.reports import client_info, load_status
+    from syncd.reports import client_info
+    from syncd.status import load_status
 
     row = get(engine, key)
     if row is None:
@@ -225,15 +226,10 @@ def resend(engine: Engine, key: str) -> int | None:
         return int(live) if live is not None else None
 
 
-def channels_of(rt: Runtime) -> Channels:
-    settings = rt.settings
+def channels_of(settings: Settings) -> Channels:
+    """The channels the process's settings configure."""
     smtp = mail.Smtp.from_settings(settings) if settings.smtp_host else None
     return Channels(smtp=smtp, public_url=settings.public_url)
-
-
-def run_job(rt: Runtime, job: jobs.Claimed) -> None:
-    """The deliver actor's work."""
-    deliver(rt.engine, rt.client(job.client), job.payload["key"], channels=channels_of(rt))
 
 
 def history(engine: Engine, client: str, *, limit: int = 50) -> list[Delivery]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -24,7 +23,7 @@ from syncd.clock import SYSTEM, Clock
 from syncd.comms.config import CommunicationEntry
 from syncd.comms.delivery import queue
 from syncd.db import Schedule, Snapshot
-from syncd.reports import snapshot as snap
+from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports.model import Status
 
 log = logging.getLogger(__name__)
@@ -119,8 +118,8 @@ def events(status: Status) -> dict[str, str]:
     """The triggers that fired since the previous snapshot (RAG, overdue risks), with why."""
     fired: dict[str, str] = {}
     before = status.change.previous_rag
-    if before is not None and before != status.rag.status:
-        fired["rag_change"] = f"RAG changed from {before} to {status.rag.status}"
+    if before is not None and before is not status.rag.level:
+        fired["rag_change"] = f"RAG changed from {before.value} to {status.rag.level.value}"
     since = status.change.previous_as_of
     became = [
         r
@@ -132,12 +131,11 @@ def events(status: Status) -> dict[str, str]:
     return fired
 
 
-def previous_slips(previous: Mapping[str, Any] | None) -> dict[str, float]:
+def previous_slips(previous: StatusSnapshot | None) -> dict[str, float]:
     """Each milestone's slip in the previous snapshot, by key."""
     if previous is None:
         return {}
-    rec = snap.reconciliation(previous)
-    return {m.key: m.slip_days for m in snap.milestones(rec, snap.tasks(rec))}
+    return {m.key: m.slip_days for m in previous.reconciliation.milestones}
 
 
 def slip_crossed(status: Status, before: Mapping[str, float], threshold: float) -> str:
@@ -152,7 +150,7 @@ def slip_crossed(status: Status, before: Mapping[str, float], threshold: float) 
 
 
 def queue_triggered(
-    session: Session, client: Client, status: Status, previous: Mapping[str, Any] | None
+    session: Session, client: Client, status: Status, previous: StatusSnapshot | None
 ) -> list[tuple[str, int]]:
     """Queue, in the snapshot's transaction, every trigger entry whose event fired."""
     fired, before = events(status), previous_slips(previous)

@@ -53,7 +53,7 @@ def subject(status: Status, *, form: str, given: str | None = None) -> str:
     if given:
         return text.one_line(given)[:200]
     what = "review pack" if form == "review-pack" else "status"
-    line = f"[{status.rag.status.upper()}] {status.client.name}: {what} on {status.as_of}"
+    line = f"[{status.rag.level.value.upper()}] {status.client.name}: {what} on {status.as_of}"
     return text.one_line(line)[:200]
 
 
@@ -83,7 +83,7 @@ def email_text(status: Status, *, feedback_url: str = "", attached: tuple[str, .
     lines = [
         f"{status.client.name}: status on {status.as_of}",
         "",
-        f"{status.rag.status.upper()}: {status.headline}",
+        f"{status.rag.level.value.upper()}: {status.headline}",
         *(f"  - {r}" for r in status.rag.reasons),
         "",
         f"SPI {text.index(f.spi)} · complete {text.percent(f.percent_complete)}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -32,47 +33,67 @@ def dump(value: Any) -> Any:
     return value
 
 
-@cache
-def _hints(cls: Any) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def load(cls: type[T], data: Any) -> T:
     """Rebuild a dataclass of type `cls` from `dump` output."""
-    hints = _hints(typing.cast(Any, cls))
-    fields = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
-    return cls(**{k: _load(hints[k], v) for k, v in data.items() if k in fields})
+    built: T = _dataclass(typing.cast(Any, cls))(data)
+    return built
 
 
-def _load(tp: Any, value: Any) -> Any:
+# A loader per type, made once from its hints and kept: the dashboard reads a snapshot of a
+# few hundred values per client, and walking the hints for each value cost more than the rest
+# of its overview line.
+Loader = Callable[[Any], Any]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@cache
+def _dataclass(cls: Any) -> Loader:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: _loader(hints[f.name]) for f in dataclasses.fields(cls) if f.init}
+
+    def build(data: Any) -> Any:
+        return cls(**{k: fields[k](v) for k, v in data.items() if k in fields})
+
+    return build
+
+
+@cache
+def _loader(tp: Any) -> Loader:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _load(inner[0], value)
+        inner = _loader(next(a for a in typing.get_args(tp) if a is not type(None)))
+        return lambda value: None if value is None else inner(value)
     if origin is tuple:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_load(args[0], v) for v in value)
-        return tuple(_load(a, v) for a, v in zip(args, value, strict=True))
+            each = _loader(args[0])
+            return lambda value: tuple(each(v) for v in value)
+        loaders = tuple(_loader(a) for a in args)
+        return lambda value: tuple(f(v) for f, v in zip(loaders, value, strict=True))
     if origin is dict:
-        _, vt = typing.get_args(tp)
-        return {k: _load(vt, v) for k, v in value.items()}
-    return _scalar(tp, value)
+        of = _loader(typing.get_args(tp)[1])
+        return lambda value: {k: of(v) for k, v in value.items()}
+    return _scalar(tp)
 
 
-def _scalar(tp: Any, value: Any) -> Any:
-    if typing.get_origin(tp) is typing.Literal or value is None:
-        return value
+def _scalar(tp: Any) -> Loader:
+    if typing.get_origin(tp) is typing.Literal:
+        return _identity
+    convert: Loader | None = None
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return load(tp, value)
-    if tp is float:
-        return float(value)
-    if tp is datetime:
-        return datetime.fromisoformat(value)
-    if tp is date:
-        return date.fromisoformat(value)
-    if isinstance(tp, type) and issubclass(tp, Enum):
-        return tp(value)
-    return value
+        convert = _dataclass(tp)
+    elif tp is float:
+        convert = float
+    elif tp is datetime:
+        convert = datetime.fromisoformat
+    elif tp is date:
+        convert = date.fromisoformat
+    elif isinstance(tp, type) and issubclass(tp, Enum):
+        convert = tp
+    if convert is None:
+        return _identity
+    done = convert
+    return lambda value: None if value is None else done(value)

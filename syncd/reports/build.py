@@ -1,14 +1,14 @@
 """Build a client's consolidated status for a status date.
 
-`build_status` is pure: client info, the current and previous snapshot dicts, the client's items
-and its sync health in, a `Status` out. `load_status` is the thin shell that reads them from
-the store.
+`build_status` is pure: client info, the current and previous snapshots (typed, as
+`StatusSnapshot.from_dict` reads them), the client's items and its sync health in, a `Status`
+out. The caller reads them from the store (`syncd.status.load_status`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -17,8 +17,11 @@ from zoneinfo import ZoneInfo
 from syncd import schedule
 from syncd.connectors.registry import kind_of
 from syncd.mapping.config import AcceptanceConfig, Registers, Thresholds
-from syncd.model import StatusCategory, WorkItem
+from syncd.model import Health, StatusCategory, WorkItem
 from syncd.plan import quality
+from syncd.plan.rag import RagStatus
+from syncd.plan.result import Reconciliation
+from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports import registers
 from syncd.reports import snapshot as snap
 from syncd.reports.model import (
@@ -26,10 +29,8 @@ from syncd.reports.model import (
     ClientInfo,
     CurvePoint,
     Figures,
-    Health,
     ItemRef,
     Milestone,
-    Rag,
     SourceInfo,
     SourceProgress,
     Status,
@@ -43,28 +44,25 @@ DEFAULT_WINDOW = timedelta(days=7)  # "completed since" when there is no previou
 
 def build_status(
     client: ClientInfo,
-    current: Mapping[str, Any],
-    previous: Mapping[str, Any] | None,
+    current: StatusSnapshot,
+    previous: StatusSnapshot | None,
     items: Sequence[WorkItem],
     health: Health,
     *,
-    history: Sequence[Mapping[str, Any]] = (),
+    history: Sequence[StatusSnapshot] = (),
 ) -> Status:
     """The consolidated status of `client` from its snapshot of the status date.
 
     `previous` is the snapshot of the report before (for "completed since"); `history` is every
     snapshot up to this one, oldest first, for the S-curve.
     """
-    rec = snap.reconciliation(current)
-    as_of = snap.as_of(current) or health.checked_at.date()
-    version, label = snap.baseline_meta(current)
+    rec, as_of = current.reconciliation, current.as_of
     rows = snap.tasks(rec)
-    doubts = snap.warnings(rec)
+    doubts = rec.warnings
     figures = snap.figures(rec)
     if quality.withheld(doubts, "cpi"):
         figures = replace(figures, cpi=None)  # too little AC logged for CPI to mean anything
-    baseline_finish = max((r.baseline_finish for r in rows), default=None)
-    forecast = snap.forecast(rec, baseline_finish)
+    forecast = snap.forecast(rec)
     milestones = snap.milestones(rec, rows)
     zone = ZoneInfo(client.timezone)
     live = [i for i in items if not i.deleted and not i.archived]
@@ -75,21 +73,21 @@ def build_status(
             key=lambda r: (r.source, natural(r.key)),
         )
     )
-    rag = snap.rag(rec) or fallback_rag(figures, milestones)
+    rag = rec.rag
     entries = registers.register(live, refs, client.registers, as_of)
     return Status(
         client=client,
         as_of=as_of,
-        baseline_version=version,
-        baseline_label=label,
+        baseline_version=current.baseline_version,
+        baseline_label=current.baseline_label,
         rag=rag,
         headline=headline(rag, figures, milestones, spi_note=quality.notes(doubts, "spi")),
         figures=figures,
         forecast=forecast,
         milestones=milestones,
         tasks=rows,
-        critical_path=snap.critical_path(rec),
-        baseline_critical_path=snap.critical_path(rec, baseline=True),
+        critical_path=rec.critical_path,
+        baseline_critical_path=rec.baseline_critical_path,
         unplanned=unplanned(rec, refs, linked=bool(linked)),
         sources=source_progress(client, live, health),
         problems=health.problems,
@@ -176,24 +174,8 @@ def item_ref(item: WorkItem, zone: ZoneInfo, *, task: str | None = None) -> Item
     )
 
 
-def fallback_rag(figures: Figures, milestones: Sequence[Milestone]) -> Rag:
-    """RAG from default thresholds, for a snapshot that carries none."""
-    reasons: list[tuple[int, str]] = []
-    if figures.spi is not None and figures.spi < 0.95:
-        level = 2 if figures.spi < 0.85 else 1
-        reasons.append((level, f"SPI {figures.spi:.2f} is below {0.85 if level == 2 else 0.95}"))
-    for m in milestones:
-        if not m.done and m.slip_days >= 1:
-            level = 2 if m.slip_days >= 5 else 1
-            reasons.append((level, f"{m.name} forecast {m.slip_days:+.1f} working days"))
-    worst = max((lvl for lvl, _ in reasons), default=0)
-    colour = ("green", "amber", "red")[worst]
-    texts = tuple(t for _, t in sorted(reasons, key=lambda r: -r[0]))
-    return Rag(status=colour, reasons=texts)  # type: ignore[arg-type]
-
-
 def headline(
-    rag: Rag, figures: Figures, milestones: Sequence[Milestone], *, spi_note: str = ""
+    rag: RagStatus, figures: Figures, milestones: Sequence[Milestone], *, spi_note: str = ""
 ) -> str:
     """One line: ``Amber: SPI 0.91, Go-live +3 working days``; ``SPI 0.50 (points missing)``
     when a data warning doubts SPI."""
@@ -206,16 +188,16 @@ def headline(
         parts.append(f"{worst.name} {_days(worst.slip_days)} working days")
     elif any(not m.done for m in milestones):
         parts.append("milestones on track")
-    return f"{rag.status.capitalize()}: {', '.join(parts)}"
+    return f"{rag.level.value.capitalize()}: {', '.join(parts)}"
 
 
 def _days(value: float) -> str:
     return f"{value:+.0f}" if abs(value - round(value)) < 0.05 else f"{value:+.1f}"
 
 
-def unplanned(rec: Mapping[str, Any], refs: Sequence[ItemRef], *, linked: bool) -> Unplanned:
+def unplanned(rec: Reconciliation, refs: Sequence[ItemRef], *, linked: bool) -> Unplanned:
     """Items reconcile linked to no plan task: scope growth, never silently dropped."""
-    keys = snap.unplanned_keys(rec)
+    keys = set(rec.unplanned.keys)
     if linked or not keys:
         chosen = [r for r in refs if r.plan_task is None]
     else:
@@ -263,7 +245,7 @@ def source_progress(
 
 
 def change(
-    previous: Mapping[str, Any] | None,
+    previous: StatusSnapshot | None,
     rows: Sequence[TaskRow],
     figures: Figures,
     refs: Sequence[ItemRef],
@@ -271,18 +253,17 @@ def change(
     as_of: date,
 ) -> Change:
     """What was completed since the previous report, and how the figures moved."""
-    prev_as_of = snap.as_of(previous) if previous else None
+    prev_as_of = previous.as_of if previous else None
     since = prev_as_of or as_of - DEFAULT_WINDOW
     items_done = tuple(
         r for r in refs if r.category == "done" and r.resolved and since < r.resolved <= as_of
     )
     if previous is None:
         return Change(since=since, items_completed=items_done)
-    prev_rec = snap.reconciliation(previous)
+    prev_rec = previous.reconciliation
     before = {r.key: r for r in snap.tasks(prev_rec)}
     tasks_done = tuple(r for r in rows if r.done and not (r.key in before and before[r.key].done))
     prev_fig = snap.figures(prev_rec)
-    prev_rag = snap.rag(prev_rec)
     return Change(
         since=since,
         previous_as_of=prev_as_of,
@@ -293,14 +274,11 @@ def change(
         spi_delta=None
         if figures.spi is None or prev_fig.spi is None
         else figures.spi - prev_fig.spi,
-        previous_rag=prev_rag.status if prev_rag else None,
+        previous_rag=prev_rec.rag.level,
     )
 
 
-def curve(
-    history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]
-) -> tuple[CurvePoint, ...]:
+def curve(history: Sequence[StatusSnapshot], current: StatusSnapshot) -> tuple[CurvePoint, ...]:
     """The S-curve: one point per stored status date up to the current one."""
-    points = {p.as_of: p for p in map(snap.curve_point, [*history, current]) if p is not None}
-    last = snap.as_of(current)
-    return tuple(points[d] for d in sorted(points) if last is None or d <= last)
+    points = {p.as_of: p for p in map(snap.curve_point, [*history, current])}
+    return tuple(points[d] for d in sorted(points) if d <= current.as_of)

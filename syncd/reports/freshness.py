@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from syncd.model import WorkItem
+from syncd.model import Health, Problem, WorkItem
 from syncd.plan.quality import DataWarning, warning
 from syncd.reports.build import source_progress
-from syncd.reports.model import ClientInfo, Health, Problem
+from syncd.reports.model import ClientInfo
 from syncd.terminal import printable
 
 REASONS = 2  # quarantine reasons quoted per connector

@@ -54,7 +54,7 @@ def status_to_dict(status: Status) -> dict[str, Any]:
         },
         "as_of": status.as_of.isoformat(),
         "baseline": {"version": status.baseline_version, "label": status.baseline_label},
-        "rag": plain(status.rag),
+        "rag": {"status": status.rag.level.value, "reasons": list(status.rag.reasons)},
         "headline": status.headline,
         "figures": plain(status.figures),
         "forecast": plain(status.forecast),
@@ -72,7 +72,7 @@ def status_to_dict(status: Status) -> dict[str, Any]:
         "change": {
             "since": change.since.isoformat(),
             "previous_as_of": plain(change.previous_as_of),
-            "previous_rag": change.previous_rag,
+            "previous_rag": None if change.previous_rag is None else change.previous_rag.value,
             "ev_delta": change.ev_delta,
             "pv_delta": change.pv_delta,
             "spi_delta": change.spi_delta,

@@ -12,10 +12,10 @@ from datetime import date, datetime
 from typing import Literal
 
 from syncd.mapping.config import AcceptanceConfig, Registers, Thresholds
+from syncd.model import Problem
 from syncd.plan import quality
 from syncd.plan.quality import DataWarning
-
-RagColour = Literal["red", "amber", "green"]
+from syncd.plan.rag import Rag, RagStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +44,6 @@ class ClientInfo:
     thresholds: Thresholds = field(default_factory=Thresholds)  # its red/amber/green limits
     owner: str = ""  # who looks after it (the client file's `owner`)
     tags: tuple[str, ...] = ()  # the client file's `tags`, for filtering the overview
-
-
-@dataclass(frozen=True, slots=True)
-class Rag:
-    """Red, amber or green, and every reason that made it so (worst first)."""
-
-    status: RagColour
-    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,17 +193,6 @@ class SourceProgress:
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """An open sync problem: a failed pull or push, a quarantined item, a dead letter."""
-
-    kind: str
-    source: str | None
-    message: str
-    at: datetime | None
-    job_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Risk:
     """A risk or issue raised in a tracker, with its owner and due date."""
 
@@ -251,7 +232,7 @@ class Change:
     ev_delta: float | None = None
     pv_delta: float | None = None
     spi_delta: float | None = None
-    previous_rag: RagColour | None = None
+    previous_rag: Rag | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,15 +248,6 @@ class CurvePoint:
 
 
 @dataclass(frozen=True, slots=True)
-class Health:
-    """The store's view of a client's sync: last successful pulls, open errors, dead letters."""
-
-    checked_at: datetime
-    pulls: tuple[tuple[str, datetime | None], ...] = ()  # (source, last success)
-    problems: tuple[Problem, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Status:
     """A client's consolidated status for one status date: what every report shows."""
 
@@ -283,7 +255,7 @@ class Status:
     as_of: date
     baseline_version: int | None
     baseline_label: str
-    rag: Rag
+    rag: RagStatus  # the one reconcile decided, on the client's thresholds
     headline: str
     figures: Figures
     forecast: Forecast

@@ -7,23 +7,25 @@ Read from stored snapshots alone (no items), so the overview of many clients sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from syncd.mapping.config import Thresholds
 from syncd.plan import quality
 from syncd.plan.quality import DataWarning
+from syncd.plan.rag import Rag
+from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports import snapshot as snap
-from syncd.reports.model import ClientInfo, Milestone, RagColour
+from syncd.reports.model import ClientInfo, Milestone
 
 Trend = Literal["up", "down", "flat", "new", "none"]
 Judged = Literal["good", "warn", "bad", ""]
 TREND_POINTS = 6
 FLAT = 0.01
 DUE_WITHIN = timedelta(days=14)  # the portfolio counts milestones due this soon
-RANK = {"red": 0, "amber": 1, None: 2, "green": 3}  # worst first; no status yet before green
+RANK = {Rag.RED: 0, Rag.AMBER: 1, None: 2, Rag.GREEN: 3}  # worst first; no status before green
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,7 @@ class ClientSummary:
     id: str
     name: str
     as_of: date | None
-    rag: RagColour | None
+    rag: Rag | None
     headline: str
     spi: float | None
     spi_t: float | None
@@ -163,9 +165,9 @@ def portfolio(rows: Iterable[ClientSummary]) -> Portfolio:
     listed = list(rows)
     return Portfolio(
         clients=len(listed),
-        red=sum(r.rag == "red" for r in listed),
-        amber=sum(r.rag == "amber" for r in listed),
-        green=sum(r.rag == "green" for r in listed),
+        red=sum(r.rag is Rag.RED for r in listed),
+        amber=sum(r.rag is Rag.AMBER for r in listed),
+        green=sum(r.rag is Rag.GREEN for r in listed),
         unknown=sum(r.rag is None for r in listed),
         due_soon=sum(r.due_soon for r in listed),
         unplanned=sum(r.unplanned for r in listed),
@@ -189,11 +191,15 @@ def trend(values: Sequence[float | None]) -> Trend:
 
 
 def summarize(
-    info: ClientInfo, history: Sequence[Mapping[str, Any]], sync: SyncState | None = None
+    info: ClientInfo,
+    newest: StatusSnapshot | None,
+    earlier: Sequence[float | None] = (),
+    sync: SyncState | None = None,
 ) -> ClientSummary:
-    """The overview line of a client from its snapshots, oldest first (none: no status yet)."""
+    """The overview line of a client from its newest snapshot (None: no status yet) and the SPI
+    of the snapshots before it, oldest first, for the trend."""
     sync = sync or SyncState()
-    if not history:
+    if newest is None:
         return ClientSummary(
             info.id,
             info.name,
@@ -212,25 +218,21 @@ def summarize(
             tags=info.tags,
             sync=sync,
         )
-    from syncd.reports.build import fallback_rag, headline
+    from syncd.reports.build import headline
 
-    rec = snap.reconciliation(history[-1])
+    rec = newest.reconciliation
     figures = snap.figures(rec)
     stones = snap.milestones(rec, snap.tasks(rec))
-    rag = snap.rag(rec) or fallback_rag(figures, stones)
-    doubts = snap.warnings(rec)
-    spis = tuple(snap.figures(snap.reconciliation(h)).spi for h in history[-TREND_POINTS:])
+    rag, doubts, day = rec.rag, rec.warnings, newest.as_of
+    spis = (*earlier, figures.spi)[-TREND_POINTS:]
     upcoming = sorted((m for m in stones if not m.done), key=lambda m: m.forecast or m.baseline)
-    day = snap.as_of(history[-1])
     line = headline(rag, figures, stones, spi_note=quality.notes(doubts, "spi"))
     known = [v for v in spis if v is not None]
-    raw = rec.get("unplanned")
-    extra: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     return ClientSummary(
         id=info.id,
         name=info.name,
         as_of=day,
-        rag=rag.status,
+        rag=rag.level,
         headline=line,
         spi=figures.spi,
         spi_t=figures.spi_t,
@@ -244,15 +246,11 @@ def summarize(
         reasons=rag.reasons,
         cpi=figures.cpi,
         spi_delta=known[-1] - known[-2] if len(known) > 1 and len(spis) > 1 else None,
-        growth=_number(extra.get("growth_items")),
-        unplanned=int(extra.get("items") or 0),
-        due_soon=sum(1 for m in upcoming if day and (m.forecast or m.baseline) - day <= DUE_WITHIN),
+        growth=rec.unplanned.growth_items,
+        unplanned=rec.unplanned.items,
+        due_soon=sum(1 for m in upcoming if (m.forecast or m.baseline) - day <= DUE_WITHIN),
         thresholds=info.thresholds,
         owner=info.owner,
         tags=info.tags,
         sync=sync,
     )
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None

@@ -49,7 +49,7 @@ def summary_lines(status: Status) -> tuple[Line, list[Line]]:
     """The title line and the bullet lines every push body shows."""
     s, f, fc = status, status.figures, status.forecast
     title: Line = (
-        Span(f"Project status: {s.rag.status.capitalize()}", bold=True, trusted=True),
+        Span(f"Project status: {s.rag.level.value.capitalize()}", bold=True, trusted=True),
         _own(f" ({t.day(s.as_of)})"),
     )
     bullets: list[Line] = [
@@ -214,7 +214,7 @@ def machine(status: Status, dashboard_url: str) -> dict[str, Any]:
         "client": s.client.id,
         "as_of": s.as_of.isoformat(),
         "baseline_version": s.baseline_version,
-        "rag": s.rag.status,
+        "rag": s.rag.level.value,
         "reasons": list(s.rag.reasons),
         "headline": s.headline,
         "unit": f.unit,
@@ -251,7 +251,7 @@ def push_fields(status: Status) -> tuple[tuple[str, str], ...]:
     """Field values for custom fields: RAG, SPI, SPI(t) and the CPM forecast finish."""
     f = status.figures
     return (
-        ("RAG", status.rag.status.capitalize()),
+        ("RAG", status.rag.level.value.capitalize()),
         ("SPI", t.index(f.spi)),
         ("SPI(t)", t.index(f.spi_t)),
         ("Forecast finish", t.day(status.forecast.cpm_finish or status.forecast.es_finish)),
@@ -279,7 +279,7 @@ def push_bodies(
     wanted = dict.fromkeys((*ALWAYS, *formats))
     body: dict[str, Any] = {
         "client": status.client.id,
-        "rag": status.rag.status,
+        "rag": status.rag.level.value,
         "headline": t.one_line(status.headline),
         **{fmt: RENDERERS[fmt](title, bullets, link) for fmt in wanted},
         "machine": machine(status, dashboard_url),

@@ -1,12 +1,11 @@
-"""The seeded generator: same seed, same world. Jira half here, Trello half in `trello_data`."""
+"""The Jira half of the seeded world (`world.generate` builds it; the Trello half is in
+`trello_data`): the team, random or demo issues, and the history of status changes and work."""
 
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
 
-from syncd.sandbox import trello_data
-from syncd.sandbox.clock import SimClock
 from syncd.sandbox.config import SandboxConfig
 from syncd.sandbox.state import (
     STATUSES,
@@ -56,25 +55,6 @@ DEMO_EPICS = (
     ("2.1 Build API", "In Progress"),
     ("2.2 Build UI", "To Do"),
 )
-
-
-def generate(cfg: SandboxConfig) -> State:
-    """Build the whole world for `cfg`; deterministic in `cfg.seed`."""
-    state = State(SimClock(cfg.start), jira_timezone=cfg.jira_timezone)
-    rng = random.Random(cfg.seed)
-    add_users(state, cfg)
-    if cfg.story:
-        from syncd.sandbox import story
-
-        trello_data.add_members(state, cfg.start - timedelta(days=150))
-        story.generate(state, rng, cfg.start)
-        return state
-    if cfg.demo:
-        generate_demo_jira(state, rng)
-    else:
-        generate_jira(state, rng, cfg)
-    trello_data.generate(state, rng, cfg)
-    return state
 
 
 def add_users(state: State, cfg: SandboxConfig) -> None:

@@ -17,9 +17,9 @@ from syncd.sandbox.app import build_app
 from syncd.sandbox.chat import ChatInbox
 from syncd.sandbox.config import Creds, Faults, SandboxConfig
 from syncd.sandbox.context import Context
-from syncd.sandbox.data import generate
 from syncd.sandbox.state import State, Webhook
 from syncd.sandbox.webhooks import Delivery, Dispatcher
+from syncd.sandbox.world import generate
 
 STARTUP_TIMEOUT_S = 30.0
 

@@ -16,11 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from syncd.reports.jsonout import item_dict, plain, status_to_dict
-from syncd.reports.load import NoSnapshotError, load_status, snapshots
 from syncd.reports.model import ClientInfo
 from syncd.reports.overview import ClientSummary
-from syncd.reports.snapshot import curve_point, rag
-from syncd.reports.snapshot import reconciliation as rec_of
+from syncd.reports.snapshot import curve_point
+from syncd.status import NoSnapshotError, load_status, snapshots
 from syncd.web import data, triage
 from syncd.web.auth import protected
 from syncd.web.openapi import document
@@ -124,12 +123,10 @@ def get_snapshots(request: Request) -> Response:
     info = _client(request)
     if isinstance(info, Response):
         return info
-    points = []
-    for snap in snapshots(request.app.state.engine, info.id):
-        point = curve_point(snap)
-        if point is not None:
-            colour = rag(rec_of(snap))
-            points.append({**plain(point), "rag": colour.status if colour else None})
+    points = [
+        {**plain(curve_point(snap)), "rag": snap.reconciliation.rag.level.value}
+        for snap in snapshots(request.app.state.engine, info.id)
+    ]
     return JSONResponse({"client": info.id, "points": points})
 
 

@@ -33,7 +33,7 @@ DOCUMENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sa
 @guard
 def communication(request: Request) -> Response:
     """One client's plan (next times), log, risk heat map and feedback trend."""
-    from syncd.reports.load import NoSnapshotError, load_status
+    from syncd.status import NoSnapshotError, load_status
 
     info = data.client_or_none(request)
     if info is None:
@@ -64,7 +64,7 @@ def communication(request: Request) -> Response:
 @guard
 def review_pack(request: Request) -> Response:
     """The client's review pack as one self-contained page (what the review meeting shows)."""
-    from syncd.reports.load import NoSnapshotError, load_status
+    from syncd.status import NoSnapshotError, load_status
 
     info = data.client_or_none(request)
     if info is None:

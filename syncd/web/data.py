@@ -12,12 +12,12 @@ from starlette.requests import Request
 
 from syncd.clientdir import ClientDirectory
 from syncd.db import Job, Snapshot, SyncError
-from syncd.model import WorkItem
+from syncd.model import Health, Problem, WorkItem
 from syncd.reports.build import item_ref, natural
-from syncd.reports.load import health
-from syncd.reports.model import ClientInfo, Health, ItemRef, Problem
+from syncd.reports.model import ClientInfo, ItemRef
 from syncd.settings import Settings
 from syncd.store import load_items, sessions
+from syncd.store.health import health
 from syncd.web.directory import known_clients
 
 

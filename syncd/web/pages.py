@@ -21,9 +21,9 @@ from starlette.routing import Route
 from syncd.reports import html as report_html
 from syncd.reports.build import natural, source_progress
 from syncd.reports.charts import chart_data
-from syncd.reports.load import NoSnapshotError, load_status
 from syncd.reports.model import ClientInfo, ItemRef, Status
 from syncd.reports.overview import ClientSummary, portfolio, worst_first
+from syncd.status import NoSnapshotError, load_status
 from syncd.web import data, triage
 from syncd.web.auth import principal_of, protected
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from syncd import schedule
 from syncd.db import Cursor, Job, Snapshot, SyncError, Webhook
 from syncd.model import utcnow
+from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports.model import ClientInfo
 from syncd.reports.overview import TREND_POINTS, ClientSummary, SyncState, summarize
 from syncd.store import sessions
@@ -150,11 +151,6 @@ def sync_states(
     return states
 
 
-def _only_spi(value: float | None) -> dict[str, Any]:
-    """An older snapshot as far as the trend reads it."""
-    return {"reconciliation": {"project": {"spi": value}}}
-
-
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -178,9 +174,10 @@ def summaries(engine: Engine, infos: dict[str, ClientInfo]) -> list[ClientSummar
     older = spis(engine, [i for cid in missing for i in ids.get(cid, [])[:-1]])
     for cid in missing:
         rows = ids.get(cid, [])
-        history = [_only_spi(older.get(i)) for i in rows[:-1]]
-        history += [loaded[rows[-1]]] if rows and rows[-1] in loaded else []
-        lines[cid] = summarize(infos[cid], history)
+        newest = loaded.get(rows[-1]) if rows else None
+        earlier = [older.get(i) for i in rows[:-1]]
+        typed = StatusSnapshot.from_dict(newest) if newest is not None else None
+        lines[cid] = summarize(infos[cid], typed, earlier if typed is not None else [])
         CACHE.put(keys[cid], lines[cid])
     return [replace(lines[cid], sync=states[cid]) for cid in infos]
 

@@ -18,8 +18,11 @@ from syncd.comms import delivery
 from syncd.comms.chat import slack_message
 from syncd.comms.delivery import Channels
 from syncd.mapping.config import LinkRule, MappingConfig
+from syncd.model import WorkItem
 from syncd.pipeline import store_and_queue
 from syncd.plan.reconcile import reconcile
+from syncd.plan.result import Reconciliation
+from syncd.plan.snapshot import StatusSnapshot
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.chat import SCHEMAS
 from tests.comms.conftest import CLIENT, ENV, write_client
@@ -50,21 +53,18 @@ def _seed_until(engine: Engine, last: int) -> None:
     )
     with store.sessions(engine).begin() as session:
         for day in sample.dates[:last]:
-            data = sample.snapshot(day)
+            data = sample.snapshot(day).to_dict()
             data["reconciliation"]["rag"] = {"level": "amber", "reasons": ["SPI 0.93 < 0.95"]}
             store.save_snapshot(session, "acme", day, baseline_version=1, data=data)
         store.upsert_items(session, "acme", sample.items(sample.dates[last]))
 
 
-def _red_snapshot(day: date) -> tuple[object, dict[str, object], list[object]]:
+def _red_snapshot(day: date) -> tuple[Reconciliation, StatusSnapshot, list[WorkItem]]:
     sample = acme()
     config = MappingConfig(links=[LinkRule(by="wbs_in_title")])
     items = sample.items(day)
     rec = reconcile(sample.plan, items, as_of=day, config=config)
-    snapshot = {
-        "reconciliation": rec.to_dict(),
-        "baseline": {"version": 1, "label": sample.plan.label},
-    }
+    snapshot = StatusSnapshot(rec, baseline_version=1, baseline_label=sample.plan.label)
     return rec, snapshot, items
 
 
@@ -75,7 +75,7 @@ def test_a_rag_change_sends_slack_and_teams_once_in_their_documented_shapes(
     _seed_until(sqlite_engine, 4)
     day = acme().dates[4]
     rec, snapshot, items = _red_snapshot(day)
-    queued = store_and_queue(sqlite_engine, chat_client, rec, snapshot, items)  # type: ignore[arg-type]
+    queued = store_and_queue(sqlite_engine, chat_client, rec, snapshot, items)
     delivers = [job for kind, job in queued if kind == "deliver"]
     assert len(delivers) == 2
     before = len(sandbox.chat.all())
@@ -83,7 +83,7 @@ def test_a_rag_change_sends_slack_and_teams_once_in_their_documented_shapes(
         key = delivery.key_of("acme", entry, day)
         assert delivery.deliver(sqlite_engine, chat_client, key, channels=Channels()) == "sent"
         assert delivery.get(sqlite_engine, key).reason == "RAG changed from amber to red"  # type: ignore[union-attr]
-    again = store_and_queue(sqlite_engine, chat_client, rec, snapshot, items)  # type: ignore[arg-type]
+    again = store_and_queue(sqlite_engine, chat_client, rec, snapshot, items)
     assert [kind for kind, _ in again if kind == "deliver"] == []
     got = sandbox.chat.all()[before:]
     assert sorted(m.service for m in got) == ["slack", "teams"]
@@ -115,7 +115,7 @@ def test_long_and_hostile_text_still_fits_slack() -> None:
     control characters are escaped so a reason cannot mention @channel or forge a link."""
     from dataclasses import replace
 
-    from syncd.reports.model import Rag
+    from syncd.plan.rag import Rag, RagStatus
     from syncd.sandbox.chat import problems
     from tests.reports.conftest import status_of
 
@@ -124,7 +124,7 @@ def test_long_and_hostile_text_still_fits_slack() -> None:
     status = replace(
         status,
         headline=hostile,
-        rag=Rag(status="red", reasons=(hostile,)),
+        rag=RagStatus(Rag.RED, (hostile,)),
         client=replace(status.client, name="N" * 300),
     )
     body = slack_message(status, reason=hostile)

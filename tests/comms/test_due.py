@@ -21,6 +21,7 @@ from syncd.comms.due import (
     slip_crossed,
 )
 from syncd.db import Delivery, Schedule
+from syncd.plan.rag import Rag
 from tests.comms.conftest import CLIENT, write_client
 from tests.reports.conftest import status_of
 from tests.reports.sample import acme
@@ -96,7 +97,7 @@ def test_rag_and_overdue_triggers_read_the_change_since_the_previous_status() ->
     """RAG moved: rag_change fires; a risk whose due date passed since: risk_overdue fires."""
     status = status_of(acme())
     assert events(status) == {}  # red before and after; the risk was overdue already
-    moved = replace(status, change=replace(status.change, previous_rag="amber"))
+    moved = replace(status, change=replace(status.change, previous_rag=Rag.AMBER))
     assert events(moved)["rag_change"] == "RAG changed from amber to red"
     risk = status.risks[0]
     fresh = replace(risk, item=replace(risk.item, due=status.as_of - timedelta(days=1)))

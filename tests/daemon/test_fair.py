@@ -16,12 +16,13 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
-from syncd import queue, runtime, store
+from syncd import actors, queue, runtime, store
 from syncd.db import Run
 from syncd.migrate import upgrade
+from syncd.queue import dispatch
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.settings import Settings
-from syncd.sync import dispatch, request_pull
+from syncd.sync import request_pull
 from tests.daemon import harness as h
 
 SMALL = ("small1", "small2", "small3")
@@ -85,7 +86,7 @@ def test_small_clients_pull_while_a_big_client_pulls(
     )
     rt = runtime.install(runtime.load(settings))
     upgrade(rt.engine)
-    broker = queue.setup("embedded", f"fair-{client_jobs}")
+    broker = queue.setup("embedded", f"fair-{client_jobs}", actors.declare)
     worker = queue.start_worker(broker, threads=2)
     deferred = deferrals()
     try:
@@ -123,7 +124,7 @@ def test_a_long_pull_in_slices_lets_small_clients_through_on_one_thread(
     )
     rt = runtime.install(runtime.load(settings))
     upgrade(rt.engine)
-    broker = queue.setup("embedded", f"slices-{pull_slice}")
+    broker = queue.setup("embedded", f"slices-{pull_slice}", actors.declare)
     worker = queue.start_worker(broker, threads=1)
     try:
         for cid, source in [("big", "big-a"), ("big", "big-b")] + [(c, f"{c}-jira") for c in SMALL]:

@@ -20,9 +20,9 @@ from syncd.connectors.jira import oauth
 from syncd.daemon import extend_webhooks, register_webhooks
 from syncd.db import Job, Webhook
 from syncd.migrate import upgrade
-from syncd.reports.load import health
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.settings import Settings
+from syncd.store.health import health
 from syncd.sync import pull
 from syncd.web.webhooks import Receiver
 from tests.daemon import harness as h

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 
-from syncd.budget import Budget, LocalBudget, Rate
+from syncd.budget import Budget, LocalBudget
 from syncd.budget_shared import PostgresBudget, RedisBudget
 from syncd.db import make_engine
+from syncd.rate import Rate
 
 LIMIT, WINDOW, EACH = 6, 1.0, 6
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from syncd.db import make_engine
-from syncd.reports import load_status
 from syncd.reports.push import push_bodies
 from syncd.settings import Settings
+from syncd.status import load_status
 from syncd.web.app import create_app
 from syncd.web.auth import create_token
 from tests.web.conftest import free_port, serve

@@ -13,12 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from syncd import budget, runtime
-from syncd.budget import Budget, LocalBudget, Rate, credential_key
+from syncd.budget import Budget, LocalBudget, credential_key
 from syncd.budget_shared import PostgresBudget, RedisBudget
 from syncd.clock import FakeClock
 from syncd.db import make_engine
 from syncd.errors import TransientError
 from syncd.migrate import upgrade
+from syncd.rate import Rate
 from syncd.settings import load_settings
 from tests.daemon.harness import free_port
 from tests.foundation.budget_children import EACH, LIMIT, WINDOW, build, take_some

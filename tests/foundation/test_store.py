@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from syncd import store
 from syncd.db import metadata
 from syncd.model import PullResult, Quarantined, StatusCategory, StatusChange, WorkItem
-from syncd.reports.load import health
+from syncd.store.health import health
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -20,6 +20,7 @@ from syncd.mapping.config import LinkRule, MappingConfig
 from syncd.model import StatusCategory, StatusChange, WorkItem
 from syncd.plan import Baseline, Dependency, PlanTask, build_baseline, load_plan
 from syncd.plan.reconcile import reconcile
+from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports.model import ClientInfo, SourceInfo
 from syncd.store import save_snapshot, sessions, upsert_items
 
@@ -188,12 +189,9 @@ class Sample:
     def items(self, as_of: date) -> list[WorkItem]:
         return [item_on(s, as_of) for s in self.specs]
 
-    def snapshot(self, as_of: date) -> dict[str, Any]:
+    def snapshot(self, as_of: date) -> StatusSnapshot:
         rec = reconcile(self.plan, self.items(as_of), as_of=as_of, config=CONFIG)
-        return {
-            "reconciliation": rec.to_dict(),
-            "baseline": {"version": self.version, "label": self.plan.label},
-        }
+        return StatusSnapshot(rec, baseline_version=self.version, baseline_label=self.plan.label)
 
     @property
     def leaves(self) -> list[PlanTask]:
@@ -237,7 +235,9 @@ def seed(engine: Engine, samples: list[Sample], *, now: datetime) -> dict[str, i
         save_baseline(engine, s.info.id, s.plan.to_dict(), label=s.plan.label, source_file="x")
         with sessions(engine).begin() as session:
             for d in s.dates:
-                save_snapshot(session, s.info.id, d, baseline_version=s.version, data=s.snapshot(d))
+                save_snapshot(
+                    session, s.info.id, d, baseline_version=s.version, data=s.snapshot(d).to_dict()
+                )
             upsert_items(session, s.info.id, s.items(s.dates[-1]))
             for src in s.info.sources:
                 session.add(

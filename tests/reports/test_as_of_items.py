@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from syncd.db import make_engine
 from syncd.migrate import upgrade
-from syncd.reports import load_status
+from syncd.status import load_status
 from tests.reports.sample import globex, seed
 from tests.reports.test_cli import app
 

@@ -18,7 +18,7 @@ from syncd.model import PullResult, Quarantined, WorkItem
 from syncd.pipeline import reconcile_client, store_and_queue
 from syncd.plan.quality import EARNED
 from syncd.plan.result import Reconciliation
-from syncd.reports.load import load_status
+from syncd.status import load_status
 from tests.plan.conftest import DATA, item, worked_items
 
 DAY_8 = date(2026, 3, 11)
@@ -91,7 +91,7 @@ def test_a_healthy_client_has_no_warning(tmp_path: Path, sqlite_engine: Engine) 
     pull(sqlite_engine, pointed(3.0))
     rec, snapshot, _ = reconcile_client(sqlite_engine, client, as_of=DAY_8)
     assert rec.warnings == ()
-    assert snapshot["reconciliation"]["warnings"] == []
+    assert snapshot.to_dict()["reconciliation"]["warnings"] == []
 
 
 def test_story_points_missing_is_noted_beside_ev_and_spi(
@@ -305,16 +305,19 @@ def test_an_old_snapshot_with_string_warnings_still_loads(
     the code its words stand for, and the report renders them."""
     client = client_of(tmp_path)
     pull(sqlite_engine, worked_items())
-    _rec, snapshot, items = reconcile_client(sqlite_engine, client, as_of=DAY_8)
+    _rec, snapshot, _items = reconcile_client(sqlite_engine, client, as_of=DAY_8)
     old = [
         "AC is today's logged time: the trackers give no dates for logged time, and 3 item(s) "
         "changed after the status date",
         "something nobody classified",
     ]
-    snapshot["reconciliation"]["warnings"] = old
-    back = Reconciliation.from_dict(snapshot["reconciliation"])
+    stored = snapshot.to_dict()
+    del stored["schema"]  # as syncd stored it then: no schema version yet
+    stored["reconciliation"]["warnings"] = old
+    back = Reconciliation.from_dict(stored["reconciliation"])
     assert [w.code for w in back.warnings] == ["ac_undated", "note"]
     assert back.notes("ac") == "today's logged time"
-    store_and_queue(sqlite_engine, client, back, snapshot, items)
+    with store.sessions(sqlite_engine).begin() as session:
+        store.save_snapshot(session, "acme", DAY_8, baseline_version=1, data=stored)
     status = load_status(sqlite_engine, "acme")
     assert [w.message for w in status.warnings] == old

@@ -5,8 +5,9 @@ from dataclasses import replace
 from typing import Any
 
 from syncd.model import StatusPush
+from syncd.plan.rag import RagStatus
 from syncd.reports import push_bodies
-from syncd.reports.model import Rag, Status
+from syncd.reports.model import Status
 from syncd.reports.text import md, wiki
 from tests.reports.sample import XSS
 
@@ -22,7 +23,7 @@ def texts(node: Any) -> list[str]:
 
 
 def with_reason(status: Status, reason: str) -> Status:
-    return replace(status, rag=Rag(status.rag.status, (reason,)))
+    return replace(status, rag=RagStatus(status.rag.level, (reason,)))
 
 
 def test_bodies_are_short_and_link_the_dashboard(acme_status: Status) -> None:

@@ -16,6 +16,7 @@ from syncd.mapping import MappingConfig
 from syncd.plan import load_plan
 from syncd.plan.reconcile import reconcile
 from syncd.plan.result import Reconciliation
+from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports import (
     Health,
     Status,
@@ -36,7 +37,7 @@ NOW = datetime(2026, 3, 11, 18, tzinfo=UTC)
 
 
 def status_of(rec: Reconciliation) -> Status:
-    snapshot = {"reconciliation": rec.to_dict(), "baseline": {"version": 1, "label": "v1"}}
+    snapshot = StatusSnapshot(rec, baseline_version=1, baseline_label="v1")
     return build_status(ClientInfo(id="globex", name="Globex"), snapshot, None, [], Health(NOW))
 
 
@@ -74,9 +75,8 @@ def test_older_snapshot_slip_comes_from_ieac_not_from_weekdays() -> None:
     """A snapshot stored without es_slip_days still reads the engine's IEAC(t) − PD."""
     data = worked().to_dict()
     del data["forecast"]["es_slip_days"]
-    status = build_status(
-        ClientInfo(id="globex", name="Globex"), {"reconciliation": data}, None, [], Health(NOW)
-    )
+    snapshot = StatusSnapshot.from_dict({"reconciliation": data})
+    status = build_status(ClientInfo(id="globex", name="Globex"), snapshot, None, [], Health(NOW))
     assert status.forecast.es_slip_days == pytest.approx(1200 / 83 - 12)
 
 

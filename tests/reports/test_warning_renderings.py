@@ -24,12 +24,13 @@ from syncd.migrate import upgrade
 from syncd.model import PullResult, Quarantined
 from syncd.pipeline import reconcile_client, status_push, store_and_queue
 from syncd.plan.result import Reconciliation
+from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports import render_csv, render_html, render_json, render_markdown
-from syncd.reports.load import load_status
 from syncd.reports.model import Status
 from syncd.reports.schema import report_schema
 from syncd.reports.summary import summary_lines
 from syncd.settings import Settings
+from syncd.status import load_status
 from syncd.web.app import create_app
 from syncd.web.auth import create_token
 from tests.plan.conftest import DATA, worked_items
@@ -132,7 +133,7 @@ def test_csv_names_the_warnings_of_each_task(doubtful: Doubtful) -> None:
 def test_push_bodies_note_figures_and_carry_the_warnings(doubtful: Doubtful) -> None:
     """Jira comment (ADF and wiki) and Trello card (Markdown): SPI noted, CPI n/a with why,
     the warnings that change a figure; the machine status has CPI null and the codes."""
-    snapshot = {"reconciliation": doubtful.rec.to_dict(), "baseline": {"version": 1, "label": ""}}
+    snapshot = StatusSnapshot(doubtful.rec, baseline_version=1)
     push = status_push(doubtful.engine, doubtful.client, snapshot, [])
     assert f"SPI(t) 0.83 (⚠ points missing; {QUARANTINED})" in push.markdown
     assert f"- CPI: n/a ({WITHHELD})" in push.markdown

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from syncd.sandbox import SandboxConfig
-from syncd.sandbox.data import generate
 from syncd.sandbox.jql import JqlError, parse
+from syncd.sandbox.world import generate
 
 BERLIN = ZoneInfo("Europe/Berlin")
 STATE = generate(SandboxConfig(seed=3, jira_issues=120))

@@ -21,7 +21,7 @@ from syncd.connectors.trello.webhooks import register_trello
 from syncd.db import Job, Run, SyncError
 from syncd.errors import PermanentError, TransientError
 from syncd.model import utcnow
-from syncd.reports.load import health
+from syncd.store.health import health
 
 TRELLO = "https://trello.example/1"
 
@@ -63,6 +63,9 @@ def test_trello_registration_failure_hides_the_token_in_its_path(
     """Registering a Trello webhook lists `/1/tokens/<token>/webhooks`: when that fails, neither
     the error nor any log line (httpx's request lines at DEBUG included) shows the token."""
     caplog.set_level(logging.DEBUG)
+    # httpx's own level too: a test before this one in the same process may have set up syncd's
+    # logging, which quiets httpx to WARNING (its request lines would then never be written)
+    caplog.set_level(logging.DEBUG, logger="httpx")
     token = "trello-token-in-path-1"
     respx.get(f"{TRELLO}/tokens/{token}/webhooks").mock(
         return_value=httpx.Response(503, headers={"Retry-After": "0"})

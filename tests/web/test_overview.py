@@ -123,7 +123,7 @@ def test_owner_tags_and_thresholds_come_from_the_client_file() -> None:
         )  # fmt: skip
 
     info = client_info(Loaded())
-    line = summarize(info, [])
+    line = summarize(info, None)
     assert (line.owner, line.tags) == ("Dana", ("emea",))
     assert line.thresholds.spi_amber == 0.98 and line.rag is None
 

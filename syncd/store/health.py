@@ -1,38 +1,17 @@
-"""The thin shell around `build_status`: read snapshots, items and sync health from the store."""
+"""The store's view of a client's sync: last successful pulls, open errors, dead letters, and
+the open quarantine per connector."""
 
 from __future__ import annotations
-
-from dataclasses import replace
-from datetime import date, datetime, time
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from syncd import redact
-from syncd.db import Cursor, Job, Snapshot, SyncError
-from syncd.mapping.history import items_as_of
-from syncd.model import utcnow
-from syncd.reports.build import build_status
-from syncd.reports.model import ClientInfo, Health, Problem, SourceInfo, Status
-from syncd.reports.snapshot import as_of as as_of_day
-from syncd.store import load_items, sessions
+from syncd.db import Cursor, Job, SyncError
+from syncd.model import Health, Problem, utcnow
+from syncd.store import sessions
 
 MAX_PROBLEMS = 50
-
-
-class NoSnapshotError(LookupError):
-    """The client has no stored snapshot on or before the asked status date."""
-
-
-def snapshots(engine: Engine, client: str, as_of: date | None = None) -> list[dict[str, Any]]:
-    """Every snapshot dict of a client up to `as_of` (all when None), oldest first."""
-    with sessions(engine)() as session:
-        query = select(Snapshot.data).where(Snapshot.client == client)
-        if as_of is not None:
-            query = query.where(Snapshot.as_of <= as_of)
-        return [dict(d) for d in session.execute(query.order_by(Snapshot.as_of)).scalars()]
 
 
 def health(engine: Engine, client: str) -> Health:
@@ -98,27 +77,3 @@ def quarantine_census(
             ).scalars()
             found[source or "?"] = (int(count), tuple(redact.text(t) for t in texts))
     return found
-
-
-def load_status(engine: Engine, client: str | ClientInfo, as_of: date | None = None) -> Status:
-    """The consolidated status of `client` on `as_of` (default: its newest snapshot).
-
-    With `as_of`, the newest snapshot on or before it is shown, and the items listed beside it
-    are as they stood on that snapshot's date (their status history), not as they are today.
-    """
-    info = client if isinstance(client, ClientInfo) else ClientInfo(id=client, name=client)
-    history = snapshots(engine, info.id, as_of)
-    if not history:
-        when = f" on or before {as_of}" if as_of else ""
-        raise NoSnapshotError(f"client {info.id!r} has no status snapshot{when}")
-    state = health(engine, info.id)
-    if not info.sources:
-        sources = tuple(SourceInfo(id=s, kind="") for s, _ in state.pulls)
-        info = replace(info, sources=sources)
-    items = load_items(engine, info.id)
-    day = as_of_day(history[-1])
-    if as_of is not None and day is not None:  # an asked date: the items as they stood then
-        end = datetime.combine(day, time.max, tzinfo=ZoneInfo(info.timezone))
-        items = items_as_of(items, end).items
-    previous = history[-2] if len(history) > 1 else None
-    return build_status(info, history[-1], previous, items, state, history=history[:-1])
