@@ -18,7 +18,7 @@ from typing import Any
 import dramatiq
 from sqlalchemy.engine import Engine
 
-from syncd import jobs, metrics, runtime, sync
+from syncd import metrics, runtime, sync
 from syncd.errors import (
     ConfigError,
     MappingError,
@@ -27,6 +27,7 @@ from syncd.errors import (
     PlanError,
     RateLimitedError,
 )
+from syncd.store import jobs
 
 log = logging.getLogger(__name__)
 

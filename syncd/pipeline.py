@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from syncd import jobs, metrics, store
+from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.registry import kind_of
 from syncd.db import Job, PushState
@@ -29,6 +29,7 @@ from syncd.plan.quality import DataWarning
 from syncd.plan.reconcile import reconcile
 from syncd.plan.recorded import Recorded, read_recorded, uses_recorded
 from syncd.plan.result import Reconciliation
+from syncd.store import jobs
 
 if TYPE_CHECKING:
     from syncd.reports.model import Status

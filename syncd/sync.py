@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlalchemy.engine import Engine
 
-from syncd import jobs, metrics, store
+from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.base import Connector
+from syncd.store import jobs
 
 if TYPE_CHECKING:
     from syncd.runtime import Runtime

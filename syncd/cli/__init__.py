@@ -273,7 +273,8 @@ def dlq_list(
     config_dir: ConfigDirOpt = None,
 ) -> None:
     """List dead letters, newest first."""
-    from syncd import jobs, redact
+    from syncd import redact
+    from syncd.store import jobs
 
     rt = _runtime(config_dir)
     dead = jobs.list_dead(rt.engine, client)
@@ -293,7 +294,7 @@ def dlq_replay(
     config_dir: ConfigDirOpt = None,
 ) -> None:
     """Make dead letters pending again; the daemon picks them up."""
-    from syncd import jobs
+    from syncd.store import jobs
 
     if (job_id is None) == (not all_):
         raise ConfigError("dlq replay › arguments: give a job id or --all, not both")
@@ -451,8 +452,8 @@ def push(
 
     Every target is tried; each is reported, and the exit code is 1 if any failed.
     """
-    from syncd import jobs
     from syncd.pipeline import reconcile_and_queue, reconcile_client, status_push, targets
+    from syncd.store import jobs
 
     rt = _runtime(config_dir)
     target = rt.client(client)
@@ -483,8 +484,9 @@ def _push_one(job_id: int) -> tuple[bool, str]:
     """
     import dramatiq
 
-    from syncd import actors, jobs
+    from syncd import actors
     from syncd.runtime import current
+    from syncd.store import jobs
 
     try:
         actors.execute("push", job_id)

@@ -28,13 +28,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from syncd import jobs, redact, store
+from syncd import redact, store
 from syncd.clients import Client
 from syncd.comms import chat, compose, feedback, mail
 from syncd.comms.config import CommunicationEntry
 from syncd.db import Delivery, Job
 from syncd.errors import ConfigError, MaybeSentError, NotSentError, PermanentError
 from syncd.model import utcnow
+from syncd.store import jobs
 
 if TYPE_CHECKING:
     import httpx

@@ -67,7 +67,7 @@ def item_refs(engine: Engine, info: ClientInfo) -> list[ItemRef]:
 
 def replay(engine: Engine, client: str, job_id: int) -> bool | None:
     """Replay a dead letter of `client`: True done, False not dead now, None no such job here."""
-    from syncd import jobs
+    from syncd.store import jobs
 
     with sessions(engine)() as session:
         owner = session.execute(select(Job.client).where(Job.id == job_id)).scalar_one_or_none()

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from syncd import jobs, scheduler, store
+from syncd import scheduler, store
 from syncd.db import Job
 from syncd.model import utcnow
+from syncd.store import jobs
 
 LEASE = timedelta(minutes=1)
 

@@ -12,7 +12,7 @@ import respx
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from syncd import http, jobs, redact, store
+from syncd import http, redact, store
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira import oauth
 from syncd.connectors.jira.config import JiraConfig
@@ -22,6 +22,7 @@ from syncd.db import Job, Run, SyncError
 from syncd.errors import PermanentError, TransientError
 from syncd.model import utcnow
 from syncd.reports.load import health
+from syncd.store import jobs
 
 TRELLO = "https://trello.example/1"
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from syncd import jobs
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
+from syncd.store import jobs
 from tests.daemon import harness as h
 from tests.services import require
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from syncd import jobs, store
+from syncd import store
 from syncd.demo import CLIENTS
 from syncd.plan import DEMO_PLAN, load_plan
+from syncd.store import jobs
 from tests.conftest import DemoSite
 from tests.daemon import harness as h
 from tests.web.test_browser import COUNTS
