@@ -21,13 +21,13 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from syncd import inbox, schedule, store
+from syncd import schedule, store
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.comms.due import cadence_rows, due_cadences
 from syncd.db import Schedule
 from syncd.model import utcnow
-from syncd.store import jobs
+from syncd.store import inbox, jobs
 
 log = logging.getLogger(__name__)
 

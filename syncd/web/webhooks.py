@@ -23,12 +23,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from syncd import inbox, metrics, store
+from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.kinds import ConnectorKind
 from syncd.connectors.registry import KINDS
 from syncd.db import Webhook
-from syncd.store import jobs
+from syncd.store import inbox, jobs
 from syncd.web.intake import TooLarge, digest, parse_object, read_capped
 
 log = logging.getLogger(__name__)
