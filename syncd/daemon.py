@@ -28,6 +28,8 @@ from syncd.errors import ConfigError
 from syncd.migrate import upgrade, wait_for_head
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
+from syncd.store.grants import GrantKeeper
+from syncd.store.problems import close_problems, record_error
 from syncd.sync import dispatch
 from syncd.web.server import Limits, build_server
 from syncd.web.webhooks import Receiver
@@ -180,7 +182,7 @@ def register_webhooks(
     `clients` (run once the web server is up, and for clients added later)."""
     import asyncio
 
-    keeper = store.GrantKeeper(rt.engine)
+    keeper = GrantKeeper(rt.engine)
     for client in list(rt.clients.values()) if clients is None else clients:
         for conn in client.config.connectors:
             secrets = client.secrets[conn.id]
@@ -201,14 +203,14 @@ def register_webhooks(
 def webhook_problem(engine: Engine, client: str, source: str, what: str) -> None:
     """Show a webhook that could not be made or kept among the client's sync problems."""
     message = f"webhook {what} (polling continues)"
-    store.record_error(engine, client, kind="webhook", message=message, source=source)
+    record_error(engine, client, kind="webhook", message=message, source=source)
 
 
 def remember_webhook(engine: Engine, client: str, source: str, hook: Registered) -> None:
     """Keep the remote id, callback and expiry of a webhook (one row per connector); any open
     webhook problem of the connector is over."""
     with store.sessions(engine).begin() as session:
-        store.close_problems(session, client, source, "webhook")
+        close_problems(session, client, source, "webhook")
         row = session.get(Webhook, (client, source))
         if row is None:
             row = Webhook(client=client, source=source, remote_id="", callback="", expires=None)
@@ -227,7 +229,7 @@ def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     with store.sessions(rt.engine)() as session:
         rows = session.query(Webhook).filter(Webhook.expires.is_not(None)).all()
-    keeper, extended = store.GrantKeeper(rt.engine), 0
+    keeper, extended = GrantKeeper(rt.engine), 0
     for row in rows:
         client = rt.clients.get(row.client)
         if row.expires is None or row.expires - now > REFRESH_BEFORE or client is None:

@@ -30,6 +30,9 @@ from syncd.plan.reconcile import reconcile
 from syncd.plan.recorded import Recorded, read_recorded, uses_recorded
 from syncd.plan.result import Reconciliation
 from syncd.store import jobs
+from syncd.store.baselines import load_baseline, save_baseline
+from syncd.store.items import link_items, load_items
+from syncd.store.problems import record_error
 
 if TYPE_CHECKING:
     from syncd.reports.model import Status
@@ -53,10 +56,10 @@ def import_plan(
     fmt = client.config.plan.format if client.config.plan and file is None else None
     plan = load_plan(path, baseline_number=number, fmt=fmt)
     label = plan.label or f"{Path(path).name} ({plan.format or Path(path).suffix})"
-    version, created = store.save_baseline(
+    version, created = save_baseline(
         engine, client.id, plan.to_dict(), label=label, source_file=str(path)
     )
-    row = store.load_baseline(engine, client.id, version)
+    row = load_baseline(engine, client.id, version)
     return version, created, stored_as(plan, version, row.label if row else label)
 
 
@@ -68,7 +71,7 @@ def stored_as(plan: Baseline, version: int, label: str) -> Baseline:
 def current_baseline(engine: Engine, client: Client) -> tuple[int, Baseline]:
     """The newest stored baseline, named by its stored version and label; the client's plan
     file is imported when none is stored."""
-    row = store.load_baseline(engine, client.id)
+    row = load_baseline(engine, client.id)
     if row is None:
         version, _, plan = import_plan(engine, client)
         return version, plan
@@ -93,7 +96,7 @@ def reconcile_client(
 ) -> tuple[Reconciliation, dict[str, Any], list[WorkItem]]:
     """Reconcile the stored items against the current baseline; nothing is written."""
     version, plan = current_baseline(engine, client)
-    items = store.load_items(engine, client.id)
+    items = load_items(engine, client.id)
     recorded = recorded_progress(client)
     try:
         rec = reconcile(
@@ -214,7 +217,7 @@ def store_and_queue(
             baseline_version=snapshot["baseline"]["version"],
             data=snapshot,
         )
-        store.link_items(session, client.id, {link.item: link.task for link in rec.links})
+        link_items(session, client.id, {link.item: link.task for link in rec.links})
         for source, target in targets(client, items):
             state = session.get(PushState, (client.id, source, target))
             if state is not None and state.body_hash == push.digest:
@@ -278,5 +281,5 @@ async def push_target(engine: Engine, client: Client, payload: dict[str, Any]) -
     metrics.PUSHES.labels(client.id, f"{source}:{target}", "ok").inc()
     metrics.PUSH_WRITES.labels(client.id, source).inc(outcome.writes)
     for warning in outcome.warnings:
-        store.record_error(engine, client.id, kind="warning", message=warning, source=source)
+        record_error(engine, client.id, kind="warning", message=warning, source=source)
     log.info("pushed %s to %s/%s: %d write(s)", client.id, source, target, outcome.writes)

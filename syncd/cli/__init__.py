@@ -206,11 +206,11 @@ def plan_show(
     from rich.table import Table
     from rich.text import Text
 
-    from syncd import store
     from syncd.plan import Baseline
+    from syncd.store.baselines import list_baselines
 
     rt = _runtime(config_dir)
-    rows = store.list_baselines(rt.engine, client)
+    rows = list_baselines(rt.engine, client)
     if not rows:
         raise ConfigError(f"{client} › plan: no baseline stored; run `syncd plan import {client}`")
     for row in rows:
@@ -252,14 +252,14 @@ def plan_diff(
     config_dir: ConfigDirOpt = None,
 ) -> None:
     """Show what changed between two stored baselines: tasks, dates, budgets, links."""
-    from syncd import store
     from syncd.plan import Baseline
     from syncd.plan.diff import diff_baselines
     from syncd.plan.reconcile import calendar_for
+    from syncd.store.baselines import list_baselines
 
     rt = _runtime(config_dir)
     target = rt.client(client)
-    rows = store.list_baselines(rt.engine, client)
+    rows = list_baselines(rt.engine, client)
     a, b = (Baseline.from_dict(_stored(rows, client, v).data) for v in (old, new))
     diff = diff_baselines(a, b, calendar_for(b, target.mapping))
     out.print(f"{client}: baseline v{old} → v{new}", markup=False)

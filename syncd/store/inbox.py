@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from syncd import store
 from syncd.db import Job, WebhookDigest
 from syncd.model import utcnow
+from syncd.store.base import sessions
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def remember(session: Session, key: str) -> bool:
 def expire(engine: Engine, *, keep: timedelta = RETENTION) -> int:
     """Delete ended (done or dead) inbox rows and body digests older than `keep`; how many."""
     cutoff = utcnow() - keep
-    with store.sessions(engine).begin() as session:
+    with sessions(engine).begin() as session:
         rows = session.execute(
             delete(Job).where(
                 Job.kind == "webhook", Job.state.in_(("done", "dead")), Job.updated < cutoff

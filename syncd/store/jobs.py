@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from syncd import redact
 from syncd.db import Job
 from syncd.model import utcnow
-from syncd.store import sessions
+from syncd.store.base import sessions
 
 SEND_COVER = timedelta(seconds=60)  # a sent message is trusted this long before a re-send
 COVER_DOUBLINGS = 5  # a re-sent message is trusted longer, up to 32 x SEND_COVER

@@ -17,7 +17,8 @@ from syncd.reports.build import item_ref, natural
 from syncd.reports.load import health
 from syncd.reports.model import ClientInfo, Health, ItemRef, Problem
 from syncd.settings import Settings
-from syncd.store import load_items, sessions
+from syncd.store import sessions
+from syncd.store.items import load_items
 from syncd.web.directory import known_clients
 
 

@@ -22,6 +22,8 @@ from syncd.pipeline import store_and_queue
 from syncd.plan.reconcile import reconcile
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.chat import SCHEMAS
+from syncd.store.baselines import save_baseline
+from syncd.store.items import upsert_items
 from tests.comms.conftest import CLIENT, ENV, write_client
 from tests.reports.sample import REPO, acme
 
@@ -45,15 +47,13 @@ def _seed_until(engine: Engine, last: int) -> None:
     """Acme's baseline, items and snapshots up to its `last`-th status date, the one before it
     stored as amber (as if the team had been ahead of plan then)."""
     sample = acme()
-    store.save_baseline(
-        engine, "acme", sample.plan.to_dict(), label=sample.plan.label, source_file="x"
-    )
+    save_baseline(engine, "acme", sample.plan.to_dict(), label=sample.plan.label, source_file="x")
     with store.sessions(engine).begin() as session:
         for day in sample.dates[:last]:
             data = sample.snapshot(day)
             data["reconciliation"]["rag"] = {"level": "amber", "reasons": ["SPI 0.93 < 0.95"]}
             store.save_snapshot(session, "acme", day, baseline_version=1, data=data)
-        store.upsert_items(session, "acme", sample.items(sample.dates[last]))
+        upsert_items(session, "acme", sample.items(sample.dates[last]))
 
 
 def _red_snapshot(day: date) -> tuple[object, dict[str, object], list[object]]:

@@ -23,6 +23,8 @@ from syncd.errors import PermanentError, TransientError
 from syncd.model import utcnow
 from syncd.reports.load import health
 from syncd.store import jobs
+from syncd.store.problems import record_error
+from syncd.store.runs import finish_run, start_run
 
 TRELLO = "https://trello.example/1"
 
@@ -125,9 +127,9 @@ def test_a_token_endpoint_echoing_the_refresh_token_is_masked() -> None:
 def test_stored_problems_runs_and_dead_letters_are_masked(sqlite_engine: Engine) -> None:
     """A message with a URL secret is stored masked: sync problems, pull runs, job errors."""
     line = "GET https://api.trello.com/1/tokens/tok-stored-5/webhooks?key=key-stored-6"
-    store.record_error(sqlite_engine, "acme", kind="webhook", message=line, source="board")
-    run_id = store.start_run(sqlite_engine, "acme", "board", "pull")
-    store.finish_run(sqlite_engine, run_id, ok=False, error=line)
+    record_error(sqlite_engine, "acme", kind="webhook", message=line, source="board")
+    run_id = start_run(sqlite_engine, "acme", "board", "pull")
+    finish_run(sqlite_engine, run_id, ok=False, error=line)
     with store.sessions(sqlite_engine).begin() as session:
         job = jobs.enqueue(session, "pull", "acme", target="board", payload={})
         assert job is not None
