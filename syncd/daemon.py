@@ -23,11 +23,12 @@ from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.connectors.kinds import Registered
 from syncd.connectors.registry import KINDS, kind_of
-from syncd.db import Job, Schedule, Webhook
+from syncd.db import Schedule, Webhook
 from syncd.errors import ConfigError
 from syncd.migrate import upgrade, wait_for_head
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
+from syncd.store import jobs
 from syncd.store.grants import GrantKeeper
 from syncd.store.problems import close_problems, record_error
 from syncd.sync import dispatch
@@ -40,15 +41,13 @@ log = logging.getLogger(__name__)
 def release_leases(engine: Engine) -> int:
     """Embedded broker, sole worker: leases held before a restart belong to a dead process."""
     with store.sessions(engine).begin() as session:
-        result = session.execute(
-            update(Job).where(Job.state.in_(("leased", "pending"))).values(lease_until=None)
-        )
+        released = jobs.release_leases(session)
         session.execute(
             update(Schedule)
             .where(Schedule.name == "scheduler")
             .values(owner=None, lease_until=None)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return released
 
 
 # What jobs and the web import on first use (one-off commands start faster without them). A

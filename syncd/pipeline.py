@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.registry import kind_of
-from syncd.db import Job, PushState
+from syncd.db import PushState
 from syncd.errors import ConfigError
 from syncd.model import StatusCategory, StatusPush, WorkItem, utcnow
 from syncd.plan import Baseline, load_plan
@@ -242,11 +241,7 @@ def store_and_queue(
 
 def _dead_with(session: Session, client: str, target: str, digest: str) -> bool:
     """Whether a dead letter already holds this exact status for this target."""
-    dead = session.execute(
-        select(Job.payload).where(
-            Job.client == client, Job.kind == "push", Job.target == target, Job.state == "dead"
-        )
-    ).scalars()
+    dead = jobs.dead_payloads(session, client, kind="push", target=target)
     return any(p.get("status", {}).get("digest") == digest for p in dead)
 
 

@@ -148,13 +148,10 @@ def _drop(session: Session, names: Collection[str]) -> None:
 
 def sweep(engine: Engine, send: Sender) -> int:
     """Send every job row that is due and covered by no message (lost, crashed, new)."""
-    from syncd.db import Job
-
     ids = jobs.sendable(engine)
     if not ids:
         return 0
-    with store.sessions(engine)() as session:
-        kinds = dict(session.query(Job.id, Job.kind).filter(Job.id.in_(ids)).all())
+    kinds = jobs.kinds(engine, ids)
     for job_id in ids:
         try:
             send(kinds[job_id], job_id)

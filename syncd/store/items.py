@@ -266,3 +266,15 @@ def count_items(engine: Engine, client: str, source: str | None = None) -> int:
         if source is not None:
             query = query.where(Item.source == source)
         return int(session.execute(query).scalar_one())
+
+
+def stored_by_source(engine: Engine) -> list[tuple[str, str, int]]:
+    """How many items (not deleted) each connector of each client holds: (client, source,
+    count)."""
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(Item.client, Item.source, func.count())
+            .where(Item.deleted.is_(False))
+            .group_by(Item.client, Item.source)
+        )
+        return [(client, source, int(n)) for client, source, n in rows]

@@ -347,3 +347,52 @@ def get(engine: Engine, job_id: int) -> Job | None:
     """One row as it is now (state, target, last error), or None."""
     with sessions(engine)() as session:
         return session.get(Job, job_id)
+
+
+def release_leases(session: Session) -> int:
+    """Drop every live row's lease and message cover (the embedded broker's sole worker has
+    restarted: they belong to a dead process); how many rows."""
+    result = session.execute(
+        update(Job).where(Job.state.in_(("leased", "pending"))).values(lease_until=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def kinds(engine: Engine, ids: list[int]) -> dict[int, str]:
+    """The kind of each of these rows, by id."""
+    with sessions(engine)() as session:
+        return dict(session.query(Job.id, Job.kind).filter(Job.id.in_(ids)).all())
+
+
+def owner(engine: Engine, job_id: int) -> str | None:
+    """The client a row belongs to; None when there is no such row."""
+    with sessions(engine)() as session:
+        return session.execute(select(Job.client).where(Job.id == job_id)).scalar_one_or_none()
+
+
+def dead_payloads(session: Session, client: str, *, kind: str, target: str) -> list[dict[str, Any]]:
+    """The payloads of a client's dead letters of one kind for one target."""
+    dead = session.execute(
+        select(Job.payload).where(
+            Job.client == client, Job.kind == kind, Job.target == target, Job.state == "dead"
+        )
+    ).scalars()
+    return list(dead)
+
+
+def depth(engine: Engine) -> list[tuple[str, str, int]]:
+    """How many rows there are of each kind and state: (kind, state, count)."""
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)
+        )
+        return [(kind, state, int(n)) for kind, state, n in rows]
+
+
+def dead_by_client(engine: Engine) -> list[tuple[str, int]]:
+    """How many dead letters each client has (clients with none are not listed)."""
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(Job.client, func.count()).where(Job.state == "dead").group_by(Job.client)
+        )
+        return [(client, int(n)) for client, n in rows]

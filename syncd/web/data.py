@@ -70,9 +70,7 @@ def replay(engine: Engine, client: str, job_id: int) -> bool | None:
     """Replay a dead letter of `client`: True done, False not dead now, None no such job here."""
     from syncd.store import jobs
 
-    with sessions(engine)() as session:
-        owner = session.execute(select(Job.client).where(Job.id == job_id)).scalar_one_or_none()
-    if owner != client:
+    if jobs.owner(engine, job_id) != client:
         return None
     return jobs.replay(engine, job_id)
 
