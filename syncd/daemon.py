@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import uvicorn
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from syncd import queue, runtime, store
@@ -23,12 +22,12 @@ from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.connectors.kinds import Registered
 from syncd.connectors.registry import KINDS, kind_of
-from syncd.db import Schedule, Webhook
+from syncd.db import Webhook
 from syncd.errors import ConfigError
 from syncd.migrate import upgrade, wait_for_head
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
-from syncd.store import jobs
+from syncd.store import jobs, timetable
 from syncd.store.grants import GrantKeeper
 from syncd.store.problems import close_problems, record_error
 from syncd.sync import dispatch
@@ -42,11 +41,7 @@ def release_leases(engine: Engine) -> int:
     """Embedded broker, sole worker: leases held before a restart belong to a dead process."""
     with store.sessions(engine).begin() as session:
         released = jobs.release_leases(session)
-        session.execute(
-            update(Schedule)
-            .where(Schedule.name == "scheduler")
-            .values(owner=None, lease_until=None)
-        )
+        timetable.release_lease(session, "scheduler")
         return released
 
 

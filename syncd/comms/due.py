@@ -22,10 +22,11 @@ from syncd import schedule, store
 from syncd.clients import Client
 from syncd.comms.config import CommunicationEntry
 from syncd.comms.delivery import queue
-from syncd.db import Schedule, Snapshot
+from syncd.db import Snapshot
 from syncd.model import utcnow
 from syncd.reports import snapshot as snap
 from syncd.reports.model import Status
+from syncd.store import timetable
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +64,10 @@ def cadence_rows(engine: Engine, clients: Iterable[Client]) -> None:
     with store.sessions(engine).begin() as session:
         for client in clients:
             wanted = {row_name(client, e): e for e in client.config.communication if e.cron}
-            stored = {
-                row.name: row
-                for row in session.execute(
-                    select(Schedule).where(Schedule.name.like(f"{CADENCE}{client.id}:%"))
-                ).scalars()
-            }
-            for name, row in stored.items():
-                if name not in wanted:
-                    session.delete(row)
-            for name, entry in wanted.items():
-                if name not in stored:
-                    session.add(Schedule(name=name, due_at=next_time(client, entry, now)))
+            stored = timetable.names(session, f"{CADENCE}{client.id}:")
+            timetable.drop(session, stored - wanted.keys())
+            new = {n: next_time(client, e, now) for n, e in wanted.items() if n not in stored}
+            timetable.add(session, new)
 
 
 def due_cadences(engine: Engine, clients: Mapping[str, Client]) -> list[tuple[str, int]]:
@@ -83,20 +76,14 @@ def due_cadences(engine: Engine, clients: Mapping[str, Client]) -> list[tuple[st
     now = utcnow()
     queued: list[tuple[str, int]] = []
     with store.sessions(engine).begin() as session:
-        rows = session.execute(
-            select(Schedule)
-            .where(Schedule.name.like(f"{CADENCE}%"), Schedule.due_at <= now)
-            .order_by(Schedule.due_at)
-            .limit(DUE_BATCH)
-        ).scalars()
-        for row in list(rows):
-            client_id = row.name.removeprefix(CADENCE).split(":", 1)[0]
+        for name in timetable.due(session, CADENCE, now, limit=DUE_BATCH):
+            client_id = name.removeprefix(CADENCE).split(":", 1)[0]
             client = clients.get(client_id)
-            entry = _entry(client, row.name) if client is not None else None
+            entry = _entry(client, name) if client is not None else None
             if client is None or entry is None:  # the client or its entry is gone
-                session.delete(row)
+                timetable.drop(session, [name])
                 continue
-            row.due_at = next_time(client, entry, now)
+            timetable.set_due(session, {name: next_time(client, entry, now)})
             day = newest_status_date(session, client.id)
             if day is None:
                 log.info("%s/%s is due but there is no status yet", client.id, entry.id)
