@@ -22,14 +22,14 @@ from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.connectors.kinds import Registered
 from syncd.connectors.registry import KINDS, kind_of
-from syncd.db import Webhook
 from syncd.errors import ConfigError
 from syncd.migrate import upgrade, wait_for_head
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
 from syncd.store import jobs, timetable
 from syncd.store.grants import GrantKeeper
-from syncd.store.problems import close_problems, record_error
+from syncd.store.problems import record_error
+from syncd.store.webhooks import expiring_webhooks, save_webhook
 from syncd.sync import dispatch
 from syncd.web.server import Limits, build_server
 from syncd.web.webhooks import Receiver
@@ -203,13 +203,14 @@ def webhook_problem(engine: Engine, client: str, source: str, what: str) -> None
 def remember_webhook(engine: Engine, client: str, source: str, hook: Registered) -> None:
     """Keep the remote id, callback and expiry of a webhook (one row per connector); any open
     webhook problem of the connector is over."""
-    with store.sessions(engine).begin() as session:
-        close_problems(session, client, source, "webhook")
-        row = session.get(Webhook, (client, source))
-        if row is None:
-            row = Webhook(client=client, source=source, remote_id="", callback="", expires=None)
-            session.add(row)
-        row.remote_id, row.callback, row.expires = hook.remote_id, hook.callback, hook.expires
+    save_webhook(
+        engine,
+        client,
+        source,
+        remote_id=hook.remote_id,
+        callback=hook.callback,
+        expires=hook.expires,
+    )
 
 
 def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
@@ -221,8 +222,7 @@ def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
     from syncd.connectors.kinds import REFRESH_BEFORE
 
     now = now or datetime.now(UTC)
-    with store.sessions(rt.engine)() as session:
-        rows = session.query(Webhook).filter(Webhook.expires.is_not(None)).all()
+    rows = expiring_webhooks(rt.engine)
     keeper, extended = GrantKeeper(rt.engine), 0
     for row in rows:
         client = rt.clients.get(row.client)

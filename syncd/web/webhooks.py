@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from secrets import token_bytes
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -27,8 +26,8 @@ from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.kinds import ConnectorKind
 from syncd.connectors.registry import KINDS
-from syncd.db import Webhook
 from syncd.store import inbox, jobs
+from syncd.store.webhooks import hooked
 from syncd.web.intake import TooLarge, digest, parse_object, read_capped
 
 log = logging.getLogger(__name__)
@@ -166,12 +165,8 @@ class Receiver:
         if isinstance(payload, str):
             return JSONResponse({"error": payload}, status_code=400)
         matched = app.matched(payload)
-        with store.sessions(self.engine)() as session:
-            rows = session.execute(
-                select(Webhook.client, Webhook.source).where(Webhook.remote_id.in_(matched))
-            ).all()
-        hooked = {(row.client, row.source) for row in rows}
-        targets = [(c, conn.id) for c, conn in members if (c.id, conn.id) in hooked]
+        found = hooked(self.engine, matched)
+        targets = [(c, conn.id) for c, conn in members if (c.id, conn.id) in found]
         if not targets:
             metrics.WEBHOOKS.labels(label, "unmatched").inc()
             return JSONResponse({"status": "ignored"}, status_code=200)
