@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.registry import kind_of
-from syncd.db import PushState
 from syncd.errors import ConfigError
-from syncd.model import StatusCategory, StatusPush, WorkItem, utcnow
+from syncd.model import StatusCategory, StatusPush, WorkItem
 from syncd.plan import Baseline, load_plan
 from syncd.plan.quality import DataWarning
 from syncd.plan.reconcile import reconcile
@@ -32,6 +31,7 @@ from syncd.store import jobs
 from syncd.store.baselines import load_baseline, save_baseline
 from syncd.store.items import link_items, load_items
 from syncd.store.problems import record_error
+from syncd.store.pushes import known_remote, pushed_digest, record_push
 
 if TYPE_CHECKING:
     from syncd.reports.model import Status
@@ -218,8 +218,7 @@ def store_and_queue(
         )
         link_items(session, client.id, {link.item: link.task for link in rec.links})
         for source, target in targets(client, items):
-            state = session.get(PushState, (client.id, source, target))
-            if state is not None and state.body_hash == push.digest:
+            if pushed_digest(session, client.id, source, target) == push.digest:
                 continue
             if _dead_with(session, client.id, f"{source}:{target}", push.digest):
                 continue  # this very status already failed for good; replay it from the DLQ
@@ -259,20 +258,13 @@ async def push_target(engine: Engine, client: Client, payload: dict[str, Any]) -
 
     source, target = payload["source"], payload["target"]
     status = status_from_payload(payload["status"])
-    with store.sessions(engine)() as session:
-        state = session.get(PushState, (client.id, source, target))
-        known = dict(state.remote) if state is not None else {}
+    known = known_remote(engine, client.id, source, target)
     connector = build_connector(client, source, engine=engine)
     try:
         outcome = await connector.push(status, target=target, known=known)
     finally:
         await connector.aclose()
-    with store.sessions(engine).begin() as session:
-        state = session.get(PushState, (client.id, source, target))
-        if state is None:
-            state = PushState(client=client.id, source=source, target=target)
-            session.add(state)
-        state.remote, state.body_hash, state.pushed_at = outcome.remote, status.digest, utcnow()
+    record_push(engine, client.id, source, target, remote=outcome.remote, digest=status.digest)
     metrics.PUSHES.labels(client.id, f"{source}:{target}", "ok").inc()
     metrics.PUSH_WRITES.labels(client.id, source).inc(outcome.writes)
     for warning in outcome.warnings:
