@@ -396,3 +396,10 @@ def dead_by_client(engine: Engine) -> list[tuple[str, int]]:
             select(Job.client, func.count()).where(Job.state == "dead").group_by(Job.client)
         )
         return [(client, int(n)) for client, n in rows]
+
+
+def live_id(session: Session, dedupe: str) -> int | None:
+    """The id of the row holding a dedupe key (a row lets its key go when it ends, but a
+    webhook's)."""
+    found = session.execute(select(Job.id).where(Job.dedupe == dedupe)).scalar()
+    return int(found) if found is not None else None

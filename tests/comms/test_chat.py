@@ -23,6 +23,7 @@ from syncd.plan.reconcile import reconcile
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.chat import SCHEMAS
 from syncd.store.baselines import save_baseline
+from syncd.store.comms import get_delivery
 from syncd.store.items import upsert_items
 from tests.comms.conftest import CLIENT, ENV, write_client
 from tests.reports.sample import REPO, acme
@@ -82,7 +83,7 @@ def test_a_rag_change_sends_slack_and_teams_once_in_their_documented_shapes(
     for entry in ("rag-slack", "rag-teams"):
         key = delivery.key_of("acme", entry, day)
         assert delivery.deliver(sqlite_engine, chat_client, key, channels=Channels()) == "sent"
-        assert delivery.get(sqlite_engine, key).reason == "RAG changed from amber to red"  # type: ignore[union-attr]
+        assert get_delivery(sqlite_engine, key).reason == "RAG changed from amber to red"  # type: ignore[union-attr]
     again = store_and_queue(sqlite_engine, chat_client, rec, snapshot, items)  # type: ignore[arg-type]
     assert [kind for kind, _ in again if kind == "deliver"] == []
     got = sandbox.chat.all()[before:]
