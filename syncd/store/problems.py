@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -101,3 +101,23 @@ def record_error(
         session.add(
             SyncError(client=client, source=source, kind=kind, message=message, at=utcnow())
         )
+
+
+def quarantine_reasons(
+    engine: Engine, client: str, *, limit: int
+) -> list[tuple[str | None, str, int]]:
+    """Open quarantined items grouped by connector and reason: (source, message, count), the
+    largest groups first, at most `limit` groups."""
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(SyncError.source, SyncError.message, func.count().label("n"))
+            .where(
+                SyncError.client == client,
+                SyncError.kind == "quarantine",
+                SyncError.resolved.is_(False),
+            )
+            .group_by(SyncError.source, SyncError.message)
+            .order_by(func.count().desc(), SyncError.source)
+            .limit(limit)
+        ).all()
+    return [(source, message, int(n)) for source, message, n in rows]
