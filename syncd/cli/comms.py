@@ -28,8 +28,7 @@ def _runtime() -> Runtime:
 
 
 def _newest(rt: Runtime, client: Client) -> date:
-    from syncd.comms.due import newest_status_date
-    from syncd.store import sessions
+    from syncd.store import newest_status_date, sessions
 
     with sessions(rt.engine)() as session:
         day = newest_status_date(session, client.id)

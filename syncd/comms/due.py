@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -22,11 +21,10 @@ from syncd import schedule, store
 from syncd.clients import Client
 from syncd.comms.config import CommunicationEntry
 from syncd.comms.delivery import queue
-from syncd.db import Snapshot
 from syncd.model import utcnow
 from syncd.reports import snapshot as snap
 from syncd.reports.model import Status
-from syncd.store import timetable
+from syncd.store import newest_status_date, timetable
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +36,6 @@ def next_time(client: Client, entry: CommunicationEntry, now: datetime) -> datet
     return schedule.next_due(
         cron=entry.cron, poll_minutes=0, timezone=client.config.timezone, now=now
     )
-
-
-def newest_status_date(session: Session, client: str) -> date | None:
-    return session.execute(
-        select(func.max(Snapshot.as_of)).where(Snapshot.client == client)
-    ).scalar()
 
 
 CADENCE = "comms:"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from syncd.model import utcnow
 from syncd.store.base import digest, sessions
 from syncd.store.items import load_items
 
-__all__ = ["load_items", "load_snapshots", "save_snapshot", "sessions"]
+__all__ = ["load_items", "load_snapshots", "newest_status_date", "save_snapshot", "sessions"]
 
 
 def save_snapshot(
@@ -50,3 +50,10 @@ def load_snapshots(engine: Engine, client: str) -> list[Snapshot]:
     with sessions(engine)() as session:
         query = select(Snapshot).where(Snapshot.client == client).order_by(Snapshot.as_of)
         return list(session.execute(query).scalars())
+
+
+def newest_status_date(session: Session, client: str) -> date | None:
+    """The status date of a client's newest snapshot; None when it has none."""
+    return session.execute(
+        select(func.max(Snapshot.as_of)).where(Snapshot.client == client)
+    ).scalar()

@@ -7,6 +7,7 @@ import hashlib
 import json
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,3 +21,9 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 def digest(data: Any) -> str:
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def ping(engine: Engine) -> None:
+    """Ask the database for nothing; whatever it raises says it cannot be reached."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
