@@ -28,25 +28,26 @@ from syncd.errors import (
     RateLimitedError,
 )
 from syncd.store import jobs
+from syncd.store.work import JobKind
 
 log = logging.getLogger(__name__)
 
 PERMANENT = (PermanentError, ConfigError, MappingError, PlanError, MaybeSentError)
 LEASES = {
-    "pull": timedelta(minutes=10),
-    "reconcile": timedelta(minutes=5),
-    "push": timedelta(minutes=2),
-    "webhook": timedelta(minutes=1),
-    "deliver": timedelta(minutes=3),
+    JobKind.PULL: timedelta(minutes=10),
+    JobKind.RECONCILE: timedelta(minutes=5),
+    JobKind.PUSH: timedelta(minutes=2),
+    JobKind.WEBHOOK: timedelta(minutes=1),
+    JobKind.DELIVER: timedelta(minutes=3),
 }
-HANDLERS: dict[str, Callable[[runtime.Runtime, jobs.Claimed], Any]] = {
-    "pull": sync.run_pull_job,
-    "reconcile": sync.run_reconcile_job,
-    "push": sync.run_push_job,
-    "webhook": sync.run_webhook_job,
-    "deliver": sync.run_deliver_job,
+HANDLERS: dict[JobKind, Callable[[runtime.Runtime, jobs.Claimed], Any]] = {
+    JobKind.PULL: sync.run_pull_job,
+    JobKind.RECONCILE: sync.run_reconcile_job,
+    JobKind.PUSH: sync.run_push_job,
+    JobKind.WEBHOOK: sync.run_webhook_job,
+    JobKind.DELIVER: sync.run_deliver_job,
 }
-OPTIONS: dict[str, dict[str, Any]] = {
+OPTIONS: dict[JobKind, dict[str, Any]] = {
     kind: {
         "actor_name": f"syncd.{kind}",
         "queue_name": "syncd",
@@ -60,7 +61,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def execute(kind: str, job_id: int) -> None:
+def execute(kind: JobKind, job_id: int) -> None:
     """Claim row `job_id`, run it, and record done, a delayed retry or a dead letter."""
     rt = runtime.current()
     override = rt.settings.job_lease_seconds
@@ -145,13 +146,13 @@ def _retry(
     raise dramatiq.Retry(error, delay=int(delay * 1000))
 
 
-def declare(broker: dramatiq.Broker, queue_name: str = "syncd") -> dict[str, Any]:
+def declare(broker: dramatiq.Broker, queue_name: str = "syncd") -> dict[JobKind, Any]:
     """Declare one actor per job kind on `broker`, on the deployment's queue."""
     declared = {}
     for kind, defaults in OPTIONS.items():
         options = defaults | {"queue_name": queue_name}
 
-        def fn(job_id: int, _kind: str = kind) -> None:
+        def fn(job_id: int, _kind: JobKind = kind) -> None:
             execute(_kind, job_id)
 
         fn.__name__ = f"run_{kind}"

@@ -32,6 +32,7 @@ from syncd.store.baselines import load_baseline, save_baseline
 from syncd.store.items import link_items, load_items
 from syncd.store.problems import record_error
 from syncd.store.pushes import known_remote, pushed_digest, record_push
+from syncd.store.work import JobKind
 
 if TYPE_CHECKING:
     from syncd.reports.model import Status
@@ -184,7 +185,7 @@ def targets(client: Client, items: list[WorkItem]) -> list[tuple[str, str]]:
 
 def reconcile_and_queue(
     engine: Engine, client: Client, *, as_of: date | None = None, public_url: str = ""
-) -> list[tuple[str, int]]:
+) -> list[tuple[JobKind, int]]:
     """Reconcile, then store the snapshot and the pushes it decides (`store_and_queue`)."""
     rec, snapshot, items = reconcile_client(engine, client, as_of=as_of)
     return store_and_queue(engine, client, rec, snapshot, items, public_url=public_url)
@@ -198,7 +199,7 @@ def store_and_queue(
     items: list[WorkItem],
     *,
     public_url: str = "",
-) -> list[tuple[str, int]]:
+) -> list[tuple[JobKind, int]]:
     """Store a reconciliation's snapshot, the plan task of each item it linked and, in the same
     transaction, a push row per changed target and a delivery per communication trigger that
     fired."""
@@ -207,7 +208,7 @@ def store_and_queue(
 
     status, previous = client_status(engine, client, snapshot, items, public_url=public_url)
     push = push_bodies(status, dashboard_url=status.client.dashboard_url)
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[JobKind, int]] = []
     with store.sessions(engine).begin() as session:
         store.save_snapshot(
             session,
@@ -224,7 +225,7 @@ def store_and_queue(
                 continue  # this very status already failed for good; replay it from the DLQ
             job = jobs.enqueue(
                 session,
-                "push",
+                JobKind.PUSH,
                 client.id,
                 target=f"{source}:{target}",
                 payload={"source": source, "target": target, "status": asdict(push)},
@@ -232,7 +233,7 @@ def store_and_queue(
             )
             if job is not None:
                 session.flush()
-                queued.append(("push", job.id))
+                queued.append((JobKind.PUSH, job.id))
         if client.config.communication:
             queued += queue_triggered(session, client, status, previous)
     return queued
@@ -240,7 +241,7 @@ def store_and_queue(
 
 def _dead_with(session: Session, client: str, target: str, digest: str) -> bool:
     """Whether a dead letter already holds this exact status for this target."""
-    dead = jobs.dead_payloads(session, client, kind="push", target=target)
+    dead = jobs.dead_payloads(session, client, kind=JobKind.PUSH, target=target)
     return any(p.get("status", {}).get("digest") == digest for p in dead)
 
 

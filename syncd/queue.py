@@ -14,10 +14,11 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from syncd.errors import ConfigError
+from syncd.store.work import JobKind
 
 log = logging.getLogger(__name__)
 
-_actors: dict[str, Any] = {}
+_actors: dict[JobKind, Any] = {}
 
 
 def make_broker(url: str) -> dramatiq.Broker:
@@ -50,7 +51,7 @@ def setup(url: str, queue_name: str = "syncd") -> dramatiq.Broker:
     return broker
 
 
-def send(kind: str, job_id: int, *, delay_ms: int | None = None) -> None:
+def send(kind: JobKind, job_id: int, *, delay_ms: int | None = None) -> None:
     """Send the message that shadows job row `job_id`."""
     actor = _actors.get(kind)
     if actor is None:

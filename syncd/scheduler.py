@@ -25,6 +25,7 @@ from syncd.clients import Client
 from syncd.comms.due import cadence_rows, due_cadences
 from syncd.model import utcnow
 from syncd.store import inbox, jobs, timetable
+from syncd.store.work import JobKind
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ LEASE = timedelta(seconds=30)
 UPKEEP_EVERY = 3600.0  # seconds between checks for webhooks that lapse soon
 DUE_BATCH = 500  # clients a tick queues at most; the rest are due still at the next tick
 PREFIX = "client:"
-Sender = Callable[[str, int], None]
+Sender = Callable[[JobKind, int], None]
 
 
 def owner_id() -> str:
@@ -55,12 +56,12 @@ def next_due(client: Client, now: datetime) -> datetime:
 
 def due_pulls(
     engine: Engine, clients: Mapping[str, Client], *, limit: int = DUE_BATCH
-) -> tuple[list[tuple[str, int]], int]:
+) -> tuple[list[tuple[JobKind, int]], int]:
     """Queue a pull for every connector of every client whose poll time has come; the jobs to
     send, and how many schedule rows were read (the due ones: a row of a client no longer
     configured is dropped). The new rows count as sent: the caller sends them at once."""
     now = utcnow()
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[JobKind, int]] = []
     with store.sessions(engine).begin() as session:
         names = timetable.due(session, PREFIX, now, limit=limit, unset=True)
         due = {name: clients.get(name.removeprefix(PREFIX)) for name in names}
@@ -70,11 +71,15 @@ def due_pulls(
         for client in found.values():
             for conn in client.config.connectors:
                 job = jobs.enqueue(
-                    session, "pull", client.id, target=conn.id, dedupe=f"pull:{client.id}:{conn.id}"
+                    session,
+                    JobKind.PULL,
+                    client.id,
+                    target=conn.id,
+                    dedupe=f"pull:{client.id}:{conn.id}",
                 )
                 if job is not None:
                     session.flush()
-                    queued.append(("pull", job.id))
+                    queued.append((JobKind.PULL, job.id))
         sent = set(jobs.mark_sent(session, [job_id for _, job_id in queued], now))
     return [(kind, job_id) for kind, job_id in queued if job_id in sent], len(names)
 

@@ -27,6 +27,7 @@ from syncd.store.problems import record_error
 from syncd.store.pulls import PageSink, SliceLeft, get_cursor, slice_left
 from syncd.store.pushes import pushed_remotes
 from syncd.store.runs import finish_run, start_run
+from syncd.store.work import JobKind
 
 if TYPE_CHECKING:
     from syncd.runtime import Runtime
@@ -162,12 +163,17 @@ def request_pull(engine: Engine, client: str, source: str, *, delay: float = 0.0
     """Queue a pull of one connector unless one is already waiting; returns the new job id."""
     with store.sessions(engine).begin() as session:
         job = jobs.enqueue(
-            session, "pull", client, target=source, dedupe=f"pull:{client}:{source}", delay=delay
+            session,
+            JobKind.PULL,
+            client,
+            target=source,
+            dedupe=f"pull:{client}:{source}",
+            delay=delay,
         )
         return job.id if job else None
 
 
-def dispatch(kind: str, job_id: int | None) -> None:
+def dispatch(kind: JobKind, job_id: int | None) -> None:
     """Send the message for a committed row, when a queue runs in this process.
 
     A failed send loses nothing: the sweeper sends every due row no message covers.
@@ -182,7 +188,7 @@ def dispatch(kind: str, job_id: int | None) -> None:
         log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
 
 
-def send_later(kind: str, job_id: int, seconds: float) -> None:
+def send_later(kind: JobKind, job_id: int, seconds: float) -> None:
     """Send the message for a deferred row once it is due again (a little after, so it is)."""
     from syncd import queue
 
@@ -194,7 +200,7 @@ def send_later(kind: str, job_id: int, seconds: float) -> None:
 
 def request_reconcile(engine: Engine, client: str) -> int | None:
     with store.sessions(engine).begin() as session:
-        job = jobs.enqueue(session, "reconcile", client, dedupe=f"reconcile:{client}")
+        job = jobs.enqueue(session, JobKind.RECONCILE, client, dedupe=f"reconcile:{client}")
         return job.id if job else None
 
 
@@ -210,7 +216,7 @@ def run_pull_job(rt: Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, None]:
         if stats.more:  # the running row runs once more when it ends, behind the queue
             request_pull(rt.engine, client.id, job.target)
             return
-        dispatch("reconcile", request_reconcile(rt.engine, client.id))
+        dispatch(JobKind.RECONCILE, request_reconcile(rt.engine, client.id))
 
     return work()
 
@@ -247,7 +253,7 @@ def run_webhook_job(rt: Runtime, job: jobs.Claimed) -> None:
     if own:
         log.info("webhook %d for %s/%s is syncd's own write: no pull", job.id, client.id, source)
         return
-    dispatch("pull", request_pull(rt.engine, client.id, source))
+    dispatch(JobKind.PULL, request_pull(rt.engine, client.id, source))
 
 
 def run_deliver_job(rt: Runtime, job: jobs.Claimed) -> None:
@@ -270,6 +276,6 @@ def announce_dead_letter(rt: Runtime, job: jobs.Claimed) -> None:
         for job_id in dead_letter(
             rt.engine, client, kind=job.kind, job_id=job.id, today=today(client)
         ):
-            dispatch("deliver", job_id)
+            dispatch(JobKind.DELIVER, job_id)
     except Exception:
         log.warning("could not announce dead letter %d", job.id, exc_info=True)

@@ -454,6 +454,7 @@ def push(
     """
     from syncd.pipeline import reconcile_and_queue, reconcile_client, status_push, targets
     from syncd.store import jobs
+    from syncd.store.work import JobKind
 
     rt = _runtime(config_dir)
     target = rt.client(client)
@@ -465,8 +466,8 @@ def push(
         out.print(status.markdown, markup=False)
         return
     queued = reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
-    with_rows = [job_id for kind, job_id in queued if kind == "push"]
-    pending = [j.id for j in jobs.pending(rt.engine, client, kind="push")]
+    with_rows = [job_id for kind, job_id in queued if kind == JobKind.PUSH]
+    pending = [j.id for j in jobs.pending(rt.engine, client, kind=JobKind.PUSH)]
     results = [_push_one(job_id) for job_id in dict.fromkeys(with_rows + pending)]
     failed = [line for ok, line in results if not ok]
     for ok, line in results:
@@ -487,23 +488,25 @@ def _push_one(job_id: int) -> tuple[bool, str]:
     from syncd import actors
     from syncd.runtime import current
     from syncd.store import jobs
+    from syncd.store.jobs import JobState
+    from syncd.store.work import JobKind
 
     try:
-        actors.execute("push", job_id)
+        actors.execute(JobKind.PUSH, job_id)
     except (dramatiq.Retry, *actors.PERMANENT):
         pass  # the row holds the outcome, read below
     row = jobs.get(current().engine, job_id)
     if row is None:
         return False, f"push {job_id}: no such job"
     where = row.target or f"job {job_id}"
-    if row.state == "done":
+    if row.state == JobState.DONE:
         return True, f"pushed {where}"
-    if row.state == "dead":
+    if row.state == JobState.DEAD:
         return (
             False,
             f"error: {where}: push failed for good (dead letter {job_id}): {row.last_error}",
         )
-    if row.state == "pending" and row.last_error:
+    if row.state == JobState.PENDING and row.last_error:
         return False, f"error: {where}: push failed for now, retried later: {row.last_error}"
     return False, f"error: {where}: not pushed now ({row.state}; another worker holds it)"
 

@@ -104,9 +104,10 @@ def _run(rt: Runtime, job_id: int, key: str) -> None:
 
     from syncd import actors
     from syncd.store.comms import get_delivery
+    from syncd.store.work import JobKind
 
     try:
-        actors.execute("deliver", job_id)
+        actors.execute(JobKind.DELIVER, job_id)
     except (dramatiq.Retry, *actors.PERMANENT):
         pass  # the delivery row holds the outcome
     row = get_delivery(rt.engine, key)

@@ -34,6 +34,7 @@ from syncd.errors import ConfigError, MaybeSentError, NotSentError, PermanentErr
 from syncd.model import utcnow
 from syncd.store import jobs
 from syncd.store.comms import add_delivery, get_delivery, requeue_delivery, set_delivery
+from syncd.store.work import JobKind
 
 if TYPE_CHECKING:
     import httpx
@@ -81,7 +82,7 @@ def queue(
         return None
     job = jobs.enqueue(
         session,
-        "deliver",
+        JobKind.DELIVER,
         client.id,
         target=entry.id,
         payload={"key": key},
@@ -196,7 +197,7 @@ def resend(engine: Engine, key: str) -> int | None:
             return None
         job = jobs.enqueue(
             session,
-            "deliver",
+            JobKind.DELIVER,
             row.client,
             target=row.entry,
             payload={"key": key},

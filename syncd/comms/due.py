@@ -25,6 +25,7 @@ from syncd.model import utcnow
 from syncd.reports import snapshot as snap
 from syncd.reports.model import Status
 from syncd.store import newest_status_date, timetable
+from syncd.store.work import JobKind
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,11 @@ def cadence_rows(engine: Engine, clients: Iterable[Client]) -> None:
             timetable.add(session, new)
 
 
-def due_cadences(engine: Engine, clients: Mapping[str, Client]) -> list[tuple[str, int]]:
+def due_cadences(engine: Engine, clients: Mapping[str, Client]) -> list[tuple[JobKind, int]]:
     """Queue the deliveries of the cadence entries whose time has come: only the due rows are
     read (the index on `due_at`), whatever the number of clients."""
     now = utcnow()
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[JobKind, int]] = []
     with store.sessions(engine).begin() as session:
         for name in timetable.due(session, CADENCE, now, limit=DUE_BATCH):
             client_id = name.removeprefix(CADENCE).split(":", 1)[0]
@@ -82,7 +83,7 @@ def due_cadences(engine: Engine, clients: Mapping[str, Client]) -> list[tuple[st
                 continue
             job = queue(session, client, entry, day, reason=f"cadence {entry.cron}")
             if job is not None:
-                queued.append(("deliver", job))
+                queued.append((JobKind.DELIVER, job))
     return queued
 
 
@@ -130,10 +131,10 @@ def slip_crossed(status: Status, before: Mapping[str, float], threshold: float) 
 
 def queue_triggered(
     session: Session, client: Client, status: Status, previous: Mapping[str, Any] | None
-) -> list[tuple[str, int]]:
+) -> list[tuple[JobKind, int]]:
     """Queue, in the snapshot's transaction, every trigger entry whose event fired."""
     fired, before = events(status), previous_slips(previous)
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[JobKind, int]] = []
     for entry in client.config.communication:
         if entry.trigger is None or entry.trigger == "dead_letter":
             continue
@@ -144,16 +145,16 @@ def queue_triggered(
         if reason:
             job = queue(session, client, entry, status.as_of, reason=reason)
             if job is not None:
-                queued.append(("deliver", job))
+                queued.append((JobKind.DELIVER, job))
     return queued
 
 
 def dead_letter(
-    engine: Engine, client: Client, *, kind: str, job_id: int, today: date
+    engine: Engine, client: Client, *, kind: JobKind, job_id: int, today: date
 ) -> list[int]:
     """Queue the `dead_letter` entries of a client when one of its jobs died (not a delivery's
     own: a failing channel must not report itself through itself, forever)."""
-    if kind == "deliver":
+    if kind == JobKind.DELIVER:
         return []
     out = []
     with store.sessions(engine).begin() as session:

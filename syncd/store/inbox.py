@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from syncd.db import Job, WebhookDigest
 from syncd.model import utcnow
 from syncd.store.base import sessions
+from syncd.store.jobs import JobState
+from syncd.store.work import JobKind
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,9 @@ def expire(engine: Engine, *, keep: timedelta = RETENTION) -> int:
     with sessions(engine).begin() as session:
         rows = session.execute(
             delete(Job).where(
-                Job.kind == "webhook", Job.state.in_(("done", "dead")), Job.updated < cutoff
+                Job.kind == JobKind.WEBHOOK,
+                Job.state.in_((JobState.DONE, JobState.DEAD)),
+                Job.updated < cutoff,
             )
         )
         digests = session.execute(delete(WebhookDigest).where(WebhookDigest.seen < cutoff))

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from syncd.db import Cursor, Job, Snapshot, SyncError, Webhook
 from syncd.store.base import CHUNK, sessions
+from syncd.store.jobs import JobState
 
 
 def newest_ids(engine: Engine, clients: Iterable[str], *, points: int) -> dict[str, list[int]]:
@@ -94,7 +95,7 @@ def troubles(engine: Engine) -> Troubles:
             (client, kind, int(count))
             for client, kind, count in session.execute(
                 select(Job.client, Job.kind, func.count())
-                .where(Job.state == "dead")
+                .where(Job.state == JobState.DEAD)
                 .group_by(Job.client, Job.kind)
             )
         ]
@@ -112,7 +113,7 @@ def version(engine: Engine, client: str | None) -> list[tuple[int | None, int]]:
     they move with every new one."""
     snaps = select(func.max(Snapshot.id), func.count(Snapshot.id))
     errors = select(func.max(SyncError.id), func.count()).where(SyncError.resolved.is_(False))
-    dead = select(func.max(Job.id), func.count()).where(Job.state == "dead")
+    dead = select(func.max(Job.id), func.count()).where(Job.state == JobState.DEAD)
     if client is not None:
         snaps = snaps.where(Snapshot.client == client)
         errors = errors.where(SyncError.client == client)

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from syncd.store import jobs
 from syncd.store.items import stored_by_source
+from syncd.store.jobs import JobState
 from syncd.web.auth import principal_of
 from syncd.web.pages import denied, guard
 
@@ -39,7 +40,7 @@ class StoreCollector(Collector):
             "syncd_items_stored", "Items in the store.", labels=["client", "source"]
         )
         for kind, state, n in jobs.depth(self.engine):
-            if state != "done":
+            if state != JobState.DONE:
                 depth.add_metric([kind, state], n)
         for client, n in jobs.dead_by_client(self.engine):
             dead.add_metric([client], n)

@@ -23,6 +23,7 @@ from syncd.model import utcnow
 from syncd.reports.model import ClientInfo
 from syncd.reports.overview import TREND_POINTS, ClientSummary, SyncState, summarize
 from syncd.store.overview import newest_ids, snapshot_data, spis, troubles
+from syncd.store.work import JobKind
 
 CACHE_SIZE = 8192
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def sync_states(
             quarantined=counts.get((cid, "quarantine"), 0),
             failed_pulls=counts.get((cid, "pull"), 0),
             dead=sum(n for (c, _), n in dead.items() if c == cid),
-            dead_pushes=dead.get((cid, "push"), 0),
+            dead_pushes=dead.get((cid, JobKind.PUSH), 0),
             lapsed=tuple(sorted(lapsed.get(cid, []))),
         )
     return states

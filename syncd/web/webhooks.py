@@ -28,12 +28,13 @@ from syncd.connectors.kinds import ConnectorKind
 from syncd.connectors.registry import KINDS
 from syncd.store import inbox, jobs
 from syncd.store.webhooks import hooked
+from syncd.store.work import JobKind
 from syncd.web.intake import TooLarge, digest, parse_object, read_capped
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
-Dispatch = Callable[[str, int | None], None]
+Dispatch = Callable[[JobKind, int | None], None]
 
 
 class Receiver:
@@ -198,7 +199,7 @@ class Receiver:
             if inbox.remember(session, f"{client.id}:{source}:{sha}"):
                 job = jobs.enqueue(
                     session,
-                    "webhook",
+                    JobKind.WEBHOOK,
                     client.id,
                     target=source,
                     payload={"source": source, "delivery": delivery, "body": payload},
@@ -210,7 +211,7 @@ class Receiver:
             metrics.WEBHOOKS.labels(source, "duplicate").inc()
             return False
         metrics.WEBHOOKS.labels(source, "accepted").inc()
-        self.dispatch("webhook", job_id)
+        self.dispatch(JobKind.WEBHOOK, job_id)
         return True
 
 

@@ -7,13 +7,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 
 from syncd import scheduler, store
 from syncd.db import Job
 from syncd.model import utcnow
 from syncd.store import jobs
+from syncd.store.jobs import JobState
+from syncd.store.work import JobKind
 
 LEASE = timedelta(minutes=1)
 
@@ -277,3 +279,30 @@ def test_a_row_that_waited_long_is_re_sent_with_a_longer_cover(engine: Engine) -
     assert timedelta(seconds=59) <= covers[fresh] <= timedelta(seconds=61)
     assert timedelta(minutes=8) <= covers[waiting] <= timedelta(minutes=8, seconds=1)
     assert jobs.cover(timedelta(hours=5)) == jobs.SEND_COVER * 32
+
+
+def test_kinds_and_states_are_stored_as_the_words_the_table_always_held(engine: Engine) -> None:
+    """The job kinds and states are enums whose values are the jobs table's words: a row queued
+    now holds `push`/`pending` as plain text, and a row written with plain words (by an earlier
+    syncd) is claimed with its kind as the enum and ends `done`."""
+    job_id = add(engine, kind=JobKind.PUSH, dedupe="push:acme:jira:ACME-1")
+    with engine.connect() as conn:
+        raw = conn.execute(
+            text("SELECT kind, state FROM jobs WHERE id = :id"), {"id": job_id}
+        ).one()
+    assert (raw[0], raw[1]) == ("push", "pending") and type(raw[0]) is str
+    now = utcnow()
+    with store.sessions(engine).begin() as session:
+        old = Job(
+            kind="pull", client="acme", target="acme-jira", payload={}, state="pending",
+            attempts=0, max_attempts=5, due_at=now, created=now, updated=now,
+        )  # fmt: skip
+        session.add(old)
+        session.flush()
+        old_id = old.id
+    claimed = jobs.claim(engine, old_id, lease=LEASE, kind=JobKind.PULL)
+    assert claimed is not None and claimed.kind is JobKind.PULL
+    assert jobs.complete(engine, claimed) is False
+    with engine.connect() as conn:
+        state = conn.execute(text("SELECT state FROM jobs WHERE id = :id"), {"id": old_id})
+        assert state.scalar_one() == JobState.DONE == "done"
