@@ -8,7 +8,7 @@ either both or neither. A target whose last pushed digest equals the new one get
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.registry import kind_of
 from syncd.errors import ConfigError
-from syncd.model import StatusCategory, StatusPush, WorkItem
+from syncd.model import StatusPush, WorkItem
 from syncd.plan import Baseline, load_plan
 from syncd.plan.quality import DataWarning
 from syncd.plan.reconcile import reconcile
@@ -32,7 +32,7 @@ from syncd.store.baselines import load_baseline, save_baseline
 from syncd.store.items import link_items, load_items
 from syncd.store.problems import record_error
 from syncd.store.pushes import known_remote, pushed_digest, record_push
-from syncd.store.work import JobKind
+from syncd.store.work import JobKind, PushJob
 
 if TYPE_CHECKING:
     from syncd.reports.model import Status
@@ -225,10 +225,9 @@ def store_and_queue(
                 continue  # this very status already failed for good; replay it from the DLQ
             job = jobs.enqueue(
                 session,
-                JobKind.PUSH,
+                PushJob(source=source, target=target, status=push),
                 client.id,
                 target=f"{source}:{target}",
-                payload={"source": source, "target": target, "status": asdict(push)},
                 dedupe=f"push:{client.id}:{source}:{target}",
             )
             if job is not None:
@@ -241,24 +240,15 @@ def store_and_queue(
 
 def _dead_with(session: Session, client: str, target: str, digest: str) -> bool:
     """Whether a dead letter already holds this exact status for this target."""
-    dead = jobs.dead_payloads(session, client, kind=JobKind.PUSH, target=target)
-    return any(p.get("status", {}).get("digest") == digest for p in dead)
+    dead = jobs.dead_work(session, client, kind=JobKind.PUSH, target=target)
+    return any(isinstance(work, PushJob) and work.status.digest == digest for work in dead)
 
 
-def status_from_payload(data: dict[str, Any]) -> StatusPush:
-    values = dict(data)
-    values["fields"] = tuple(tuple(pair) for pair in values.get("fields", ()))
-    category = values.get("category")
-    values["category"] = StatusCategory(category) if category else None
-    return StatusPush(**values)
-
-
-async def push_target(engine: Engine, client: Client, payload: dict[str, Any]) -> None:
+async def push_target(engine: Engine, client: Client, push: PushJob) -> None:
     """Write one queued status to one target and remember what was written where."""
     from syncd.sync import build_connector
 
-    source, target = payload["source"], payload["target"]
-    status = status_from_payload(payload["status"])
+    source, target, status = push.source, push.target, push.status
     known = known_remote(engine, client.id, source, target)
     connector = build_connector(client, source, engine=engine)
     try:

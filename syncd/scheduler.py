@@ -25,7 +25,7 @@ from syncd.clients import Client
 from syncd.comms.due import cadence_rows, due_cadences
 from syncd.model import utcnow
 from syncd.store import inbox, jobs, timetable
-from syncd.store.work import JobKind
+from syncd.store.work import JobKind, PullJob
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def due_pulls(
             for conn in client.config.connectors:
                 job = jobs.enqueue(
                     session,
-                    JobKind.PULL,
+                    PullJob(),
                     client.id,
                     target=conn.id,
                     dedupe=f"pull:{client.id}:{conn.id}",

@@ -27,7 +27,7 @@ from syncd.store.problems import record_error
 from syncd.store.pulls import PageSink, SliceLeft, get_cursor, slice_left
 from syncd.store.pushes import pushed_remotes
 from syncd.store.runs import finish_run, start_run
-from syncd.store.work import JobKind
+from syncd.store.work import JobKind, PullJob, PushJob, ReconcileJob, WebhookJob
 
 if TYPE_CHECKING:
     from syncd.runtime import Runtime
@@ -164,7 +164,7 @@ def request_pull(engine: Engine, client: str, source: str, *, delay: float = 0.0
     with store.sessions(engine).begin() as session:
         job = jobs.enqueue(
             session,
-            JobKind.PULL,
+            PullJob(),
             client,
             target=source,
             dedupe=f"pull:{client}:{source}",
@@ -200,7 +200,7 @@ def send_later(kind: JobKind, job_id: int, seconds: float) -> None:
 
 def request_reconcile(engine: Engine, client: str) -> int | None:
     with store.sessions(engine).begin() as session:
-        job = jobs.enqueue(session, JobKind.RECONCILE, client, dedupe=f"reconcile:{client}")
+        job = jobs.enqueue(session, ReconcileJob(), client, dedupe=f"reconcile:{client}")
         return job.id if job else None
 
 
@@ -237,17 +237,18 @@ def run_push_job(rt: Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, None]:
     """The push actor's work: write the queued status to one target."""
     from syncd.pipeline import push_target
 
-    return push_target(rt.engine, rt.client(job.client), job.payload)
+    return push_target(rt.engine, rt.client(job.client), job.carried(PushJob))
 
 
 def run_webhook_job(rt: Runtime, job: jobs.Claimed) -> None:
     """The webhook actor's work: ignore syncd's own echoes, else pull the affected connector."""
     client = rt.client(job.client)
-    source = job.payload["source"]
+    hook = job.carried(WebhookJob)
+    source = hook.source
     connector = build_connector(client, source)
     connector.remember_own(pushed_remotes(rt.engine, client.id, source))
     try:
-        own = connector.is_own_write(job.payload.get("body", {}))
+        own = connector.is_own_write(hook.body)
     finally:
         asyncio.run(connector.aclose())
     if own:

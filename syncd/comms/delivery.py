@@ -34,7 +34,7 @@ from syncd.errors import ConfigError, MaybeSentError, NotSentError, PermanentErr
 from syncd.model import utcnow
 from syncd.store import jobs
 from syncd.store.comms import add_delivery, get_delivery, requeue_delivery, set_delivery
-from syncd.store.work import JobKind
+from syncd.store.work import DeliverJob
 
 if TYPE_CHECKING:
     import httpx
@@ -82,10 +82,9 @@ def queue(
         return None
     job = jobs.enqueue(
         session,
-        JobKind.DELIVER,
+        DeliverJob(key),
         client.id,
         target=entry.id,
-        payload={"key": key},
         dedupe=f"deliver:{key}",
         max_attempts=MAX_ATTEMPTS,
     )
@@ -197,10 +196,9 @@ def resend(engine: Engine, key: str) -> int | None:
             return None
         job = jobs.enqueue(
             session,
-            JobKind.DELIVER,
+            DeliverJob(key),
             row.client,
             target=row.entry,
-            payload={"key": key},
             dedupe=f"deliver:{key}",
             max_attempts=MAX_ATTEMPTS,
         )
@@ -218,4 +216,5 @@ def channels_of(rt: Runtime) -> Channels:
 
 def run_job(rt: Runtime, job: jobs.Claimed) -> None:
     """The deliver actor's work."""
-    deliver(rt.engine, rt.client(job.client), job.payload["key"], channels=channels_of(rt))
+    key = job.carried(DeliverJob).key
+    deliver(rt.engine, rt.client(job.client), key, channels=channels_of(rt))

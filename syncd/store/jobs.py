@@ -14,6 +14,7 @@ holds every worker; the refused job is deferred (`defer`) behind the others in t
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from syncd import redact
 from syncd.db import Job
+from syncd.errors import PermanentError
 from syncd.model import utcnow
 from syncd.store.base import sessions
-from syncd.store.work import JobKind
+from syncd.store.work import JobKind, W, Work, work_of
 
 
 class JobState(StrEnum):
@@ -52,7 +54,9 @@ CLIENT_LOCK = 0x7379  # PostgreSQL advisory lock class under which one client's 
 
 @dataclass(frozen=True)
 class Claimed:
-    """A job a worker holds: what to do and for whom."""
+    """A job a worker holds: what to do and for whom. `payload` is the row's JSON as claimed
+    (`complete` compares it with the row's to see a request made meanwhile); `carried` reads
+    the typed work from it."""
 
     id: int
     kind: JobKind
@@ -61,25 +65,34 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
 
+    def carried(self, shape: type[W]) -> W:
+        """The work this job carries, as the value its kind queues; PermanentError when the job
+        is of another kind, KeyError when its payload lacks what the kind needs."""
+        work = work_of(self.kind, self.payload)
+        if not isinstance(work, shape):
+            raise PermanentError(f"job {self.id} is a {self.kind} job, not a {shape.kind} job")
+        return work
+
 
 def enqueue(
     session: Session,
-    kind: JobKind,
+    work: Work,
     client: str,
     *,
     target: str | None = None,
-    payload: dict[str, Any] | None = None,
     dedupe: str | None = None,
     delay: float = 0.0,
     max_attempts: int = 5,
 ) -> Job | None:
-    """Add a job in the caller's transaction; with `dedupe`, only if no live row holds that key.
+    """Add a job doing `work` in the caller's transaction; with `dedupe`, only if no live row
+    holds that key. The row's kind is the work's, its payload the work's wire form.
 
     Returns the new row, or None when a live row with the same key already exists: a pending
     row is then refreshed with the newer payload, so the latest status wins; a running one is
     marked to run again when it ends (`complete`), so no request made while it ran is lost.
     """
     now = utcnow()
+    kind, payload = work.kind, work.wire() or None  # nothing carried: a live row keeps its own
     if dedupe is not None:
         live = (
             session.execute(select(Job).where(Job.dedupe == dedupe).with_for_update())
@@ -395,16 +408,19 @@ def owner(engine: Engine, job_id: int) -> str | None:
         return session.execute(select(Job.client).where(Job.id == job_id)).scalar_one_or_none()
 
 
-def dead_payloads(
-    session: Session, client: str, *, kind: JobKind, target: str
-) -> list[dict[str, Any]]:
-    """The payloads of a client's dead letters of one kind for one target."""
-    dead = session.execute(
+def dead_work(session: Session, client: str, *, kind: JobKind, target: str) -> list[Work]:
+    """The work of a client's dead letters of one kind for one target (a row whose payload
+    does not read as its kind's is left out)."""
+    payloads = session.execute(
         select(Job.payload).where(
             Job.client == client, Job.kind == kind, Job.target == target, Job.state == JobState.DEAD
         )
     ).scalars()
-    return list(dead)
+    found = []
+    for payload in payloads:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            found.append(work_of(kind, payload))
+    return found
 
 
 def depth(engine: Engine) -> list[tuple[str, str, int]]:

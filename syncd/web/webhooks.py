@@ -28,7 +28,7 @@ from syncd.connectors.kinds import ConnectorKind
 from syncd.connectors.registry import KINDS
 from syncd.store import inbox, jobs
 from syncd.store.webhooks import hooked
-from syncd.store.work import JobKind
+from syncd.store.work import JobKind, WebhookJob
 from syncd.web.intake import TooLarge, digest, parse_object, read_capped
 
 log = logging.getLogger(__name__)
@@ -199,10 +199,9 @@ class Receiver:
             if inbox.remember(session, f"{client.id}:{source}:{sha}"):
                 job = jobs.enqueue(
                     session,
-                    JobKind.WEBHOOK,
+                    WebhookJob(source=source, delivery=delivery, body=payload),
                     client.id,
                     target=source,
-                    payload={"source": source, "delivery": delivery, "body": payload},
                     dedupe=f"webhook:{client.id}:{source}:{delivery}"[:200],
                     max_attempts=3,
                 )

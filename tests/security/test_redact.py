@@ -25,6 +25,7 @@ from syncd.reports.load import health
 from syncd.store import jobs
 from syncd.store.problems import record_error
 from syncd.store.runs import finish_run, start_run
+from syncd.store.work import JobKind, PullJob
 
 TRELLO = "https://trello.example/1"
 
@@ -131,11 +132,11 @@ def test_stored_problems_runs_and_dead_letters_are_masked(sqlite_engine: Engine)
     run_id = start_run(sqlite_engine, "acme", "board", "pull")
     finish_run(sqlite_engine, run_id, ok=False, error=line)
     with store.sessions(sqlite_engine).begin() as session:
-        job = jobs.enqueue(session, "pull", "acme", target="board", payload={})
+        job = jobs.enqueue(session, PullJob(), "acme", target="board")
         assert job is not None
         session.flush()
         job_id = job.id
-    claimed = jobs.claim(sqlite_engine, job_id, lease=timedelta(minutes=1), kind="pull")
+    claimed = jobs.claim(sqlite_engine, job_id, lease=timedelta(minutes=1), kind=JobKind.PULL)
     assert claimed is not None
     jobs.fail(sqlite_engine, claimed, line, permanent=True)
     with store.sessions(sqlite_engine)() as session:
