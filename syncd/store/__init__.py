@@ -2,13 +2,18 @@
 topic. Callers import the module or the functions they use: `from syncd.store import jobs`,
 `from syncd.store.items import load_items`.
 
-* `base`: sessions on an engine; `bulk`: many rows in one statement;
+* `base`: sessions on an engine, the health check; `bulk`: many rows in one statement;
 * `items`: pulled items, their history, worklogs and plan-task links; `pulls`: what a pull
   commits, with the cursor; `problems`: quarantined payloads, failed pulls and pushes, warnings;
   `runs`: pulls and pushes run;
 * `baselines`: the plan's versions; the snapshots of each status date (here, for now);
-* `jobs`: the durable jobs behind every queued message; `inbox`: the webhook deliveries taken;
-* `pushes`: what was last written to each target; `grants`: rotated OAuth refresh tokens.
+* `jobs`: the durable jobs behind every queued message, their states; `work`: their kinds and
+  what each carries; `inbox`: the webhook deliveries taken; `timetable`: when pulls and
+  cadences are due, and the scheduler's lease;
+* `pushes`: what was last written to each target; `webhooks`: the ones syncd registered;
+  `grants`: rotated OAuth refresh tokens; `tokens`: the dashboard's access tokens;
+* `comms`: deliveries, feedback and signing keys; `rates`: the shared rate windows;
+* `overview`: what the dashboard reads across every client at once.
 """
 
 from __future__ import annotations
