@@ -35,6 +35,7 @@ from sqlalchemy import select
 from syncd import store
 from syncd.db import Run
 from syncd.sandbox import Sandbox, SandboxConfig
+from syncd.store.pulls import get_cursor
 from tests.daemon import harness as h
 
 LATENCY_MS = 20
@@ -82,7 +83,7 @@ def big_done(dep: h.Deployment) -> bool:
     """The big pull's last slice is in: its cursor moved (it stays put between slices)."""
     engine = dep.engine()
     try:
-        cursor = store.get_cursor(engine, *BIG)
+        cursor = get_cursor(engine, *BIG)
         return cursor is not None and cursor.cursor is not None
     finally:
         engine.dispose()

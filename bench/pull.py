@@ -39,7 +39,6 @@ import httpx
 from jira import JIRA
 from pydantic import SecretStr
 
-from syncd import store
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira import oauth
 from syncd.connectors.jira.config import JiraConfig
@@ -50,6 +49,8 @@ from syncd.db import make_engine
 from syncd.migrate import upgrade
 from syncd.runtime import freeze_startup_heap
 from syncd.sandbox.config import Creds
+from syncd.store.items import count_items
+from syncd.store.pulls import PageSink
 
 LATENCY_MS = 50
 JQL = "project in (ACME, BETA)"
@@ -125,7 +126,7 @@ def syncd_pull(url: str, *, concurrency: int = 10, keep: bool = True, as_app: bo
 
         async def pull() -> None:
             newest = None
-            sink = store.PageSink(engine, "bench", connector.id)  # as syncd.sync.pull stores
+            sink = PageSink(engine, "bench", connector.id)  # as syncd.sync.pull stores
             try:
                 async for page in connector.pull(None):
                     if keep:
@@ -141,7 +142,7 @@ def syncd_pull(url: str, *, concurrency: int = 10, keep: bool = True, as_app: bo
             asyncio.run(pull())
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:80]
-        stored = store.count_items(engine, "bench", connector.id) if keep else None
+        stored = count_items(engine, "bench", connector.id) if keep else None
         engine.dispose()
     counters = connector.remote.counters
     auth = connector.client.auth

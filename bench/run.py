@@ -37,7 +37,6 @@ import requests
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from syncd import store
 from syncd.connectors.base import OVERLAP
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira.config import JiraConfig
@@ -47,6 +46,7 @@ from syncd.connectors.trello.connector import TrelloConnector
 from syncd.db import make_engine
 from syncd.migrate import upgrade
 from syncd.sandbox.config import Creds
+from syncd.store.pulls import PageSink
 
 ROOT = Path(__file__).resolve().parents[1]
 LATEST = ROOT / "bench" / "results" / "latest.json"
@@ -264,7 +264,7 @@ def syncd_pull(make: Callable[[], Any], since: datetime | None, engine: Engine) 
 
     async def go() -> tuple[int, datetime | None]:
         items, newest = 0, None
-        sink = store.PageSink(engine, "bench", conn.id)
+        sink = PageSink(engine, "bench", conn.id)
         try:
             async for page in conn.pull(since):
                 sink.add(page)

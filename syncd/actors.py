@@ -19,7 +19,7 @@ from typing import Any
 import dramatiq
 from sqlalchemy.engine import Engine
 
-from syncd import jobs, metrics, queue, runtime, store, sync
+from syncd import metrics, queue, runtime, sync
 from syncd.clock import SYSTEM, Clock
 from syncd.errors import (
     ConfigError,
@@ -29,18 +29,22 @@ from syncd.errors import (
     PlanError,
     RateLimitedError,
 )
+from syncd.store import jobs
+from syncd.store.baselines import load_baseline
+from syncd.store.pushes import pushed_remotes
+from syncd.store.work import DeliverJob, JobKind, PushJob, WebhookJob
 
 log = logging.getLogger(__name__)
 
 PERMANENT = (PermanentError, ConfigError, MappingError, PlanError, MaybeSentError)
 LEASES = {
-    "pull": timedelta(minutes=10),
-    "reconcile": timedelta(minutes=5),
-    "push": timedelta(minutes=2),
-    "webhook": timedelta(minutes=1),
-    "deliver": timedelta(minutes=3),
+    JobKind.PULL: timedelta(minutes=10),
+    JobKind.RECONCILE: timedelta(minutes=5),
+    JobKind.PUSH: timedelta(minutes=2),
+    JobKind.WEBHOOK: timedelta(minutes=1),
+    JobKind.DELIVER: timedelta(minutes=3),
 }
-OPTIONS: dict[str, dict[str, Any]] = {
+OPTIONS: dict[JobKind, dict[str, Any]] = {
     kind: {
         "actor_name": f"syncd.{kind}",
         "queue_name": "syncd",
@@ -54,7 +58,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def execute(kind: str, job_id: int) -> None:
+def execute(kind: JobKind, job_id: int) -> None:
     """Claim row `job_id`, run it, and record done, a delayed retry or a dead letter."""
     rt = runtime.current()
     override = rt.settings.job_lease_seconds
@@ -163,7 +167,7 @@ def run_pull_job(rt: runtime.Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, 
         if stats.more:  # the running row runs once more when it ends, behind the queue
             sync.request_pull(rt.engine, client.id, job.target)
             return
-        queue.dispatch("reconcile", sync.request_reconcile(rt.engine, client.id))
+        queue.dispatch(JobKind.RECONCILE, sync.request_reconcile(rt.engine, client.id))
 
     return work()
 
@@ -173,7 +177,7 @@ def run_reconcile_job(rt: runtime.Runtime, job: jobs.Claimed) -> None:
     from syncd.pipeline import reconcile_and_queue
 
     client = rt.client(job.client)
-    if client.plan_path is None and store.load_baseline(rt.engine, client.id) is None:
+    if client.plan_path is None and load_baseline(rt.engine, client.id) is None:
         log.info("%s has no plan: nothing to reconcile", client.id)
         return
     for kind, job_id in reconcile_and_queue(rt.engine, client, public_url=rt.settings.public_url):
@@ -184,23 +188,24 @@ def run_push_job(rt: runtime.Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, 
     """The push actor's work: write the queued status to one target."""
     from syncd.pipeline import push_target
 
-    return push_target(rt.engine, rt.client(job.client), job.payload)
+    return push_target(rt.engine, rt.client(job.client), job.carried(PushJob))
 
 
 def run_webhook_job(rt: runtime.Runtime, job: jobs.Claimed) -> None:
     """The webhook actor's work: ignore syncd's own echoes, else pull the affected connector."""
     client = rt.client(job.client)
-    source = job.payload["source"]
+    hook = job.carried(WebhookJob)
+    source = hook.source
     connector = sync.build_connector(client, source)
-    connector.remember_own(store.pushed_remotes(rt.engine, client.id, source))
+    connector.remember_own(pushed_remotes(rt.engine, client.id, source))
     try:
-        own = connector.is_own_write(job.payload.get("body", {}))
+        own = connector.is_own_write(hook.body)
     finally:
         asyncio.run(connector.aclose())
     if own:
         log.info("webhook %d for %s/%s is syncd's own write: no pull", job.id, client.id, source)
         return
-    queue.dispatch("pull", sync.request_pull(rt.engine, client.id, source))
+    queue.dispatch(JobKind.PULL, sync.request_pull(rt.engine, client.id, source))
 
 
 def run_deliver_job(rt: runtime.Runtime, job: jobs.Claimed) -> None:
@@ -208,7 +213,7 @@ def run_deliver_job(rt: runtime.Runtime, job: jobs.Claimed) -> None:
     from syncd.comms.delivery import channels_of, deliver
 
     channels = channels_of(rt.settings)
-    deliver(rt.engine, rt.client(job.client), job.payload["key"], channels=channels)
+    deliver(rt.engine, rt.client(job.client), job.carried(DeliverJob).key, channels=channels)
 
 
 def announce_dead_letter(rt: runtime.Runtime, job: jobs.Claimed) -> None:
@@ -224,27 +229,27 @@ def announce_dead_letter(rt: runtime.Runtime, job: jobs.Claimed) -> None:
         for job_id in dead_letter(
             rt.engine, client, kind=job.kind, job_id=job.id, today=today(client)
         ):
-            queue.dispatch("deliver", job_id)
+            queue.dispatch(JobKind.DELIVER, job_id)
     except Exception:
         log.warning("could not announce dead letter %d", job.id, exc_info=True)
 
 
-HANDLERS: dict[str, Callable[[runtime.Runtime, jobs.Claimed], Any]] = {
-    "pull": run_pull_job,
-    "reconcile": run_reconcile_job,
-    "push": run_push_job,
-    "webhook": run_webhook_job,
-    "deliver": run_deliver_job,
+HANDLERS: dict[JobKind, Callable[[runtime.Runtime, jobs.Claimed], Any]] = {
+    JobKind.PULL: run_pull_job,
+    JobKind.RECONCILE: run_reconcile_job,
+    JobKind.PUSH: run_push_job,
+    JobKind.WEBHOOK: run_webhook_job,
+    JobKind.DELIVER: run_deliver_job,
 }
 
 
-def declare(broker: dramatiq.Broker, queue_name: str = "syncd") -> dict[str, Any]:
+def declare(broker: dramatiq.Broker, queue_name: str = "syncd") -> dict[JobKind, Any]:
     """Declare one actor per job kind on `broker`, on the deployment's queue."""
     declared = {}
     for kind, defaults in OPTIONS.items():
         options = defaults | {"queue_name": queue_name}
 
-        def fn(job_id: int, _kind: str = kind) -> None:
+        def fn(job_id: int, _kind: JobKind = kind) -> None:
             execute(_kind, job_id)
 
         fn.__name__ = f"run_{kind}"

@@ -10,8 +10,9 @@ so machines whose clocks disagree still agree on the window.
 * `PostgresBudget`: one row per credential in `rate_windows` (an UNLOGGED table: the windows
   last seconds, so a crash may lose them and no write-ahead log is spent on them), its times
   as a JSON list, read `FOR UPDATE` in key order (a request needing two credentials cannot
-  deadlock another) and written back in the same transaction. Chosen when the store is
-  PostgreSQL and the broker is not Redis (RabbitMQ, or the embedded one beside `syncd sync`).
+  deadlock another) and written back in the same transaction, by `syncd.store.rates`. Chosen
+  when the store is PostgreSQL and the broker is not Redis (RabbitMQ, or the embedded one
+  beside `syncd sync`).
 
 A budget the process cannot reach is a TransientError: the request is retried, then the job,
 rather than sent over budget.
@@ -26,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 from syncd.clock import SYSTEM, Clock
 from syncd.errors import TransientError
 from syncd.rate import Observations, Rate
+from syncd.store.rates import take as take_windows
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import Engine
 
 PREFIX = "syncd:rate:"
 
@@ -110,35 +112,11 @@ class PostgresBudget:
         self._seen = Observations()
 
     def try_acquire(self, rates: Sequence[Rate]) -> float:
-        from sqlalchemy.exc import OperationalError
-
         seen = self._seen.take(rates)
-        try:
-            with self.engine.begin() as conn:
-                return self._take(conn, rates, seen)
-        except OperationalError as exc:
-            raise TransientError(f"rate budget in PostgreSQL: {type(exc).__name__}") from exc
-
-    def _take(self, conn: Connection, rates: Sequence[Rate], seen: dict[Rate, int]) -> float:
-        from sqlalchemy import update
-
-        from syncd.db import RateWindow
-
-        now, stamps = _locked(conn, sorted({rate.key for rate in rates}))
-        wait = 0.0
-        for rate in rates:
-            window = [s for s in stamps[rate.key] if s > now - rate.seconds]
-            missing = min(seen.get(rate, -1), rate.limit) - len(window)
-            window += [now] * max(0, missing)
-            if len(window) >= rate.limit:
-                wait = max(wait, window[len(window) - rate.limit] + rate.seconds - now)
-            stamps[rate.key] = window
-        if wait <= 0:
-            for rate in rates:
-                stamps[rate.key].append(now)
-        for key, window in stamps.items():
-            conn.execute(update(RateWindow).where(RateWindow.key == key).values(stamps=window))
-        return wait
+        keys = sorted({rate.key for rate in rates})
+        return take_windows(
+            self.engine, keys, lambda now, stamps: _decide(rates, seen, now, stamps)
+        )
 
     def observe(self, rate: Rate, used: int) -> None:
         self._seen.add(rate, used)
@@ -147,24 +125,21 @@ class PostgresBudget:
         return None  # the engine is the runtime's
 
 
-def _locked(conn: Connection, keys: list[str]) -> tuple[float, dict[str, list[float]]]:
-    """The server's time and the windows of `keys`, each row locked until the transaction ends
-    (made first when missing)."""
-    from sqlalchemy import extract, func, select
-    from sqlalchemy.dialects.postgresql import insert
-
-    from syncd.db import RateWindow
-
-    query = (
-        select(RateWindow.key, RateWindow.stamps, extract("epoch", func.clock_timestamp()))
-        .where(RateWindow.key.in_(keys))
-        .order_by(RateWindow.key)
-        .with_for_update()
-    )
-    rows = conn.execute(query).all()
-    if len(rows) < len(keys):
-        fresh = [{"key": key, "stamps": []} for key in keys]
-        conn.execute(insert(RateWindow).values(fresh).on_conflict_do_nothing())
-        rows = conn.execute(query).all()
-    now = float(rows[0][2])
-    return now, {key: [float(s) for s in stamps or ()] for key, stamps, _ in rows}
+def _decide(
+    rates: Sequence[Rate], seen: dict[Rate, int], now: float, stamps: dict[str, list[float]]
+) -> tuple[float, dict[str, list[float]]]:
+    """The wait before a request may go under every one of `rates` (0: it goes now, and its
+    time joins each window), and the windows to keep: times older than a window dropped, and
+    the remote's count of used requests (`seen`) made up for with requests at `now`."""
+    wait = 0.0
+    for rate in rates:
+        window = [s for s in stamps[rate.key] if s > now - rate.seconds]
+        missing = min(seen.get(rate, -1), rate.limit) - len(window)
+        window += [now] * max(0, missing)
+        if len(window) >= rate.limit:
+            wait = max(wait, window[len(window) - rate.limit] + rate.seconds - now)
+        stamps[rate.key] = window
+    if wait <= 0:
+        for rate in rates:
+            stamps[rate.key].append(now)
+    return wait, stamps

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from types import FrameType
 
 import uvicorn
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from syncd import actors, queue, runtime, store
@@ -23,11 +22,14 @@ from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.connectors.kinds import Registered
 from syncd.connectors.registry import KINDS, kind_of
-from syncd.db import Job, Schedule, Webhook
 from syncd.errors import ConfigError
 from syncd.migrate import upgrade, wait_for_head
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
+from syncd.store import jobs, timetable
+from syncd.store.grants import GrantKeeper
+from syncd.store.problems import record_error
+from syncd.store.webhooks import expiring_webhooks, save_webhook
 from syncd.web.server import Limits, build_server
 from syncd.web.webhooks import Receiver
 
@@ -37,15 +39,9 @@ log = logging.getLogger(__name__)
 def release_leases(engine: Engine) -> int:
     """Embedded broker, sole worker: leases held before a restart belong to a dead process."""
     with store.sessions(engine).begin() as session:
-        result = session.execute(
-            update(Job).where(Job.state.in_(("leased", "pending"))).values(lease_until=None)
-        )
-        session.execute(
-            update(Schedule)
-            .where(Schedule.name == "scheduler")
-            .values(owner=None, lease_until=None)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        released = jobs.release_leases(session)
+        timetable.release_lease(session, "scheduler")
+        return released
 
 
 # What jobs and the web import on first use (one-off commands start faster without them). A
@@ -182,7 +178,7 @@ def register_webhooks(
     `clients` (run once the web server is up, and for clients added later)."""
     import asyncio
 
-    keeper = store.GrantKeeper(rt.engine)
+    keeper = GrantKeeper(rt.engine)
     for client in list(rt.clients.values()) if clients is None else clients:
         for conn in client.config.connectors:
             secrets = client.secrets[conn.id]
@@ -203,19 +199,20 @@ def register_webhooks(
 def webhook_problem(engine: Engine, client: str, source: str, what: str) -> None:
     """Show a webhook that could not be made or kept among the client's sync problems."""
     message = f"webhook {what} (polling continues)"
-    store.record_error(engine, client, kind="webhook", message=message, source=source)
+    record_error(engine, client, kind="webhook", message=message, source=source)
 
 
 def remember_webhook(engine: Engine, client: str, source: str, hook: Registered) -> None:
     """Keep the remote id, callback and expiry of a webhook (one row per connector); any open
     webhook problem of the connector is over."""
-    with store.sessions(engine).begin() as session:
-        store.close_problems(session, client, source, "webhook")
-        row = session.get(Webhook, (client, source))
-        if row is None:
-            row = Webhook(client=client, source=source, remote_id="", callback="", expires=None)
-            session.add(row)
-        row.remote_id, row.callback, row.expires = hook.remote_id, hook.callback, hook.expires
+    save_webhook(
+        engine,
+        client,
+        source,
+        remote_id=hook.remote_id,
+        callback=hook.callback,
+        expires=hook.expires,
+    )
 
 
 def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
@@ -228,9 +225,8 @@ def extend_webhooks(rt: runtime.Runtime, *, now: datetime | None = None) -> int:
     from syncd.connectors.kinds import REFRESH_BEFORE
 
     now = now or rt.clock.now()
-    with store.sessions(rt.engine)() as session:
-        rows = session.query(Webhook).filter(Webhook.expires.is_not(None)).all()
-    keeper, extended = store.GrantKeeper(rt.engine), 0
+    rows = expiring_webhooks(rt.engine)
+    keeper, extended = GrantKeeper(rt.engine), 0
     for row in rows:
         client = rt.clients.get(row.client)
         if row.expires is None or row.expires - now > REFRESH_BEFORE or client is None:

@@ -8,29 +8,34 @@ either both or neither. A target whose last pushed digest equals the new one get
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from syncd import jobs, metrics, store
+from syncd import metrics, store
 from syncd.clients import Client
 from syncd.clock import SYSTEM, Clock
 from syncd.connectors.registry import kind_of
-from syncd.db import Job, PushState
 from syncd.errors import ConfigError
-from syncd.model import BodyFormat, StatusCategory, StatusPush, WorkItem, utcnow
+from syncd.model import BodyFormat, StatusPush, WorkItem
 from syncd.plan import Baseline, load_plan
 from syncd.plan.quality import DataWarning
 from syncd.plan.reconcile import reconcile
 from syncd.plan.recorded import Recorded, read_recorded, uses_recorded
 from syncd.plan.result import Reconciliation
 from syncd.plan.snapshot import StatusSnapshot
+from syncd.store import jobs
+from syncd.store import snapshots as stored
+from syncd.store.baselines import load_baseline, save_baseline
+from syncd.store.items import link_items, load_items
+from syncd.store.problems import record_error
+from syncd.store.pushes import known_remote, pushed_digest, record_push
+from syncd.store.work import JobKind, PushJob
 
 if TYPE_CHECKING:
     from syncd.reports.model import Status
@@ -54,10 +59,10 @@ def import_plan(
     fmt = client.config.plan.format if client.config.plan and file is None else None
     plan = load_plan(path, baseline_number=number, fmt=fmt)
     label = plan.label or f"{Path(path).name} ({plan.format or Path(path).suffix})"
-    version, created = store.save_baseline(
+    version, created = save_baseline(
         engine, client.id, plan.to_dict(), label=label, source_file=str(path)
     )
-    row = store.load_baseline(engine, client.id, version)
+    row = load_baseline(engine, client.id, version)
     return version, created, stored_as(plan, version, row.label if row else label)
 
 
@@ -69,7 +74,7 @@ def stored_as(plan: Baseline, version: int, label: str) -> Baseline:
 def current_baseline(engine: Engine, client: Client) -> tuple[int, Baseline]:
     """The newest stored baseline, named by its stored version and label; the client's plan
     file is imported when none is stored."""
-    row = store.load_baseline(engine, client.id)
+    row = load_baseline(engine, client.id)
     if row is None:
         version, _, plan = import_plan(engine, client)
         return version, plan
@@ -96,7 +101,7 @@ def reconcile_client(
     """Reconcile the stored items against the current baseline, as of `as_of` (else today on
     `clock`); nothing is written."""
     version, plan = current_baseline(engine, client)
-    items = store.load_items(engine, client.id)
+    items = load_items(engine, client.id)
     recorded = recorded_progress(client)
     try:
         rec = reconcile(
@@ -187,7 +192,7 @@ def targets(client: Client, items: list[WorkItem]) -> list[tuple[str, str]]:
 
 def reconcile_and_queue(
     engine: Engine, client: Client, *, as_of: date | None = None, public_url: str = ""
-) -> list[tuple[str, int]]:
+) -> list[tuple[JobKind, int]]:
     """Reconcile, then store the snapshot and the pushes it decides (`store_and_queue`)."""
     rec, snapshot, items = reconcile_client(engine, client, as_of=as_of)
     return store_and_queue(engine, client, rec, snapshot, items, public_url=public_url)
@@ -201,7 +206,7 @@ def store_and_queue(
     items: list[WorkItem],
     *,
     public_url: str = "",
-) -> list[tuple[str, int]]:
+) -> list[tuple[JobKind, int]]:
     """Store a reconciliation's snapshot, the plan task of each item it linked and, in the same
     transaction, a push row per changed target and a delivery per communication trigger that
     fired."""
@@ -210,27 +215,25 @@ def store_and_queue(
 
     status, previous = client_status(engine, client, snapshot, items, public_url=public_url)
     push = push_bodies(status, dashboard_url=status.client.dashboard_url, formats=formats(client))
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[JobKind, int]] = []
     with store.sessions(engine).begin() as session:
         save_snapshot(session, client.id, snapshot)
-        store.link_items(session, client.id, {link.item: link.task for link in rec.links})
+        link_items(session, client.id, {link.item: link.task for link in rec.links})
         for source, target in targets(client, items):
-            state = session.get(PushState, (client.id, source, target))
-            if state is not None and state.body_hash == push.digest:
+            if pushed_digest(session, client.id, source, target) == push.digest:
                 continue
             if _dead_with(session, client.id, f"{source}:{target}", push.digest):
                 continue  # this very status already failed for good; replay it from the DLQ
             job = jobs.enqueue(
                 session,
-                "push",
+                PushJob(source=source, target=target, status=push),
                 client.id,
                 target=f"{source}:{target}",
-                payload={"source": source, "target": target, "status": asdict(push)},
                 dedupe=f"push:{client.id}:{source}:{target}",
             )
             if job is not None:
                 session.flush()
-                queued.append(("push", job.id))
+                queued.append((JobKind.PUSH, job.id))
         if client.config.communication:
             queued += queue_triggered(session, client, status, previous)
     return queued
@@ -240,7 +243,7 @@ def save_snapshot(session: Session, client: str, snapshot: StatusSnapshot) -> No
     """Store (or replace) `snapshot` as the client's for its status date, in its schema."""
     if snapshot.baseline_version is None:
         raise ValueError("a snapshot is stored with the baseline version it was measured against")
-    store.save_snapshot(
+    stored.save_snapshot(
         session,
         client,
         snapshot.as_of,
@@ -251,44 +254,24 @@ def save_snapshot(session: Session, client: str, snapshot: StatusSnapshot) -> No
 
 def _dead_with(session: Session, client: str, target: str, digest: str) -> bool:
     """Whether a dead letter already holds this exact status for this target."""
-    dead = session.execute(
-        select(Job.payload).where(
-            Job.client == client, Job.kind == "push", Job.target == target, Job.state == "dead"
-        )
-    ).scalars()
-    return any(p.get("status", {}).get("digest") == digest for p in dead)
+    dead = jobs.dead_work(session, client, kind=JobKind.PUSH, target=target)
+    return any(isinstance(work, PushJob) and work.status.digest == digest for work in dead)
 
 
-def status_from_payload(data: dict[str, Any]) -> StatusPush:
-    values = dict(data)
-    values["fields"] = tuple(tuple(pair) for pair in values.get("fields", ()))
-    category = values.get("category")
-    values["category"] = StatusCategory(category) if category else None
-    return StatusPush(**values)
-
-
-async def push_target(engine: Engine, client: Client, payload: dict[str, Any]) -> None:
+async def push_target(engine: Engine, client: Client, push: PushJob) -> None:
     """Write one queued status to one target and remember what was written where."""
     from syncd.sync import build_connector
 
-    source, target = payload["source"], payload["target"]
-    status = status_from_payload(payload["status"])
-    with store.sessions(engine)() as session:
-        state = session.get(PushState, (client.id, source, target))
-        known = dict(state.remote) if state is not None else {}
+    source, target, status = push.source, push.target, push.status
+    known = known_remote(engine, client.id, source, target)
     connector = build_connector(client, source, engine=engine)
     try:
         outcome = await connector.push(status, target=target, known=known)
     finally:
         await connector.aclose()
-    with store.sessions(engine).begin() as session:
-        state = session.get(PushState, (client.id, source, target))
-        if state is None:
-            state = PushState(client=client.id, source=source, target=target)
-            session.add(state)
-        state.remote, state.body_hash, state.pushed_at = outcome.remote, status.digest, utcnow()
+    record_push(engine, client.id, source, target, remote=outcome.remote, digest=status.digest)
     metrics.PUSHES.labels(client.id, f"{source}:{target}", "ok").inc()
     metrics.PUSH_WRITES.labels(client.id, source).inc(outcome.writes)
     for warning in outcome.warnings:
-        store.record_error(engine, client.id, kind="warning", message=warning, source=source)
+        record_error(engine, client.id, kind="warning", message=warning, source=source)
     log.info("pushed %s to %s/%s: %d write(s)", client.id, source, target, outcome.writes)

@@ -17,11 +17,12 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from syncd.errors import ConfigError
+from syncd.store.work import JobKind
 
 log = logging.getLogger(__name__)
 
-Declare = Callable[[dramatiq.Broker, str], dict[str, Any]]  # the actors by job kind
-_actors: dict[str, Any] = {}
+Declare = Callable[[dramatiq.Broker, str], dict[JobKind, Any]]  # the actors by job kind
+_actors: dict[JobKind, Any] = {}
 
 
 def make_broker(url: str) -> dramatiq.Broker:
@@ -53,7 +54,7 @@ def setup(url: str, queue_name: str, declare: Declare) -> dramatiq.Broker:
     return broker
 
 
-def send(kind: str, job_id: int, *, delay_ms: int | None = None) -> None:
+def send(kind: JobKind, job_id: int, *, delay_ms: int | None = None) -> None:
     """Send the message that shadows job row `job_id`."""
     actor = _actors.get(kind)
     if actor is None:
@@ -61,7 +62,7 @@ def send(kind: str, job_id: int, *, delay_ms: int | None = None) -> None:
     actor.send_with_options(args=(job_id,), delay=delay_ms)
 
 
-def dispatch(kind: str, job_id: int | None) -> None:
+def dispatch(kind: JobKind, job_id: int | None) -> None:
     """Send the message for a committed row, when a queue runs in this process.
 
     A failed send loses nothing: the sweeper sends every due row no message covers.
@@ -74,7 +75,7 @@ def dispatch(kind: str, job_id: int | None) -> None:
         log.warning("could not send %s job %d; the sweeper will", kind, job_id, exc_info=True)
 
 
-def send_later(kind: str, job_id: int, seconds: float) -> None:
+def send_later(kind: JobKind, job_id: int, seconds: float) -> None:
     """Send the message for a deferred row once it is due again (a little after, so it is)."""
     try:
         send(kind, job_id, delay_ms=int(seconds * 1000) + 100)

@@ -16,16 +16,15 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from syncd import inbox, jobs, schedule, store
+from syncd import schedule, store
 from syncd.clientdir import ClientDirectory
 from syncd.clients import Client
 from syncd.clock import SYSTEM, Clock
 from syncd.comms.due import cadence_rows, due_cadences
-from syncd.db import Schedule
+from syncd.store import inbox, jobs, timetable
+from syncd.store.work import JobKind, PullJob
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ LEASE = timedelta(seconds=30)
 UPKEEP_EVERY = 3600.0  # seconds between checks for webhooks that lapse soon
 DUE_BATCH = 500  # clients a tick queues at most; the rest are due still at the next tick
 PREFIX = "client:"
-Sender = Callable[[str, int], None]
+Sender = Callable[[JobKind, int], None]
 
 
 def owner_id() -> str:
@@ -45,23 +44,7 @@ def hold_lease(
 ) -> bool:
     """Take or renew the scheduler lease; True while this owner holds it."""
     now = clock.now()
-    with store.sessions(engine).begin() as session:
-        if session.get(Schedule, name) is None:
-            session.add(Schedule(name=name, owner=None, lease_until=None, due_at=None))
-            session.flush()
-        result = session.execute(
-            update(Schedule)
-            .where(
-                Schedule.name == name,
-                or_(
-                    Schedule.owner == owner,
-                    Schedule.lease_until.is_(None),
-                    Schedule.lease_until < now,
-                ),
-            )
-            .values(owner=owner, lease_until=now + LEASE)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+    return timetable.take_lease(engine, name, owner, now=now, lease=LEASE)
 
 
 def next_due(client: Client, now: datetime) -> datetime:
@@ -73,39 +56,24 @@ def next_due(client: Client, now: datetime) -> datetime:
 
 
 def due_pulls(
-    engine: Engine,
-    clients: Mapping[str, Client],
-    *,
-    limit: int = DUE_BATCH,
-    clock: Clock = SYSTEM,
-) -> tuple[list[tuple[str, int]], int]:
+    engine: Engine, clients: Mapping[str, Client], *, limit: int = DUE_BATCH, clock: Clock = SYSTEM
+) -> tuple[list[tuple[JobKind, int]], int]:
     """Queue a pull for every connector of every client whose poll time has come; the jobs to
     send, and how many schedule rows were read (the due ones: a row of a client no longer
     configured is dropped). The new rows count as sent: the caller sends them at once."""
     now = clock.now()
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[JobKind, int]] = []
     with store.sessions(engine).begin() as session:
-        rows = session.execute(
-            select(Schedule)
-            .where(
-                Schedule.name.like(f"{PREFIX}%"),
-                or_(Schedule.due_at.is_(None), Schedule.due_at <= now),
-            )
-            .order_by(Schedule.due_at.asc().nulls_first(), Schedule.name)
-            .limit(limit)
-        ).scalars()
-        examined = 0
-        for row in rows:
-            examined += 1
-            client = clients.get(row.name.removeprefix(PREFIX))
-            if client is None:
-                session.delete(row)
-                continue
-            row.due_at = next_due(client, now)
+        names = timetable.due(session, PREFIX, now, limit=limit, unset=True)
+        due = {name: clients.get(name.removeprefix(PREFIX)) for name in names}
+        timetable.drop(session, [name for name, client in due.items() if client is None])
+        found = {name: client for name, client in due.items() if client is not None}
+        timetable.set_due(session, {name: next_due(c, now) for name, c in found.items()})
+        for client in found.values():
             for conn in client.config.connectors:
                 job = jobs.enqueue(
                     session,
-                    "pull",
+                    PullJob(),
                     client.id,
                     target=conn.id,
                     dedupe=f"pull:{client.id}:{conn.id}",
@@ -113,9 +81,9 @@ def due_pulls(
                 )
                 if job is not None:
                     session.flush()
-                    queued.append(("pull", job.id))
+                    queued.append((JobKind.PULL, job.id))
         sent = set(jobs.mark_sent(session, [job_id for _, job_id in queued], now))
-    return [(kind, job_id) for kind, job_id in queued if job_id in sent], examined
+    return [(kind, job_id) for kind, job_id in queued if job_id in sent], len(names)
 
 
 def align(engine: Engine, client_ids: Collection[str]) -> None:
@@ -123,47 +91,30 @@ def align(engine: Engine, client_ids: Collection[str]) -> None:
     clients no longer configured go."""
     names = {PREFIX + client_id for client_id in client_ids}
     with store.sessions(engine).begin() as session:
-        stored = set(
-            session.execute(select(Schedule.name).where(Schedule.name.like(f"{PREFIX}%"))).scalars()
-        )
-        _drop(session, stored - names)
-        session.add_all(_rows(names - stored))
+        stored = timetable.names(session, PREFIX)
+        timetable.drop(session, stored - names)
+        timetable.add(session, dict.fromkeys(sorted(names - stored)))
 
 
 def add_rows(engine: Engine, client_ids: Collection[str]) -> None:
     """Schedule rows for new clients, due now (a row already there is left as it is)."""
     names = {PREFIX + client_id for client_id in client_ids}
     with store.sessions(engine).begin() as session:
-        stored = set(
-            session.execute(select(Schedule.name).where(Schedule.name.in_(names))).scalars()
-        )
-        session.add_all(_rows(names - stored))
+        stored = timetable.present(session, names)
+        timetable.add(session, dict.fromkeys(sorted(names - stored)))
 
 
 def drop_rows(engine: Engine, client_ids: Collection[str]) -> None:
     with store.sessions(engine).begin() as session:
-        _drop(session, {PREFIX + client_id for client_id in client_ids})
-
-
-def _rows(names: Collection[str]) -> list[Schedule]:
-    return [Schedule(name=n, due_at=None, owner=None, lease_until=None) for n in sorted(names)]
-
-
-def _drop(session: Session, names: Collection[str]) -> None:
-    ordered = sorted(names)
-    for start in range(0, len(ordered), 500):
-        session.execute(delete(Schedule).where(Schedule.name.in_(ordered[start : start + 500])))
+        timetable.drop(session, {PREFIX + client_id for client_id in client_ids})
 
 
 def sweep(engine: Engine, send: Sender, *, clock: Clock = SYSTEM) -> int:
     """Send every job row that is due and covered by no message (lost, crashed, new)."""
-    from syncd.db import Job
-
     ids = jobs.sendable(engine, clock=clock)
     if not ids:
         return 0
-    with store.sessions(engine)() as session:
-        kinds = dict(session.query(Job.id, Job.kind).filter(Job.id.in_(ids)).all())
+    kinds = jobs.kinds(engine, ids)
     for job_id in ids:
         try:
             send(kinds[job_id], job_id)
@@ -278,4 +229,4 @@ def reschedule(engine: Engine, client_ids: list[str]) -> None:
     """Make the next pull of these clients due now (their configuration changed)."""
     names = [f"client:{client_id}" for client_id in client_ids]
     with store.sessions(engine).begin() as session:
-        session.execute(update(Schedule).where(Schedule.name.in_(names)).values(due_at=None))
+        timetable.due_now(session, names)

@@ -16,9 +16,16 @@ from datetime import datetime
 import httpx
 from sqlalchemy.engine import Engine
 
-from syncd import jobs, metrics, store
+from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.base import Connector
+from syncd.store import jobs
+from syncd.store.grants import GrantKeeper
+from syncd.store.problems import record_error
+from syncd.store.pulls import PageSink, SliceLeft, get_cursor, slice_left
+from syncd.store.pushes import pushed_remotes
+from syncd.store.runs import finish_run, start_run
+from syncd.store.work import PullJob, ReconcileJob
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +61,7 @@ def build_connector(
     from syncd.connectors import build
 
     config = client.connector(source)
-    keeper = store.GrantKeeper(engine) if engine is not None else None
+    keeper = GrantKeeper(engine) if engine is not None else None
     return build(
         config,
         client.secrets[source],
@@ -75,7 +82,7 @@ async def pull(
 ) -> PullStats:
     """Pull one connector incrementally (a census every `census_every` pulls) into the store.
 
-    Pages are committed as they arrive, a batch at a time (`store.PageSink`); the cursor moves
+    Pages are committed as they arrive, a batch at a time (`PageSink`); the cursor moves
     only with the last of them, so a failure at any point repeats work from the old cursor and
     never skips an item. With `limit`, the connector may stop after a slice of about that many
     items (`stats.more`): the ids it left are kept with the cursor, which stays; the next pulls
@@ -86,17 +93,17 @@ async def pull(
     started = time.monotonic()
     own = connector is None
     conn = connector or build_connector(client, source, engine=engine)
-    conn.remember_own(store.pushed_remotes(engine, client.id, source))
-    cursor_row = store.get_cursor(engine, client.id, source)
+    conn.remember_own(pushed_remotes(engine, client.id, source))
+    cursor_row = get_cursor(engine, client.id, source)
     since = cursor_row.cursor if cursor_row else None
     pulls = cursor_row.pulls if cursor_row else 0
-    resume, newest = store.slice_left(cursor_row, client.connector(source), since)
+    resume, newest = slice_left(cursor_row, client.connector(source), since)
     census = not resume and pulls % client.connector(source).census_every == 0
     stats = PullStats(client=client.id, source=source, census=census)
-    run_id = store.start_run(engine, client.id, source, "pull")
+    run_id = start_run(engine, client.id, source, "pull")
     present: frozenset[str] | None = None
     rest: tuple[str, ...] = ()
-    sink = store.PageSink(engine, client.id, source)
+    sink = PageSink(engine, client.id, source)
     try:
         async for page in conn.pull(since, census=census, limit=limit, resume=resume):
             # On this loop, not in a thread: the answers in flight wait in the socket buffers for
@@ -119,20 +126,20 @@ async def pull(
             if on_page is not None:
                 on_page(stats)
         if rest:  # a slice: the cursor stays, the ids left wait for the next pull
-            sink.close(None, None, left=store.SliceLeft(rest, newest, client.connector(source)))
+            sink.close(None, None, left=SliceLeft(rest, newest, client.connector(source)))
         else:
             sink.close(newest, present)
         stats.more = bool(rest)
     except Exception as exc:
         metrics.PULLS.labels(client.id, source, "failed").inc()
-        store.finish_run(engine, run_id, ok=False, items=stats.items, error=str(exc))
-        store.record_error(engine, client.id, kind="pull", message=str(exc), source=source)
+        finish_run(engine, run_id, ok=False, items=stats.items, error=str(exc))
+        record_error(engine, client.id, kind="pull", message=str(exc), source=source)
         raise
     finally:
         if own:
             await conn.aclose()
     stats.cursor, stats.seconds = newest, time.monotonic() - started
-    store.finish_run(engine, run_id, ok=True, items=stats.items)
+    finish_run(engine, run_id, ok=True, items=stats.items)
     metrics.PULLS.labels(client.id, source, "ok").inc()
     metrics.ITEMS.labels(client.id, source).inc(stats.items)
     metrics.QUARANTINED.labels(client.id, source).inc(stats.quarantined)
@@ -151,12 +158,17 @@ def request_pull(engine: Engine, client: str, source: str, *, delay: float = 0.0
     """Queue a pull of one connector unless one is already waiting; returns the new job id."""
     with store.sessions(engine).begin() as session:
         job = jobs.enqueue(
-            session, "pull", client, target=source, dedupe=f"pull:{client}:{source}", delay=delay
+            session,
+            PullJob(),
+            client,
+            target=source,
+            dedupe=f"pull:{client}:{source}",
+            delay=delay,
         )
         return job.id if job else None
 
 
 def request_reconcile(engine: Engine, client: str) -> int | None:
     with store.sessions(engine).begin() as session:
-        job = jobs.enqueue(session, "reconcile", client, dedupe=f"reconcile:{client}")
+        job = jobs.enqueue(session, ReconcileJob(), client, dedupe=f"reconcile:{client}")
         return job.id if job else None

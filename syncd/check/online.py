@@ -80,10 +80,10 @@ def grant_keeper(settings: Settings, clients: Sequence[Client]) -> Keeper | None
     refresh during the check rotates the token, and the new one must be kept."""
     if not any(kind_of(c).grants(c) for cl in clients for c in cl.config.connectors):
         return None
-    from syncd import store
     from syncd.db import make_engine
     from syncd.migrate import upgrade
+    from syncd.store.grants import GrantKeeper
 
     engine = make_engine(settings.db_url)
     upgrade(engine)
-    return store.GrantKeeper(engine)
+    return GrantKeeper(engine)

@@ -206,11 +206,11 @@ def plan_show(
     from rich.table import Table
     from rich.text import Text
 
-    from syncd import store
     from syncd.plan import Baseline
+    from syncd.store.baselines import list_baselines
 
     rt = _runtime(config_dir)
-    rows = store.list_baselines(rt.engine, client)
+    rows = list_baselines(rt.engine, client)
     if not rows:
         raise ConfigError(f"{client} › plan: no baseline stored; run `syncd plan import {client}`")
     for row in rows:
@@ -252,14 +252,14 @@ def plan_diff(
     config_dir: ConfigDirOpt = None,
 ) -> None:
     """Show what changed between two stored baselines: tasks, dates, budgets, links."""
-    from syncd import store
     from syncd.plan import Baseline
     from syncd.plan.diff import diff_baselines
     from syncd.plan.reconcile import calendar_for
+    from syncd.store.baselines import list_baselines
 
     rt = _runtime(config_dir)
     target = rt.client(client)
-    rows = store.list_baselines(rt.engine, client)
+    rows = list_baselines(rt.engine, client)
     a, b = (Baseline.from_dict(_stored(rows, client, v).data) for v in (old, new))
     diff = diff_baselines(a, b, calendar_for(b, target.mapping))
     out.print(f"{client}: baseline v{old} → v{new}", markup=False)
@@ -273,7 +273,8 @@ def dlq_list(
     config_dir: ConfigDirOpt = None,
 ) -> None:
     """List dead letters, newest first."""
-    from syncd import jobs, redact
+    from syncd import redact
+    from syncd.store import jobs
 
     rt = _runtime(config_dir)
     dead = jobs.list_dead(rt.engine, client)
@@ -293,7 +294,7 @@ def dlq_replay(
     config_dir: ConfigDirOpt = None,
 ) -> None:
     """Make dead letters pending again; the daemon picks them up."""
-    from syncd import jobs
+    from syncd.store import jobs
 
     if (job_id is None) == (not all_):
         raise ConfigError("dlq replay › arguments: give a job id or --all, not both")
@@ -451,8 +452,9 @@ def push(
 
     Every target is tried; each is reported, and the exit code is 1 if any failed.
     """
-    from syncd import jobs
     from syncd.pipeline import reconcile_and_queue, reconcile_client, status_push, targets
+    from syncd.store import jobs
+    from syncd.store.work import JobKind
 
     rt = _runtime(config_dir)
     target = rt.client(client)
@@ -464,8 +466,8 @@ def push(
         out.print(status.markdown, markup=False)
         return
     queued = reconcile_and_queue(rt.engine, target, public_url=rt.settings.public_url)
-    with_rows = [job_id for kind, job_id in queued if kind == "push"]
-    pending = [j.id for j in jobs.pending(rt.engine, client, kind="push")]
+    with_rows = [job_id for kind, job_id in queued if kind == JobKind.PUSH]
+    pending = [j.id for j in jobs.pending(rt.engine, client, kind=JobKind.PUSH)]
     results = [_push_one(job_id) for job_id in dict.fromkeys(with_rows + pending)]
     failed = [line for ok, line in results if not ok]
     for ok, line in results:
@@ -483,25 +485,28 @@ def _push_one(job_id: int) -> tuple[bool, str]:
     """
     import dramatiq
 
-    from syncd import actors, jobs
+    from syncd import actors
     from syncd.runtime import current
+    from syncd.store import jobs
+    from syncd.store.jobs import JobState
+    from syncd.store.work import JobKind
 
     try:
-        actors.execute("push", job_id)
+        actors.execute(JobKind.PUSH, job_id)
     except (dramatiq.Retry, *actors.PERMANENT):
         pass  # the row holds the outcome, read below
     row = jobs.get(current().engine, job_id)
     if row is None:
         return False, f"push {job_id}: no such job"
     where = row.target or f"job {job_id}"
-    if row.state == "done":
+    if row.state == JobState.DONE:
         return True, f"pushed {where}"
-    if row.state == "dead":
+    if row.state == JobState.DEAD:
         return (
             False,
             f"error: {where}: push failed for good (dead letter {job_id}): {row.last_error}",
         )
-    if row.state == "pending" and row.last_error:
+    if row.state == JobState.PENDING and row.last_error:
         return False, f"error: {where}: push failed for now, retried later: {row.last_error}"
     return False, f"error: {where}: not pushed now ({row.state}; another worker holds it)"
 

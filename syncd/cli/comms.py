@@ -28,8 +28,8 @@ def _runtime() -> Runtime:
 
 
 def _newest(rt: Runtime, client: Client) -> date:
-    from syncd.comms.due import newest_status_date
     from syncd.store import sessions
+    from syncd.store.snapshots import newest_status_date
 
     with sessions(rt.engine)() as session:
         day = newest_status_date(session, client.id)
@@ -44,16 +44,16 @@ def comms_list(client: ClientArg) -> None:
     """Each entry of the plan: channel, audience, when it goes out next, its last delivery."""
     from zoneinfo import ZoneInfo
 
-    from syncd.comms import delivery
     from syncd.comms.due import next_time
     from syncd.model import utcnow
+    from syncd.store.comms import deliveries
 
     rt = _runtime()
     target = rt.client(client)
     if not target.config.communication:
         typer.echo(f"{client}: no [[communication]] entries", err=True)
         return
-    log = delivery.history(rt.engine, client, limit=500)
+    log = deliveries(rt.engine, client, limit=500)
     zone = ZoneInfo(target.config.timezone)
     for entry in target.config.communication:
         when = next_time(target, entry, utcnow())
@@ -79,6 +79,7 @@ def comms_send(
     """Send one entry now for the newest status date (once: a delivery sent before is not sent
     again without --resend)."""
     from syncd.comms import delivery
+    from syncd.store.comms import get_delivery
 
     rt = _runtime()
     target = rt.client(client)
@@ -92,7 +93,7 @@ def comms_send(
     if job_id is None and resend:
         job_id = delivery.resend(rt.engine, key)
     if job_id is None:
-        row = delivery.get(rt.engine, key)
+        row = get_delivery(rt.engine, key)
         state = row.state if row else "unknown"
         typer.echo(f"{key}: already {state}; --resend sends it again", err=True)
         raise typer.Exit(1 if state != "sent" else 0)
@@ -103,13 +104,14 @@ def _run(rt: Runtime, job_id: int, key: str) -> None:
     import dramatiq
 
     from syncd import actors
-    from syncd.comms import delivery
+    from syncd.store.comms import get_delivery
+    from syncd.store.work import JobKind
 
     try:
-        actors.execute("deliver", job_id)
+        actors.execute(JobKind.DELIVER, job_id)
     except (dramatiq.Retry, *actors.PERMANENT):
         pass  # the delivery row holds the outcome
-    row = delivery.get(rt.engine, key)
+    row = get_delivery(rt.engine, key)
     if row is None or row.state != "sent":
         why = (row.error or row.state) if row else "no delivery"
         typer.echo(printable(f"error: {key}: not sent: {why}"), err=True)
@@ -146,11 +148,11 @@ def _show(rt: Runtime, client: Client, entry: object, day: date) -> None:
 
 def comms_log(client: ClientArg, limit: Annotated[int, typer.Option(min=1)] = 30) -> None:
     """What was sent to whom and when, newest first."""
-    from syncd.comms import delivery
+    from syncd.store.comms import deliveries
 
     rt = _runtime()
     rt.client(client)
-    for row in delivery.history(rt.engine, client, limit=limit):
+    for row in deliveries(rt.engine, client, limit=limit):
         at = row.sent_at or row.created
         typer.echo(
             printable(

@@ -143,7 +143,7 @@ def token_create(
 
 def token_list() -> None:
     """List access tokens: id, scope, note and when each was made (never the token itself)."""
-    from syncd.web.auth import list_tokens
+    from syncd.store.tokens import list_tokens
 
     with _store() as engine:
         rows = list_tokens(engine)
@@ -158,7 +158,7 @@ def token_revoke(
     token_id: Annotated[int, typer.Argument(help="the id `syncd token list` shows", min=1)],
 ) -> None:
     """Revoke an access token: requests carrying it are refused from now on."""
-    from syncd.web.auth import revoke_token
+    from syncd.store.tokens import revoke_token
 
     with _store() as engine:
         found = revoke_token(engine, token_id)

@@ -23,18 +23,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from syncd import jobs, redact, store
+from syncd import redact, store
 from syncd.clients import Client
 from syncd.comms import chat, compose, feedback, mail
 from syncd.comms.config import CommunicationEntry
-from syncd.db import Delivery, Job
 from syncd.errors import ConfigError, MaybeSentError, NotSentError, PermanentError
 from syncd.model import utcnow
+from syncd.store import jobs
+from syncd.store.comms import add_delivery, get_delivery, requeue_delivery, set_delivery
+from syncd.store.work import DeliverJob
 
 if TYPE_CHECKING:
     import httpx
@@ -66,31 +66,25 @@ def queue(
 ) -> int | None:
     """Add the delivery and its job in the caller's transaction; None when it exists already."""
     key = key_of(client.id, entry.id, status_date)
-    row = Delivery(
+    added = add_delivery(
+        session,
         key=key,
         client=client.id,
         entry=entry.id,
         status_date=status_date,
         channel=entry.channel,
         form=entry.form,
-        reason=reason[:200],
+        reason=reason,
         audience=list(entry.audience) or [entry.webhook_env or entry.channel],
-        state="queued",
         message_id=mail.message_id(key),
-        attempts=0,
-        created=utcnow(),
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
+    if not added:
         return None
     job = jobs.enqueue(
         session,
-        "deliver",
+        DeliverJob(key),
         client.id,
         target=entry.id,
-        payload={"key": key},
         dedupe=f"deliver:{key}",
         max_attempts=MAX_ATTEMPTS,
     )
@@ -106,16 +100,6 @@ def request(
     """Queue one delivery in its own transaction; the job id, or None when it exists."""
     with store.sessions(engine).begin() as session:
         return queue(session, client, entry, status_date, reason=reason)
-
-
-def _set(engine: Engine, key: str, **values: Any) -> None:
-    with store.sessions(engine).begin() as session:
-        session.execute(update(Delivery).where(Delivery.key == key).values(**values))
-
-
-def get(engine: Engine, key: str) -> Delivery | None:
-    with store.sessions(engine)() as session:
-        return session.execute(select(Delivery).where(Delivery.key == key)).scalar()
 
 
 @dataclass(frozen=True)
@@ -139,13 +123,13 @@ def deliver(
     from syncd.reports import client_info
     from syncd.status import load_status
 
-    row = get(engine, key)
+    row = get_delivery(engine, key)
     if row is None:
         raise PermanentError(f"no delivery {key!r}")
     if row.state == "sent":
         return "sent"
     if row.state in ("sending", "unconfirmed"):
-        _set(engine, key, state="unconfirmed")
+        set_delivery(engine, key, state="unconfirmed")
         raise MaybeSentError(
             f"delivery {key} was being sent when its worker stopped; it may have gone out, so it"
             f" is not sent again (`syncd comms send {client.id} {row.entry} --resend` sends it)"
@@ -154,21 +138,23 @@ def deliver(
     info = client_info(client, public_url=channels.public_url)
     status = load_status(engine, info, row.status_date)
     send = _sender(engine, client, entry, key, status, channels, reason=row.reason)
-    _set(engine, key, state="sending", attempts=row.attempts + 1, sending_at=utcnow(), error=None)
+    set_delivery(
+        engine, key, state="sending", attempts=row.attempts + 1, sending_at=utcnow(), error=None
+    )
     try:
         send()
     except NotSentError as exc:
-        _set(engine, key, state="queued", error=redact.text(str(exc))[:2000])
+        set_delivery(engine, key, state="queued", error=redact.text(str(exc))[:2000])
         raise
     except MaybeSentError as exc:
-        _set(engine, key, state="unconfirmed", error=redact.text(str(exc))[:2000])
+        set_delivery(engine, key, state="unconfirmed", error=redact.text(str(exc))[:2000])
         raise
     except Exception as exc:
-        _set(engine, key, state="failed", error=redact.text(str(exc))[:2000])
+        set_delivery(engine, key, state="failed", error=redact.text(str(exc))[:2000])
         raise
     if after_send is not None:
         after_send()  # tests: a crash between the send and the commit
-    _set(engine, key, state="sent", sent_at=utcnow(), error=None)
+    set_delivery(engine, key, state="sent", sent_at=utcnow(), error=None)
     log.info("delivered %s (%s, %s)", key, entry.channel, entry.form)
     return "sent"
 
@@ -192,13 +178,13 @@ def _sender(
         message = compose.email(
             status, entry, key=key, sender=smtp.sender, now=utcnow(), feedback_url=link
         ).message
-        _set(engine, key, subject=str(message["Subject"]))
+        set_delivery(engine, key, subject=str(message["Subject"]))
         return lambda: mail.send(smtp, message)
     url = client.webhooks.get(entry.id)
     if url is None:
         raise ConfigError(f"{client.path.name} › communication: {entry.id} has no webhook URL")
     body = compose.chat_message(status, entry, reason=reason)
-    _set(engine, key, subject=body.subject)
+    set_delivery(engine, key, subject=body.subject)
     return lambda: chat.post(url.get_secret_value(), body.body, transport=channels.transport)
 
 
@@ -206,39 +192,24 @@ def resend(engine: Engine, key: str) -> int | None:
     """Send a delivery again on an operator's word, whatever its state: it is queued with a new
     job (the same Message-ID). The job id, or None when the delivery does not exist."""
     with store.sessions(engine).begin() as session:
-        row = session.execute(select(Delivery).where(Delivery.key == key)).scalar()
+        row = requeue_delivery(session, key)
         if row is None:
             return None
-        row.state, row.error = "queued", None
         job = jobs.enqueue(
             session,
-            "deliver",
+            DeliverJob(key),
             row.client,
             target=row.entry,
-            payload={"key": key},
             dedupe=f"deliver:{key}",
             max_attempts=MAX_ATTEMPTS,
         )
         session.flush()
         if job is not None:
             return job.id
-        live = session.execute(select(Job.id).where(Job.dedupe == f"deliver:{key}")).scalar()
-        return int(live) if live is not None else None
+        return jobs.live_id(session, f"deliver:{key}")
 
 
 def channels_of(settings: Settings) -> Channels:
     """The channels the process's settings configure."""
     smtp = mail.Smtp.from_settings(settings) if settings.smtp_host else None
     return Channels(smtp=smtp, public_url=settings.public_url)
-
-
-def history(engine: Engine, client: str, *, limit: int = 50) -> list[Delivery]:
-    """The client's communication log, newest first."""
-    with store.sessions(engine)() as session:
-        rows = session.execute(
-            select(Delivery)
-            .where(Delivery.client == client)
-            .order_by(Delivery.created.desc(), Delivery.id.desc())
-            .limit(limit)
-        ).scalars()
-        return list(rows)

@@ -85,9 +85,9 @@ def first_round(settings: Settings, client_id: str, stop: threading.Event) -> No
     sweeper sends them), so the demo's pages have mail and chat to show at once."""
     from syncd.clients import load_client
     from syncd.comms import delivery
-    from syncd.comms.due import newest_status_date
     from syncd.db import make_engine
     from syncd.store import sessions
+    from syncd.store.snapshots import newest_status_date
 
     engine = make_engine(settings.db_url)
     try:

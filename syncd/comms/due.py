@@ -13,7 +13,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -22,9 +21,11 @@ from syncd.clients import Client
 from syncd.clock import SYSTEM, Clock
 from syncd.comms.config import CommunicationEntry
 from syncd.comms.delivery import queue
-from syncd.db import Schedule, Snapshot
 from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports.model import Status
+from syncd.store import timetable
+from syncd.store.snapshots import newest_status_date
+from syncd.store.work import JobKind
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,6 @@ def next_time(client: Client, entry: CommunicationEntry, now: datetime) -> datet
     return schedule.next_due(
         cron=entry.cron, poll_minutes=0, timezone=client.config.timezone, now=now
     )
-
-
-def newest_status_date(session: Session, client: str) -> date | None:
-    return session.execute(
-        select(func.max(Snapshot.as_of)).where(Snapshot.client == client)
-    ).scalar()
 
 
 CADENCE = "comms:"
@@ -62,49 +57,35 @@ def cadence_rows(engine: Engine, clients: Iterable[Client], *, clock: Clock = SY
     with store.sessions(engine).begin() as session:
         for client in clients:
             wanted = {row_name(client, e): e for e in client.config.communication if e.cron}
-            stored = {
-                row.name: row
-                for row in session.execute(
-                    select(Schedule).where(Schedule.name.like(f"{CADENCE}{client.id}:%"))
-                ).scalars()
-            }
-            for name, row in stored.items():
-                if name not in wanted:
-                    session.delete(row)
-            for name, entry in wanted.items():
-                if name not in stored:
-                    session.add(Schedule(name=name, due_at=next_time(client, entry, now)))
+            stored = timetable.names(session, f"{CADENCE}{client.id}:")
+            timetable.drop(session, stored - wanted.keys())
+            new = {n: next_time(client, e, now) for n, e in wanted.items() if n not in stored}
+            timetable.add(session, new)
 
 
 def due_cadences(
     engine: Engine, clients: Mapping[str, Client], *, clock: Clock = SYSTEM
-) -> list[tuple[str, int]]:
+) -> list[tuple[JobKind, int]]:
     """Queue the deliveries of the cadence entries whose time has come (by `clock`): only the
     due rows are read (the index on `due_at`), whatever the number of clients."""
     now = clock.now()
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[JobKind, int]] = []
     with store.sessions(engine).begin() as session:
-        rows = session.execute(
-            select(Schedule)
-            .where(Schedule.name.like(f"{CADENCE}%"), Schedule.due_at <= now)
-            .order_by(Schedule.due_at)
-            .limit(DUE_BATCH)
-        ).scalars()
-        for row in list(rows):
-            client_id = row.name.removeprefix(CADENCE).split(":", 1)[0]
+        for name in timetable.due(session, CADENCE, now, limit=DUE_BATCH):
+            client_id = name.removeprefix(CADENCE).split(":", 1)[0]
             client = clients.get(client_id)
-            entry = _entry(client, row.name) if client is not None else None
+            entry = _entry(client, name) if client is not None else None
             if client is None or entry is None:  # the client or its entry is gone
-                session.delete(row)
+                timetable.drop(session, [name])
                 continue
-            row.due_at = next_time(client, entry, now)
+            timetable.set_due(session, {name: next_time(client, entry, now)})
             day = newest_status_date(session, client.id)
             if day is None:
                 log.info("%s/%s is due but there is no status yet", client.id, entry.id)
                 continue
             job = queue(session, client, entry, day, reason=f"cadence {entry.cron}")
             if job is not None:
-                queued.append(("deliver", job))
+                queued.append((JobKind.DELIVER, job))
     return queued
 
 
@@ -151,10 +132,10 @@ def slip_crossed(status: Status, before: Mapping[str, float], threshold: float) 
 
 def queue_triggered(
     session: Session, client: Client, status: Status, previous: StatusSnapshot | None
-) -> list[tuple[str, int]]:
+) -> list[tuple[JobKind, int]]:
     """Queue, in the snapshot's transaction, every trigger entry whose event fired."""
     fired, before = events(status), previous_slips(previous)
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[JobKind, int]] = []
     for entry in client.config.communication:
         if entry.trigger is None or entry.trigger == "dead_letter":
             continue
@@ -165,16 +146,16 @@ def queue_triggered(
         if reason:
             job = queue(session, client, entry, status.as_of, reason=reason)
             if job is not None:
-                queued.append(("deliver", job))
+                queued.append((JobKind.DELIVER, job))
     return queued
 
 
 def dead_letter(
-    engine: Engine, client: Client, *, kind: str, job_id: int, today: date
+    engine: Engine, client: Client, *, kind: JobKind, job_id: int, today: date
 ) -> list[int]:
     """Queue the `dead_letter` entries of a client when one of its jobs died (not a delivery's
     own: a failing channel must not report itself through itself, forever)."""
-    if kind == "deliver":
+    if kind == JobKind.DELIVER:
         return []
     out = []
     with store.sessions(engine).begin() as session:

@@ -17,13 +17,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
-from syncd.db import Delivery, Feedback, SigningKey
-from syncd.model import utcnow
-from syncd.store import sessions
+from syncd.store.comms import add_feedback, latest_feedback, scores
+from syncd.store.comms import signing_key as stored_key
 
 KEY_NAME = "feedback"
 MAX_COMMENT = 2000
@@ -32,16 +29,7 @@ MAX_TOKEN = 400
 
 def signing_key(engine: Engine) -> bytes:
     """The deployment's feedback key, made once (the first writer wins a race)."""
-    with sessions(engine)() as session:
-        row = session.get(SigningKey, KEY_NAME)
-        if row is not None:
-            return row.value.encode()
-    try:
-        with sessions(engine).begin() as session:
-            session.add(SigningKey(name=KEY_NAME, value=secrets.token_urlsafe(48)))
-    except IntegrityError:
-        pass
-    return signing_key(engine)
+    return stored_key(engine, KEY_NAME, lambda: secrets.token_urlsafe(48)).encode()
 
 
 def _mac(key: bytes, payload: str) -> str:
@@ -82,53 +70,21 @@ class Answer:
     comment: str
 
 
-def answered(engine: Engine, delivery_key: str) -> bool:
-    with sessions(engine)() as session:
-        found = session.execute(select(Feedback.id).where(Feedback.delivery == delivery_key))
-        return found.first() is not None
-
-
 def record(engine: Engine, delivery_key: str, score: int, comment: str) -> bool:
     """Store one answer; False when the link was answered before (or names no delivery)."""
     if not 1 <= score <= 5:
         raise ValueError("score must be 1 to 5")
-    with sessions(engine)() as session:
-        row = session.execute(select(Delivery).where(Delivery.key == delivery_key)).scalar()
-        if row is None:
-            return False
-        client, day = row.client, row.status_date
-    try:
-        with sessions(engine).begin() as session:
-            session.add(
-                Feedback(
-                    delivery=delivery_key,
-                    client=client,
-                    status_date=day,
-                    score=score,
-                    comment=comment[:MAX_COMMENT],
-                    at=utcnow(),
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+    return add_feedback(engine, delivery_key, score, comment[:MAX_COMMENT])
 
 
 def trend(engine: Engine, client: str) -> list[tuple[date, float, int]]:
     """Per status date: the mean score and the number of answers, oldest first."""
-    with sessions(engine)() as session:
-        rows = session.execute(
-            select(Feedback.status_date, Feedback.score).where(Feedback.client == client)
-        ).all()
     days: dict[date, list[int]] = {}
-    for day, score in rows:
+    for day, score in scores(engine, client):
         days.setdefault(day, []).append(score)
     return [(d, sum(s) / len(s), len(s)) for d, s in sorted(days.items())]
 
 
 def answers(engine: Engine, client: str, *, limit: int = 20) -> list[Answer]:
-    with sessions(engine)() as session:
-        rows = session.execute(
-            select(Feedback).where(Feedback.client == client).order_by(Feedback.at.desc())
-        ).scalars()
-        return [Answer(r.client, r.status_date, r.score, r.comment) for r in list(rows)[:limit]]
+    rows = latest_feedback(engine, client, limit=limit)
+    return [Answer(r.client, r.status_date, r.score, r.comment) for r in rows]

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from syncd import redact
 from syncd.db import Cursor, Job, SyncError
 from syncd.model import Health, Problem, utcnow
-from syncd.store import sessions
+from syncd.store.base import sessions
 
 MAX_PROBLEMS = 50
 

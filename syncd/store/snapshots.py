@@ -9,11 +9,44 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from syncd.db import Snapshot
-from syncd.store import sessions
+from syncd.model import utcnow
+from syncd.store.base import digest, sessions
+
+
+def save_snapshot(
+    session: Session, client: str, as_of: date, *, baseline_version: int, data: dict[str, Any]
+) -> Snapshot:
+    """Store (or replace) the snapshot of one client and status date."""
+    row = (
+        session.execute(select(Snapshot).where(Snapshot.client == client, Snapshot.as_of == as_of))
+        .scalars()
+        .first()
+    )
+    status_hash = digest(data)
+    if row is None:
+        row = Snapshot(client=client, as_of=as_of)
+        session.add(row)
+    row.baseline_version, row.data, row.created = baseline_version, data, utcnow()
+    row.status_hash = status_hash
+    return row
+
+
+def load_snapshots(engine: Engine, client: str) -> list[Snapshot]:
+    with sessions(engine)() as session:
+        query = select(Snapshot).where(Snapshot.client == client).order_by(Snapshot.as_of)
+        return list(session.execute(query).scalars())
+
+
+def newest_status_date(session: Session, client: str) -> date | None:
+    """The status date of a client's newest snapshot; None when it has none."""
+    return session.execute(
+        select(func.max(Snapshot.as_of)).where(Snapshot.client == client)
+    ).scalar()
 
 
 def history(engine: Engine, client: str, as_of: date | None = None) -> list[dict[str, Any]]:

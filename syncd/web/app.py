@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from syncd import metrics
 from syncd.clientdir import ClientDirectory
 from syncd.settings import Settings
+from syncd.store.base import ping
 from syncd.web import api, comms, live, pages
 from syncd.web.metrics import metrics as metrics_endpoint
 
@@ -137,8 +137,7 @@ def healthz(request: Request) -> Response:
     engine: Engine = request.app.state.engine
     checks = {"database": "ok", "broker": "ok"}
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(engine)
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
         checks["database"] = f"unreachable: {type(exc).__name__}"
     check: BrokerCheck | None = request.app.state.broker_check

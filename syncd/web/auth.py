@@ -14,14 +14,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from syncd.db import Token
-from syncd.model import utcnow
-from syncd.store import sessions
+from syncd.store.tokens import add_token, find_token
 
 COOKIE = "syncd_token"
 PREFIX = "sdt_"
@@ -46,34 +43,15 @@ def digest(token: str) -> str:
 def create_token(engine: Engine, *, client: str | None = None, name: str = "") -> str:
     """A new random token (printed once, never stored); its digest goes into `tokens`."""
     token = PREFIX + secrets.token_urlsafe(32)
-    with sessions(engine).begin() as session:
-        session.add(Token(digest=digest(token), client=client, name=name[:100], created=utcnow()))
+    add_token(engine, digest(token), client=client, name=name)
     return token
-
-
-def list_tokens(engine: Engine) -> list[Token]:
-    """Every token's id, scope, note and creation time (the digests say nothing useful)."""
-    with sessions(engine)() as session:
-        return list(session.execute(select(Token).order_by(Token.id)).scalars())
-
-
-def revoke_token(engine: Engine, token_id: int) -> bool:
-    """Delete a token by id: its next request is refused. False when there is no such id."""
-    with sessions(engine).begin() as session:
-        row = session.get(Token, token_id)
-        if row is None:
-            return False
-        session.delete(row)
-        return True
 
 
 def lookup(engine: Engine, token: str | None) -> Principal | None:
     """The principal of a presented token, or None when it is unknown."""
     if not token or len(token) > 200:
         return None
-    with sessions(engine)() as session:
-        row = session.execute(select(Token.id, Token.client).where(Token.digest == digest(token)))
-        found = row.first()
+    found = find_token(engine, digest(token))
     return None if found is None else Principal(token_id=found[0], client=found[1])
 
 

@@ -18,11 +18,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from syncd.comms import delivery, feedback, showcase
+from syncd.comms import feedback, showcase
 from syncd.comms.due import next_time
 from syncd.comms.render import document
 from syncd.model import utcnow
 from syncd.reports.registers import heat
+from syncd.store.comms import answered, deliveries, get_delivery
 from syncd.web import data
 from syncd.web.pages import denied, guard, render, same_origin
 
@@ -52,7 +53,7 @@ def communication(request: Request) -> Response:
         "comms.html",
         info=info,
         plan=plan,
-        log=delivery.history(engine, info.id),
+        log=deliveries(engine, info.id),
         s=status,
         heat=heat(status.register) if status else None,
         trend=feedback.trend(engine, info.id),
@@ -104,10 +105,10 @@ async def _limited_body(request: Request) -> bytes | None:
 def _feedback(request: Request, body: bytes) -> Response:
     engine = request.app.state.engine
     key = feedback.verify(engine, str(request.path_params["token"]))
-    row = delivery.get(engine, key) if key else None
+    row = get_delivery(engine, key) if key else None
     if key is None or row is None:
         return _message(request, 404, "Not found", "This feedback link is not valid.")
-    if feedback.answered(engine, key):
+    if answered(engine, key):
         return _message(request, 409, "Thank you", "This report's feedback was given already.")
     if request.method == "GET":
         return _page(render(request, "feedback.html", row=row, error=""))

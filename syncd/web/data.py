@@ -6,18 +6,18 @@ from dataclasses import replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
 from syncd.clientdir import ClientDirectory
-from syncd.db import Job, Snapshot, SyncError
 from syncd.model import Health, Problem, WorkItem
 from syncd.reports.build import item_ref, natural
 from syncd.reports.model import ClientInfo, ItemRef
 from syncd.settings import Settings
-from syncd.store import load_items, sessions
 from syncd.store.health import health
+from syncd.store.items import load_items
+from syncd.store.overview import version
+from syncd.store.problems import quarantine_reasons
 from syncd.web.directory import known_clients
 
 
@@ -67,11 +67,9 @@ def item_refs(engine: Engine, info: ClientInfo) -> list[ItemRef]:
 
 def replay(engine: Engine, client: str, job_id: int) -> bool | None:
     """Replay a dead letter of `client`: True done, False not dead now, None no such job here."""
-    from syncd import jobs
+    from syncd.store import jobs
 
-    with sessions(engine)() as session:
-        owner = session.execute(select(Job.client).where(Job.id == job_id)).scalar_one_or_none()
-    if owner != client:
+    if jobs.owner(engine, job_id) != client:
         return None
     return jobs.replay(engine, job_id)
 
@@ -82,23 +80,9 @@ QUARANTINE_GROUPS = 20  # reasons listed; the rest are counted
 def quarantine_by_reason(engine: Engine, client: str) -> list[tuple[str, str, int]]:
     """Open quarantined items grouped by connector and reason: (source, reason, count), the
     largest groups first."""
-    from sqlalchemy import func
-
     from syncd import redact
-    from syncd.db import SyncError
 
-    with sessions(engine)() as session:
-        rows = session.execute(
-            select(SyncError.source, SyncError.message, func.count().label("n"))
-            .where(
-                SyncError.client == client,
-                SyncError.kind == "quarantine",
-                SyncError.resolved.is_(False),
-            )
-            .group_by(SyncError.source, SyncError.message)
-            .order_by(func.count().desc(), SyncError.source)
-            .limit(QUARANTINE_GROUPS)
-        ).all()
+    rows = quarantine_reasons(engine, client, limit=QUARANTINE_GROUPS)
     return [(source or "?", redact.text(message), int(n)) for source, message, n in rows]
 
 
@@ -113,13 +97,5 @@ def page_param(request: Request) -> int:
 
 def version_of(engine: Engine, client: str | None) -> str:
     """A token that moves with every new snapshot, sync problem or dead letter (of `client`)."""
-    snaps = select(func.max(Snapshot.id), func.count(Snapshot.id))
-    errors = select(func.max(SyncError.id), func.count()).where(SyncError.resolved.is_(False))
-    dead = select(func.max(Job.id), func.count()).where(Job.state == "dead")
-    if client is not None:
-        snaps = snaps.where(Snapshot.client == client)
-        errors = errors.where(SyncError.client == client)
-        dead = dead.where(Job.client == client)
-    with sessions(engine)() as session:
-        parts = [session.execute(q).one() for q in (snaps, errors, dead)]
+    parts = version(engine, client)
     return "-".join(f"{top or 0}.{count}" for top, count in parts)

@@ -7,15 +7,13 @@ and connectors, never credentials; a file that cannot be read shows with its pro
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from syncd.clientdir import ClientDirectory
 from syncd.clients import ClientConfig
-from syncd.db import Snapshot
 from syncd.reports.build import client_info
 from syncd.reports.model import ClientInfo
-from syncd.store import sessions
+from syncd.store.overview import clients_with_snapshots
 
 
 class _Loaded:
@@ -39,17 +37,11 @@ def configured(clients: ClientDirectory, *, public_url: str = "") -> dict[str, C
     return found
 
 
-def stored(engine: Engine) -> list[str]:
-    """Ids of clients with at least one snapshot."""
-    with sessions(engine)() as session:
-        return list(session.execute(select(Snapshot.client).distinct()).scalars())
-
-
 def known_clients(
     engine: Engine, directory: ClientDirectory, *, public_url: str = ""
 ) -> dict[str, ClientInfo]:
     """Every client the dashboard shows, by id, sorted by name."""
     clients = configured(directory, public_url=public_url)
-    for client_id in stored(engine):
+    for client_id in clients_with_snapshots(engine):
         clients.setdefault(client_id, ClientInfo(id=client_id, name=client_id))
     return dict(sorted(clients.items(), key=lambda kv: (kv[1].name.lower(), kv[0])))

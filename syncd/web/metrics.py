@@ -12,13 +12,13 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from syncd.db import Item, Job
-from syncd.store import sessions
+from syncd.store import jobs
+from syncd.store.items import stored_by_source
+from syncd.store.jobs import JobState
 from syncd.web.auth import principal_of
 from syncd.web.pages import denied, guard
 
@@ -39,22 +39,13 @@ class StoreCollector(Collector):
         items = GaugeMetricFamily(
             "syncd_items_stored", "Items in the store.", labels=["client", "source"]
         )
-        with sessions(self.engine)() as session:
-            for kind, state, n in session.execute(
-                select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)
-            ):
-                if state != "done":
-                    depth.add_metric([kind, state], n)
-            for client, n in session.execute(
-                select(Job.client, func.count()).where(Job.state == "dead").group_by(Job.client)
-            ):
-                dead.add_metric([client], n)
-            for client, source, n in session.execute(
-                select(Item.client, Item.source, func.count())
-                .where(Item.deleted.is_(False))
-                .group_by(Item.client, Item.source)
-            ):
-                items.add_metric([client, source], n)
+        for kind, state, n in jobs.depth(self.engine):
+            if state != JobState.DONE:
+                depth.add_metric([kind, state], n)
+        for client, n in jobs.dead_by_client(self.engine):
+            dead.add_metric([client], n)
+        for client, source, n in stored_by_source(self.engine):
+            items.add_metric([client, source], n)
         yield from (depth, dead, items)
 
 

@@ -168,7 +168,7 @@ def client_page(request: Request) -> Response:
 def _baseline(engine: Any, client: str, status: Status) -> Baseline | None:
     """The baseline the status was measured against (its version), for the charts."""
     from syncd.plan.baseline import Baseline
-    from syncd.store import load_baseline
+    from syncd.store.baselines import load_baseline
 
     row = load_baseline(engine, client, status.baseline_version)
     try:

@@ -12,21 +12,19 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from syncd import schedule
-from syncd.db import Cursor, Job, Snapshot, SyncError, Webhook
 from syncd.model import utcnow
 from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports.model import ClientInfo
 from syncd.reports.overview import TREND_POINTS, ClientSummary, SyncState, summarize
-from syncd.store import sessions
+from syncd.store.overview import newest_ids, snapshot_data, spis, troubles
+from syncd.store.work import JobKind
 
 CACHE_SIZE = 8192
 log = logging.getLogger(__name__)
@@ -53,51 +51,6 @@ class _Cache:
 CACHE = _Cache()
 
 
-def newest_ids(engine: Engine, clients: Iterable[str]) -> dict[str, list[int]]:
-    """The ids of each client's newest `TREND_POINTS` snapshots, oldest first."""
-    wanted = set(clients)
-    rank = (
-        func.row_number()
-        .over(partition_by=Snapshot.client, order_by=Snapshot.as_of.desc())
-        .label("rank")
-    )
-    inner = select(Snapshot.id, Snapshot.client, Snapshot.as_of, rank).subquery()
-    query = (
-        select(inner.c.client, inner.c.id)
-        .where(inner.c.rank <= TREND_POINTS)
-        .order_by(inner.c.client, inner.c.as_of)
-    )
-    found: dict[str, list[int]] = defaultdict(list)
-    with sessions(engine)() as session:
-        for client, ident in session.execute(query):
-            if client in wanted:
-                found[client].append(ident)
-    return found
-
-
-def spis(engine: Engine, ids: list[int]) -> dict[int, float | None]:
-    """The SPI of each snapshot, read by the database from inside the JSON (the older
-    snapshots of a line are never parsed whole)."""
-    value = Snapshot.data["reconciliation"]["project"]["spi"].as_float()
-    found: dict[int, float | None] = {}
-    with sessions(engine)() as session:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = session.execute(select(Snapshot.id, value).where(Snapshot.id.in_(chunk)))
-            found.update((ident, spi) for ident, spi in rows)
-    return found
-
-
-def snapshot_data(engine: Engine, ids: list[int]) -> dict[int, dict[str, Any]]:
-    found: dict[int, dict[str, Any]] = {}
-    with sessions(engine)() as session:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = session.execute(select(Snapshot.id, Snapshot.data).where(Snapshot.id.in_(chunk)))
-            found.update((ident, dict(data)) for ident, data in rows)
-    return found
-
-
 def sync_states(
     engine: Engine, infos: dict[str, ClientInfo], now: datetime | None = None
 ) -> dict[str, SyncState]:
@@ -107,28 +60,16 @@ def sync_states(
     counts: dict[tuple[str, str], int] = {}
     dead: dict[tuple[str, str], int] = defaultdict(int)
     lapsed: dict[str, list[str]] = defaultdict(list)
-    with sessions(engine)() as session:
-        for client, source, last in session.execute(
-            select(Cursor.client, Cursor.source, Cursor.last_success)
-        ):
-            pulls[client].append((source, last))
-        for client, kind, count in session.execute(
-            select(SyncError.client, SyncError.kind, func.count())
-            .where(SyncError.resolved.is_(False))
-            .group_by(SyncError.client, SyncError.kind)
-        ):
-            counts[(client, kind)] = int(count)
-        for client, kind, count in session.execute(
-            select(Job.client, Job.kind, func.count())
-            .where(Job.state == "dead")
-            .group_by(Job.client, Job.kind)
-        ):
-            dead[(client, kind)] = int(count)
-        for client, source, expires in session.execute(
-            select(Webhook.client, Webhook.source, Webhook.expires)
-        ):
-            if expires is not None and _aware(expires) < now:
-                lapsed[client].append(source)
+    found = troubles(engine)
+    for client, source, last in found.pulls:
+        pulls[client].append((source, last))
+    for client, kind, count in found.problems:
+        counts[(client, kind)] = count
+    for client, kind, count in found.dead:
+        dead[(client, kind)] = count
+    for client, source, expires in found.webhooks:
+        if expires is not None and _aware(expires) < now:
+            lapsed[client].append(source)
     states = {}
     for cid, info in infos.items():
         before = schedule.stale_before(
@@ -145,7 +86,7 @@ def sync_states(
             quarantined=counts.get((cid, "quarantine"), 0),
             failed_pulls=counts.get((cid, "pull"), 0),
             dead=sum(n for (c, _), n in dead.items() if c == cid),
-            dead_pushes=dead.get((cid, "push"), 0),
+            dead_pushes=dead.get((cid, JobKind.PUSH), 0),
             lapsed=tuple(sorted(lapsed.get(cid, []))),
         )
     return states
@@ -157,7 +98,7 @@ def _aware(moment: datetime) -> datetime:
 
 def summaries(engine: Engine, infos: dict[str, ClientInfo]) -> list[ClientSummary]:
     """One line per client of `infos` (in their order), from the store in a few queries."""
-    ids = newest_ids(engine, infos)
+    ids = newest_ids(engine, infos, points=TREND_POINTS)
     states = sync_states(engine, infos)
     # the line depends on the whole ClientInfo (thresholds, owner, registers…); its repr stands
     # for it, since some of its parts (pydantic sections with lists) cannot be hashed

@@ -17,23 +17,24 @@ from collections.abc import Awaitable, Callable, Mapping
 from secrets import token_bytes
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from syncd import inbox, jobs, metrics, store
+from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.kinds import ConnectorKind
 from syncd.connectors.registry import KINDS
-from syncd.db import Webhook
+from syncd.store import inbox, jobs
+from syncd.store.webhooks import hooked
+from syncd.store.work import JobKind, WebhookJob
 from syncd.web.intake import TooLarge, digest, parse_object, read_capped
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
-Dispatch = Callable[[str, int | None], None]
+Dispatch = Callable[[JobKind, int | None], None]
 
 
 class Receiver:
@@ -165,12 +166,8 @@ class Receiver:
         if isinstance(payload, str):
             return JSONResponse({"error": payload}, status_code=400)
         matched = app.matched(payload)
-        with store.sessions(self.engine)() as session:
-            rows = session.execute(
-                select(Webhook.client, Webhook.source).where(Webhook.remote_id.in_(matched))
-            ).all()
-        hooked = {(row.client, row.source) for row in rows}
-        targets = [(c, conn.id) for c, conn in members if (c.id, conn.id) in hooked]
+        found = hooked(self.engine, matched)
+        targets = [(c, conn.id) for c, conn in members if (c.id, conn.id) in found]
         if not targets:
             metrics.WEBHOOKS.labels(label, "unmatched").inc()
             return JSONResponse({"status": "ignored"}, status_code=200)
@@ -202,10 +199,9 @@ class Receiver:
             if inbox.remember(session, f"{client.id}:{source}:{sha}"):
                 job = jobs.enqueue(
                     session,
-                    "webhook",
+                    WebhookJob(source=source, delivery=delivery, body=payload),
                     client.id,
                     target=source,
-                    payload={"source": source, "delivery": delivery, "body": payload},
                     dedupe=f"webhook:{client.id}:{source}:{delivery}"[:200],
                     max_attempts=3,
                 )
@@ -214,7 +210,7 @@ class Receiver:
             metrics.WEBHOOKS.labels(source, "duplicate").inc()
             return False
         metrics.WEBHOOKS.labels(source, "accepted").inc()
-        self.dispatch("webhook", job_id)
+        self.dispatch(JobKind.WEBHOOK, job_id)
         return True
 
 

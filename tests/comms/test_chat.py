@@ -25,6 +25,9 @@ from syncd.plan.result import Reconciliation
 from syncd.plan.snapshot import StatusSnapshot
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.chat import SCHEMAS
+from syncd.store.baselines import save_baseline
+from syncd.store.comms import get_delivery
+from syncd.store.items import upsert_items
 from tests.comms.conftest import CLIENT, ENV, write_client
 from tests.reports.sample import REPO, acme
 
@@ -48,15 +51,13 @@ def _seed_until(engine: Engine, last: int) -> None:
     """Acme's baseline, items and snapshots up to its `last`-th status date, the one before it
     stored as amber (as if the team had been ahead of plan then)."""
     sample = acme()
-    store.save_baseline(
-        engine, "acme", sample.plan.to_dict(), label=sample.plan.label, source_file="x"
-    )
+    save_baseline(engine, "acme", sample.plan.to_dict(), label=sample.plan.label, source_file="x")
     with store.sessions(engine).begin() as session:
         for day in sample.dates[:last]:
             data = sample.snapshot(day).to_dict()
             data["reconciliation"]["rag"] = {"level": "amber", "reasons": ["SPI 0.93 < 0.95"]}
             store.save_snapshot(session, "acme", day, baseline_version=1, data=data)
-        store.upsert_items(session, "acme", sample.items(sample.dates[last]))
+        upsert_items(session, "acme", sample.items(sample.dates[last]))
 
 
 def _red_snapshot(day: date) -> tuple[Reconciliation, StatusSnapshot, list[WorkItem]]:
@@ -82,7 +83,7 @@ def test_a_rag_change_sends_slack_and_teams_once_in_their_documented_shapes(
     for entry in ("rag-slack", "rag-teams"):
         key = delivery.key_of("acme", entry, day)
         assert delivery.deliver(sqlite_engine, chat_client, key, channels=Channels()) == "sent"
-        assert delivery.get(sqlite_engine, key).reason == "RAG changed from amber to red"  # type: ignore[union-attr]
+        assert get_delivery(sqlite_engine, key).reason == "RAG changed from amber to red"  # type: ignore[union-attr]
     again = store_and_queue(sqlite_engine, chat_client, rec, snapshot, items)
     assert [kind for kind, _ in again if kind == "deliver"] == []
     got = sandbox.chat.all()[before:]

@@ -22,6 +22,7 @@ from syncd.comms.due import (
 )
 from syncd.db import Delivery, Schedule
 from syncd.plan.rag import Rag
+from syncd.store.comms import get_delivery
 from tests.comms.conftest import CLIENT, write_client
 from tests.reports.conftest import status_of
 from tests.reports.sample import acme
@@ -51,7 +52,7 @@ def test_a_cadence_sends_once_per_status_date(seeded: Engine, client: Client) ->
         )
     first = due_cadences(seeded, {client.id: client})
     assert sorted(kind for kind, _ in first) == ["deliver", "deliver"]  # weekly and review
-    row = delivery.get(seeded, "acme:weekly:2026-11-30")
+    row = get_delivery(seeded, "acme:weekly:2026-11-30")
     assert row is not None and row.reason == "cadence 0 9 * * mon"
     with store.sessions(seeded).begin() as session:
         session.execute(
@@ -123,5 +124,5 @@ def test_a_dead_letter_fires_its_entries_but_a_delivery_s_own_never(
     today = date(2026, 12, 1)
     assert dead_letter(seeded, client, kind="deliver", job_id=7, today=today) == []
     assert len(dead_letter(seeded, client, kind="pull", job_id=8, today=today)) == 1
-    row = delivery.get(seeded, "acme:ops:2026-12-01")
+    row = get_delivery(seeded, "acme:ops:2026-12-01")
     assert row is not None and row.reason == "pull job 8 is a dead letter"

@@ -19,6 +19,7 @@ from syncd.comms.delivery import Channels
 from syncd.comms.mail import Smtp
 from syncd.comms.sink import MailSink
 from syncd.errors import MaybeSentError, NotSentError, PermanentError
+from syncd.store.comms import get_delivery
 
 DAY = date(2026, 11, 30)
 
@@ -75,7 +76,7 @@ def test_weekly_email_has_text_inlined_html_charts_and_both_attachments(
     assert smtp_server.logins == ["syncd"]
     assert set(caught.recipients) == {"ana@client.example", "pmo@client.example"}
     assert msg["Subject"].startswith("[") and "Acme rollout: status on 2026-11-30" in msg["Subject"]
-    assert msg["Message-ID"] == delivery.get(seeded, "acme:weekly:2026-11-30").message_id  # type: ignore[union-attr]
+    assert msg["Message-ID"] == get_delivery(seeded, "acme:weekly:2026-11-30").message_id  # type: ignore[union-attr]
     parts = _parts(msg)
     plain = msg.get_body(preferencelist=("plain",))
     html = msg.get_body(preferencelist=("html",))
@@ -116,11 +117,11 @@ def test_a_delivery_is_not_sent_twice_after_a_crash_between_send_and_commit(
 
     with pytest.raises(Crash):
         delivery.deliver(seeded, client, key, channels=channels, after_send=crash)
-    assert delivery.get(seeded, key).state == "sending"  # type: ignore[union-attr]
+    assert get_delivery(seeded, key).state == "sending"  # type: ignore[union-attr]
     with pytest.raises(MaybeSentError, match="--resend"):
         delivery.deliver(seeded, client, key, channels=channels)
     assert len(smtp_server.messages()) == 1
-    assert delivery.get(seeded, key).state == "unconfirmed"  # type: ignore[union-attr]
+    assert get_delivery(seeded, key).state == "unconfirmed"  # type: ignore[union-attr]
     assert delivery.request(seeded, client, entry, DAY, reason="again") is None  # same key
     assert delivery.resend(seeded, key) is not None
     assert delivery.deliver(seeded, client, key, channels=channels) == "sent"
@@ -142,7 +143,7 @@ def test_a_refused_send_is_retried_and_then_sent_once(
     smtp_server.refuse_next()
     with pytest.raises(NotSentError, match="451"):
         delivery.deliver(seeded, client, key, channels=channels)
-    assert delivery.get(seeded, key).state == "queued"  # type: ignore[union-attr]
+    assert get_delivery(seeded, key).state == "queued"  # type: ignore[union-attr]
     assert delivery.deliver(seeded, client, key, channels=channels) == "sent"
     assert delivery.deliver(seeded, client, key, channels=channels) == "sent"
     assert len(smtp_server.messages()) == 1
@@ -158,7 +159,7 @@ def test_a_wrong_password_is_permanent_and_never_printed(
     channels = _channels(smtp_server, tls_pair[1], password="wrong-password-value")
     with pytest.raises(PermanentError) as caught:
         _send(seeded, client, "weekly", channels)
-    row = delivery.get(seeded, delivery.key_of("acme", "weekly", DAY))
+    row = get_delivery(seeded, delivery.key_of("acme", "weekly", DAY))
     assert row is not None and row.state == "failed"
     assert "wrong-password-value" not in str(caught.value) + (row.error or "")
     assert smtp_server.messages() == []
@@ -218,6 +219,7 @@ import os, sys
 from datetime import date
 from syncd.clients import load_client
 from syncd.comms import delivery
+from syncd.store.comms import get_delivery
 from syncd.comms.delivery import Channels
 from syncd.comms.mail import Smtp
 from syncd.db import make_engine
@@ -256,4 +258,4 @@ def test_a_worker_killed_after_the_send_does_not_send_twice(
         with pytest.raises(MaybeSentError):
             delivery.deliver(seeded, client, key, channels=channels)
         assert len(sink.messages()) == 1
-        assert delivery.get(seeded, key).state == "unconfirmed"  # type: ignore[union-attr]
+        assert get_delivery(seeded, key).state == "unconfirmed"  # type: ignore[union-attr]

@@ -9,11 +9,12 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from syncd import store
 from syncd.connectors.jira.config import JiraPush
 from syncd.connectors.jira.connector import JiraConnector
 from syncd.model import PullResult
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
+from syncd.store.items import count_items
+from syncd.store.pulls import commit_pull, get_cursor
 from syncd.testing import Fault, FaultTransport, run, sample_status
 from tests.connectors.harness_jira import change_issue, jira_config, jira_secrets
 from tests.contracts import contract_errors
@@ -27,10 +28,10 @@ async def pull_into(connector: JiraConnector, engine: Engine, since: Any = None)
     seen: list[str] = []
     newest = None
     async for page in connector.pull(since):
-        store.commit_pull(engine, CLIENT, connector.id, page, final=False)
+        commit_pull(engine, CLIENT, connector.id, page, final=False)
         seen.extend(item.external_id for item in page.items)
         newest = page.cursor or newest
-    store.commit_pull(engine, CLIENT, connector.id, PullResult(cursor=newest))
+    commit_pull(engine, CLIENT, connector.id, PullResult(cursor=newest))
     return seen
 
 
@@ -57,7 +58,7 @@ def test_ten_thousand_issues_arrive_exactly_once_through_faults(
         expected = {str(issue.id) for issue in sb.state.issues.values()}
     assert max(Counter(seen).values()) == 1
     assert set(seen) == expected
-    assert store.count_items(sqlite_engine, CLIENT, "acme-jira") == 10000
+    assert count_items(sqlite_engine, CLIENT, "acme-jira") == 10000
     assert sum(faults.values()) > 0
 
 
@@ -69,7 +70,7 @@ def test_incremental_pull_after_the_team_worked(sqlite_engine: Engine) -> None:
             connector = JiraConnector(jira_config(sb), jira_secrets(sb))
             try:
                 await pull_into(connector, sqlite_engine)
-                cursor = store.get_cursor(sqlite_engine, CLIENT, "acme-jira")
+                cursor = get_cursor(sqlite_engine, CLIENT, "acme-jira")
                 assert cursor is not None
                 before = {k: i.updated for k, i in sb.state.issues.items()}
                 sb.advance(hours=6)

@@ -12,12 +12,13 @@ import pytest
 import respx
 from sqlalchemy.engine import Engine
 
-from syncd import store
 from syncd.connectors.jira.connector import JiraConnector
 from syncd.model import Worklog
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.data import log_work
 from syncd.sandbox.state import Issue
+from syncd.store.items import load_items, load_worklogs
+from syncd.store.pulls import get_cursor
 from syncd.testing import run
 from tests.connectors.harness_jira import jira_config, jira_secrets
 from tests.connectors.test_jira_e2e import CLIENT, pull_into
@@ -137,9 +138,9 @@ def test_worklogs_round_trip_into_the_store_and_deleted_ones_leave(
         assert str(big.id) in many and transport.problems == []
         expected = {str(i.id): sandbox_logs(i) for i in sb.state.issues.values()}
         assert sum(map(len, expected.values())) > 60
-        items = {i.external_id: i for i in store.load_items(engine, CLIENT)}
+        items = {i.external_id: i for i in load_items(engine, CLIENT)}
         assert {k: list(i.worklogs) for k, i in items.items()} == expected
-        table = store.load_worklogs(engine, CLIENT)
+        table = load_worklogs(engine, CLIENT)
         assert {k: v for k, v in expected.items() if v} == {e: v for (_, e), v in table.items()}
 
         small = next(i for i in sb.state.issues.values() if 0 < len(i.worklogs) <= 20)
@@ -149,12 +150,12 @@ def test_worklogs_round_trip_into_the_store_and_deleted_ones_leave(
             for target, log in ((big, big.worklogs[0]), (small, small.worklogs[-1])):
                 answer = http.delete(f"/rest/api/3/issue/{target.key}/worklog/{log.id}")
                 assert answer.status_code == 204
-        cursor = store.get_cursor(engine, CLIENT, "acme-jira")
+        cursor = get_cursor(engine, CLIENT, "acme-jira")
         assert cursor is not None
         run(pull(cursor.cursor))
         after = {str(i.id): sandbox_logs(i) for i in sb.state.issues.values()}
-    items = {i.external_id: i for i in store.load_items(engine, CLIENT)}
-    table = store.load_worklogs(engine, CLIENT)
+    items = {i.external_id: i for i in load_items(engine, CLIENT)}
+    table = load_worklogs(engine, CLIENT)
     for target in (big, small):
         kept = [w.id for w in items[str(target.id)].worklogs]
         assert not gone & set(kept) and kept == [w.id for w in after[str(target.id)]]

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from syncd import store
 from syncd.connectors.base import MARKER
 from syncd.connectors.trello.connector import TrelloConnector
 from syncd.model import PullResult
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
+from syncd.store.items import count_items
+from syncd.store.pulls import commit_pull, get_cursor
 from syncd.testing import run, sample_status
 from tests.connectors.harness_trello import trello_config, trello_secrets
 
@@ -50,11 +51,11 @@ async def pull_into(engine: Engine, conn: TrelloConnector, **kwargs: Any) -> lis
     held: PullResult | None = None
     async for page in conn.pull(**kwargs):
         if held is not None:
-            store.commit_pull(engine, CLIENT, conn.id, held, final=False)
+            commit_pull(engine, CLIENT, conn.id, held, final=False)
         pages.append(page)
         held = page
     assert held is not None
-    store.commit_pull(engine, CLIENT, conn.id, held, final=True)
+    commit_pull(engine, CLIENT, conn.id, held, final=True)
     return pages
 
 
@@ -73,7 +74,7 @@ def test_every_card_arrives_once_despite_faults(sandbox: Sandbox, sqlite_engine:
     async def go() -> tuple[list[PullResult], list[PullResult], dict[str, int]]:
         try:
             pages = await pull_into(sqlite_engine, conn, since=None, census=True)
-            cursor = store.get_cursor(sqlite_engine, CLIENT, conn.id)
+            cursor = get_cursor(sqlite_engine, CLIENT, conn.id)
             assert cursor is not None and cursor.cursor is not None
             moved = sandbox.advance(minutes=5)
             return pages, await pull_into(sqlite_engine, conn, since=cursor.cursor), moved
@@ -86,7 +87,7 @@ def test_every_card_arrives_once_despite_faults(sandbox: Sandbox, sqlite_engine:
     changed = {i.external_id for p in later for i in p.items}
     assert sum(moved.values()) == 0 or changed
     assert len(changed) < len(board_cards(sandbox))
-    assert store.count_items(sqlite_engine, CLIENT, conn.id) == len(board_cards(sandbox))
+    assert count_items(sqlite_engine, CLIENT, conn.id) == len(board_cards(sandbox))
     stats = sandbox.stats()
     assert stats["faults"].get("drop", 0) + stats["faults"].get("500", 0) > 0
     assert "trello-429" not in stats["faults"]

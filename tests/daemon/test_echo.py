@@ -16,6 +16,9 @@ from syncd.db import Job
 from syncd.migrate import upgrade
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.settings import Settings
+from syncd.store import jobs
+from syncd.store.jobs import JobState
+from syncd.store.work import JobKind
 from syncd.sync import pull
 from syncd.web.webhooks import Receiver
 from tests.daemon import harness as h
@@ -149,3 +152,34 @@ def test_a_pull_after_a_push_takes_nothing_of_syncds_own_for_a_change(
             assert pulled["acme-board"].items == 0
         finally:
             rt.engine.dispose()
+
+
+def test_pushes_queued_by_an_earlier_syncd_still_run(
+    world: tuple[Sandbox, runtime.Runtime],
+) -> None:
+    """Push rows whose payload has the shape an earlier syncd wrote (a plain status without a
+    category, a count of requests made while it ran) are claimed by the push actor, read as
+    typed pushes and written to their targets."""
+    sb, rt = world
+    client = rt.client("acme")
+    for conn in client.config.connectors:
+        asyncio.run(pull(rt.engine, client, conn.id))
+    queued = pipeline.reconcile_and_queue(rt.engine, client)
+    assert [kind for kind, _ in queued] == [JobKind.PUSH, JobKind.PUSH]
+    with store.sessions(rt.engine).begin() as session:
+        for _, job_id in queued:
+            row = session.get(Job, job_id)
+            assert row is not None
+            status = {k: v for k, v in row.payload["status"].items() if k != "category"}
+            row.payload = {
+                "source": row.payload["source"],
+                "target": row.payload["target"],
+                "status": status,
+                "_again": 1,
+            }
+    writes = tracker_writes(sb)
+    for kind, job_id in queued:
+        actors.execute(kind, job_id)
+    states = [getattr(jobs.get(rt.engine, job_id), "state", None) for _, job_id in queued]
+    assert states == [JobState.DONE, JobState.DONE]
+    assert tracker_writes(sb) > writes

@@ -22,6 +22,7 @@ from syncd.migrate import upgrade
 from syncd.queue import dispatch
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.settings import Settings
+from syncd.store.items import count_items
 from syncd.sync import request_pull
 from tests.daemon import harness as h
 
@@ -99,7 +100,7 @@ def test_small_clients_pull_while_a_big_client_pulls(
         queue.forget()
         rt.engine.dispose()
     order = finished_order(rt)
-    assert store.count_items(rt.engine, "big", "big-a") == h.jira_count(sandbox, "BIG")
+    assert count_items(rt.engine, "big", "big-a") == h.jira_count(sandbox, "BIG")
     if client_jobs == 1:
         # the small ones ran on the thread the big client could not take
         assert sorted(order[:3]) == list(SMALL), order
@@ -137,7 +138,7 @@ def test_a_long_pull_in_slices_lets_small_clients_through_on_one_thread(
         queue.forget()
     order = finished_order(rt)
     for source, project in (("big-a", "BIG"), ("big-b", "BIH")):
-        assert store.count_items(rt.engine, "big", source) == h.jira_count(sandbox, project)
+        assert count_items(rt.engine, "big", source) == h.jira_count(sandbox, project)
     rt.engine.dispose()
     if pull_slice:
         assert order.count("big") >= 6, order  # 2,000 issues: four slices of each pull

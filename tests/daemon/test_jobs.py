@@ -5,27 +5,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 
-from syncd import jobs, scheduler, store
+from syncd import scheduler, store
 from syncd.clock import SYSTEM, Clock, FakeClock
 from syncd.db import Job
-from syncd.model import utcnow
+from syncd.model import StatusPush, utcnow
+from syncd.store import jobs
+from syncd.store.jobs import JobState
+from syncd.store.work import JobKind, PullJob, PushJob, WebhookJob, Work
 from tests.daemon.harness import wait_for
 
 LEASE = timedelta(minutes=1)
 
 
-def add(engine: Engine, kind: str = "pull", dedupe: str | None = None, **kw: object) -> int | None:
+PULL = PullJob()
+
+
+def add(engine: Engine, work: Work = PULL, dedupe: str | None = None, **kw: Any) -> int | None:
     with store.sessions(engine).begin() as session:
-        job = jobs.enqueue(session, kind, "acme", target="acme-jira", dedupe=dedupe, **kw)  # type: ignore[arg-type]
+        job = jobs.enqueue(session, work, "acme", target="acme-jira", dedupe=dedupe, **kw)
         if job is None:
             return None
         session.flush()
         return job.id
+
+
+def pushing(headline: str) -> PushJob:
+    """A push of a status whose headline is `headline` to one target."""
+    status = StatusPush("acme", "green", headline, markdown="", adf={}, wiki="", machine={})
+    return PushJob(source="acme-jira", target="ACME-1", status=status)
 
 
 def held(
@@ -83,10 +96,10 @@ def test_dedupe_keeps_one_live_row_and_frees_the_key_when_done(engine: Engine) -
 
 def test_webhook_keys_are_kept_after_the_row_ends(engine: Engine) -> None:
     """A redelivered webhook whose first delivery was processed is still recognised."""
-    first = add(engine, kind="webhook", dedupe="webhook:acme:jira:d-1")
+    first = add(engine, WebhookJob("acme-jira", "d-1"), dedupe="webhook:acme:jira:d-1")
     assert first is not None
     jobs.complete(engine, held(engine, first))
-    assert add(engine, kind="webhook", dedupe="webhook:acme:jira:d-1") is None
+    assert add(engine, WebhookJob("acme-jira", "d-1"), dedupe="webhook:acme:jira:d-1") is None
 
 
 def test_transient_failures_retry_then_become_dead_letters(engine: Engine) -> None:
@@ -206,15 +219,15 @@ def test_a_message_of_another_kind_does_not_claim_the_row(engine: Engine) -> Non
 def test_a_request_made_while_the_job_runs_makes_it_run_once_more(engine: Engine) -> None:
     """A newer status queued while its push is running is not dropped: the row runs again."""
     key = "push:acme:jira:ACME-1"
-    job_id = add(engine, kind="push", dedupe=key, payload={"status": "old"})
+    job_id = add(engine, pushing("old"), dedupe=key)
     running = held(engine, job_id)
-    assert add(engine, kind="push", dedupe=key, payload={"status": "new"}) is None
-    assert add(engine, kind="push", dedupe=key, payload={"status": "newer"}) is None
+    assert add(engine, pushing("new"), dedupe=key) is None
+    assert add(engine, pushing("newer"), dedupe=key) is None
     assert jobs.complete(engine, running) is True  # asked for again: pending, not done
     again = held(engine, job_id)
-    assert again.payload["status"] == "newer" and again.attempts == 1
+    assert again.carried(PushJob).status.headline == "newer" and again.attempts == 1
     assert jobs.complete(engine, again) is False  # nothing new meanwhile: done
-    assert add(engine, kind="push", dedupe=key, payload={"status": "next"}) is not None
+    assert add(engine, pushing("next"), dedupe=key) is not None
 
 
 def test_a_worker_whose_lease_was_taken_over_leaves_the_row_alone(engine: Engine) -> None:
@@ -336,3 +349,30 @@ def test_a_row_that_waited_long_is_re_sent_with_a_longer_cover(engine: Engine) -
     assert timedelta(seconds=59) <= covers[fresh] <= timedelta(seconds=61)
     assert timedelta(minutes=8) <= covers[waiting] <= timedelta(minutes=8, seconds=1)
     assert jobs.cover(timedelta(hours=5)) == jobs.SEND_COVER * 32
+
+
+def test_kinds_and_states_are_stored_as_the_words_the_table_always_held(engine: Engine) -> None:
+    """The job kinds and states are enums whose values are the jobs table's words: a row queued
+    now holds `push`/`pending` as plain text, and a row written with plain words (by an earlier
+    syncd) is claimed with its kind as the enum and ends `done`."""
+    job_id = add(engine, pushing("now"), dedupe="push:acme:jira:ACME-1")
+    with engine.connect() as conn:
+        raw = conn.execute(
+            text("SELECT kind, state FROM jobs WHERE id = :id"), {"id": job_id}
+        ).one()
+    assert (raw[0], raw[1]) == ("push", "pending") and type(raw[0]) is str
+    now = utcnow()
+    with store.sessions(engine).begin() as session:
+        old = Job(
+            kind="pull", client="acme", target="acme-jira", payload={}, state="pending",
+            attempts=0, max_attempts=5, due_at=now, created=now, updated=now,
+        )  # fmt: skip
+        session.add(old)
+        session.flush()
+        old_id = old.id
+    claimed = jobs.claim(engine, old_id, lease=LEASE, kind=JobKind.PULL)
+    assert claimed is not None and claimed.kind is JobKind.PULL
+    assert jobs.complete(engine, claimed) is False
+    with engine.connect() as conn:
+        state = conn.execute(text("SELECT state FROM jobs WHERE id = :id"), {"id": old_id})
+        assert state.scalar_one() == JobState.DONE == "done"

@@ -22,7 +22,9 @@ from syncd.db import Job, Webhook
 from syncd.migrate import upgrade
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.settings import Settings
+from syncd.store.grants import GrantKeeper
 from syncd.store.health import health
+from syncd.store.items import count_items
 from syncd.sync import pull
 from syncd.web.webhooks import Receiver
 from tests.daemon import harness as h
@@ -117,11 +119,11 @@ def test_pulls_and_pushes_go_through_the_gateway_and_the_grant_survives_rotation
     sb, rt = world
     first = cycle(rt)
     acme = sum(1 for key in sb.state.issues if key.startswith("ACME-"))
-    assert store.count_items(rt.engine, "initech", "initech-jira") == acme > 0
+    assert count_items(rt.engine, "initech", "initech-jira") == acme > 0
     assert [kind for kind, _ in first] == ["push"]
     client = rt.client("initech")
     grant = oauth.Grant.of(client.connector("initech-jira"), client.secrets["initech-jira"]).key
-    kept = store.GrantKeeper(rt.engine).load(grant)
+    kept = GrantKeeper(rt.engine).load(grant)
     assert kept is not None and kept != os.environ["O_APP_REFRESH"]
     assert requests(sb, "/cloud/rest") == 0 and requests(sb, "/api/ex/jira/") > 0
 
@@ -129,7 +131,7 @@ def test_pulls_and_pushes_go_through_the_gateway_and_the_grant_survives_rotation
     sb.advance(hours=24)  # past the access token's hour, and the team moved work along
     cycle(rt)
     assert requests(sb, "/auth/oauth/token") == 2
-    assert store.GrantKeeper(rt.engine).load(grant) not in (kept, None)
+    assert GrantKeeper(rt.engine).load(grant) not in (kept, None)
     with store.sessions(rt.engine)() as session:
         pushes = session.execute(select(Job).where(Job.kind == "push")).scalars().all()
     assert pushes and all(job.state == "done" for job in pushes)

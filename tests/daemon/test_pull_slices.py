@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from syncd import runtime, store
+from syncd import runtime
 from syncd.migrate import upgrade
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.settings import Settings
+from syncd.store.items import count_items
+from syncd.store.pulls import get_cursor
 from syncd.sync import PullStats, pull
 from tests.daemon import harness as h
 
@@ -31,7 +33,7 @@ def test_a_long_pull_in_slices_stores_every_issue_once_and_moves_the_cursor_last
         slices: list[PullStats] = []
         while not slices or slices[-1].more:
             slices.append(asyncio.run(pull(rt.engine, client, "acme-jira", limit=1000)))
-            cursor = store.get_cursor(rt.engine, "acme", "acme-jira")
+            cursor = get_cursor(rt.engine, "acme", "acme-jira")
             assert cursor is not None
             if slices[-1].more:
                 assert cursor.cursor is None  # the cursor waits for the last slice
@@ -40,9 +42,9 @@ def test_a_long_pull_in_slices_stores_every_issue_once_and_moves_the_cursor_last
                 sb.advance(minutes=20)  # the team works on, between slices
         # the first slice fetched the last listed issue too: its change dates the listing
         assert [s.items for s in slices] == [1001, 1000, 499]
-        cursor = store.get_cursor(rt.engine, "acme", "acme-jira")
+        cursor = get_cursor(rt.engine, "acme", "acme-jira")
         assert cursor is not None and cursor.cursor is not None and "slice" not in cursor.state
-        assert store.count_items(rt.engine, "acme", "acme-jira") == h.jira_count(sb, "PAA")
+        assert count_items(rt.engine, "acme", "acme-jira") == h.jira_count(sb, "PAA")
         assert h.duplicate_keys(rt.engine) == []
         after = asyncio.run(pull(rt.engine, client, "acme-jira", limit=1000))
         assert h.cursors_consistent(rt.engine, sb, "acme") == []  # what changed meanwhile

@@ -19,13 +19,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 
-from syncd import inbox, store
+from syncd import store
 from syncd.clients import Client, load_client
 from syncd.connectors.jira.webhooks import app_callback_path
 from syncd.connectors.trello.signing import trello_signature
 from syncd.db import Job, WebhookDigest
 from syncd.model import utcnow
 from syncd.scheduler import Scheduler
+from syncd.store import inbox
 from syncd.web.webhooks import MAX_BODY, REFUSED, Receiver
 from tests.daemon import test_webhooks as base
 from tests.daemon.test_webhooks import BASE, OAUTH_CLIENT, OAUTH_ENV, AsgiClient, jira_sig, jwt

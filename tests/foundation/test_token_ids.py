@@ -9,7 +9,8 @@ from sqlalchemy.engine import Engine
 
 from syncd.db import make_engine
 from syncd.migrate import alembic_config, upgrade
-from syncd.web.auth import create_token, list_tokens, lookup, revoke_token
+from syncd.store.tokens import list_tokens, revoke_token
+from syncd.web.auth import create_token, lookup
 
 
 def newest_id(engine: Engine) -> int:

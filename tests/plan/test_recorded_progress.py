@@ -17,7 +17,7 @@ from syncd.plan import Baseline, load_plan
 from syncd.plan.forecast import Driver
 from syncd.plan.mpp import missing_requirements
 from syncd.plan.reconcile import reconcile
-from syncd.store import load_baseline
+from syncd.store.baselines import load_baseline
 
 from .conftest import DATA, PLANS, item
 

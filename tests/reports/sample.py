@@ -22,7 +22,8 @@ from syncd.plan import Baseline, Dependency, PlanTask, build_baseline, load_plan
 from syncd.plan.reconcile import reconcile
 from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports.model import ClientInfo, SourceInfo
-from syncd.store import save_snapshot, sessions, upsert_items
+from syncd.store import save_snapshot, sessions
+from syncd.store.items import upsert_items
 
 REPO = Path(__file__).resolve().parents[2]
 XSS = "<script>alert('x')</script> & <b>bold</b>"
@@ -228,7 +229,7 @@ def seed(engine: Engine, samples: list[Sample], *, now: datetime) -> dict[str, i
 
     Returns the ids of the dead-letter jobs by client.
     """
-    from syncd.store import save_baseline
+    from syncd.store.baselines import save_baseline
 
     dead: dict[str, int] = {}
     for s in samples:

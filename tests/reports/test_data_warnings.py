@@ -19,6 +19,8 @@ from syncd.pipeline import reconcile_client, store_and_queue
 from syncd.plan.quality import EARNED
 from syncd.plan.result import Reconciliation
 from syncd.status import load_status
+from syncd.store.problems import record_error
+from syncd.store.pulls import commit_pull
 from tests.plan.conftest import DATA, item, worked_items
 
 DAY_8 = date(2026, 3, 11)
@@ -74,7 +76,7 @@ def client_of(
 def pull(engine: Engine, items: list[WorkItem], *quarantined: Quarantined) -> None:
     """One successful pull of acme-jira, as `syncd.sync` commits it."""
     result = PullResult(items=items, quarantined=list(quarantined))
-    store.commit_pull(engine, "acme", "acme-jira", result)
+    commit_pull(engine, "acme", "acme-jira", result)
 
 
 def codes(rec: Reconciliation) -> list[str]:
@@ -191,7 +193,7 @@ def test_a_failed_last_pull_says_as_of_when(tmp_path: Path, sqlite_engine: Engin
     from (the last successful pull)."""
     client = client_of(tmp_path)
     pull(sqlite_engine, worked_items())
-    store.record_error(
+    record_error(
         sqlite_engine, "acme", kind="pull", message="acme-jira: HTTP 503", source="acme-jira"
     )
     rec, _, _ = reconcile_client(sqlite_engine, client, as_of=DAY_8)

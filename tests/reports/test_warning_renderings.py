@@ -17,7 +17,6 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs in the venv
 import pytest
 from sqlalchemy.engine import Engine
 
-from syncd import store
 from syncd.clients import Client, load_client
 from syncd.db import make_engine
 from syncd.migrate import upgrade
@@ -31,6 +30,7 @@ from syncd.reports.schema import report_schema
 from syncd.reports.summary import summary_lines
 from syncd.settings import Settings
 from syncd.status import load_status
+from syncd.store.pulls import commit_pull
 from syncd.web.app import create_app
 from syncd.web.auth import create_token
 from tests.plan.conftest import DATA, worked_items
@@ -66,7 +66,7 @@ def doubtful(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doubtful]:
     upgrade(engine)
     items = [i if i.key == "A-1" else replace(i, spent_hours=None) for i in worked_items()]
     bad = [Quarantined("acme-jira", f"9{n}", f"ACME-9{n}: unknown status 'Limbo'") for n in "12"]
-    store.commit_pull(engine, "acme", "acme-jira", PullResult(items=items, quarantined=bad))
+    commit_pull(engine, "acme", "acme-jira", PullResult(items=items, quarantined=bad))
     rec, snapshot, stored = reconcile_client(engine, client, as_of=DAY_8)
     store_and_queue(engine, client, rec, snapshot, stored)
     yield Doubtful(root, engine, client, rec, load_status(engine, "acme"))

@@ -12,7 +12,7 @@ import respx
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from syncd import http, jobs, redact, store
+from syncd import http, redact, store
 from syncd.connectors.config import Secrets
 from syncd.connectors.jira import oauth
 from syncd.connectors.jira.config import JiraConfig
@@ -21,7 +21,11 @@ from syncd.connectors.trello.webhooks import register_trello
 from syncd.db import Job, Run, SyncError
 from syncd.errors import PermanentError, TransientError
 from syncd.model import utcnow
+from syncd.store import jobs
 from syncd.store.health import health
+from syncd.store.problems import record_error
+from syncd.store.runs import finish_run, start_run
+from syncd.store.work import JobKind, PullJob
 
 TRELLO = "https://trello.example/1"
 
@@ -127,15 +131,15 @@ def test_a_token_endpoint_echoing_the_refresh_token_is_masked() -> None:
 def test_stored_problems_runs_and_dead_letters_are_masked(sqlite_engine: Engine) -> None:
     """A message with a URL secret is stored masked: sync problems, pull runs, job errors."""
     line = "GET https://api.trello.com/1/tokens/tok-stored-5/webhooks?key=key-stored-6"
-    store.record_error(sqlite_engine, "acme", kind="webhook", message=line, source="board")
-    run_id = store.start_run(sqlite_engine, "acme", "board", "pull")
-    store.finish_run(sqlite_engine, run_id, ok=False, error=line)
+    record_error(sqlite_engine, "acme", kind="webhook", message=line, source="board")
+    run_id = start_run(sqlite_engine, "acme", "board", "pull")
+    finish_run(sqlite_engine, run_id, ok=False, error=line)
     with store.sessions(sqlite_engine).begin() as session:
-        job = jobs.enqueue(session, "pull", "acme", target="board", payload={})
+        job = jobs.enqueue(session, PullJob(), "acme", target="board")
         assert job is not None
         session.flush()
         job_id = job.id
-    claimed = jobs.claim(sqlite_engine, job_id, lease=timedelta(minutes=1), kind="pull")
+    claimed = jobs.claim(sqlite_engine, job_id, lease=timedelta(minutes=1), kind=JobKind.PULL)
     assert claimed is not None
     jobs.fail(sqlite_engine, claimed, line, permanent=True)
     with store.sessions(sqlite_engine)() as session:

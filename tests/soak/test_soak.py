@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from syncd import jobs
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
+from syncd.store import jobs
 from tests.daemon import harness as h
 from tests.services import require
 
@@ -58,9 +58,9 @@ def current(dep: h.Deployment, sb: Sandbox, board: str) -> bool:
     """Every item stored, each as new as the sandbox's copy, and both targets pushed."""
     engine = dep.engine()
     try:
-        from syncd import store
+        from syncd.store.items import load_items
 
-        items = {(i.source, i.key): i for i in store.load_items(engine, "soak")}
+        items = {(i.source, i.key): i for i in load_items(engine, "soak")}
         pushed = len(h.pushed_targets(engine)) == 2 and h.open_jobs(engine, "push") == 0
     finally:
         engine.dispose()
@@ -74,11 +74,11 @@ def current(dep: h.Deployment, sb: Sandbox, board: str) -> bool:
 
 def diagnose(dep: h.Deployment, sb: Sandbox, board: str) -> str:
     """What is not current yet, for a failure message."""
-    from syncd import store
+    from syncd.store.items import load_items
 
     engine = dep.engine()
     try:
-        items = {(i.source, i.key): i for i in store.load_items(engine, "soak")}
+        items = {(i.source, i.key): i for i in load_items(engine, "soak")}
         stale = [
             (
                 issue.key,

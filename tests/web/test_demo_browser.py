@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from syncd import jobs, store
+from syncd import store
 from syncd.demo import CLIENTS
 from syncd.plan import DEMO_PLAN, load_plan
+from syncd.store import jobs
+from syncd.store.work import PullJob
 from tests.conftest import DemoSite
 from tests.daemon import harness as h
 from tests.web.test_browser import COUNTS
@@ -173,7 +175,7 @@ def test_a_dead_letter_is_replayed_from_the_page(page: Page, demo_site: DemoSite
     """A pull that failed for good shows under sync health; Replay runs it again, to done."""
     engine = demo_site.engine()
     with store.sessions(engine).begin() as session:
-        job = jobs.enqueue(session, "pull", "acme", target="acme-jira")
+        job = jobs.enqueue(session, PullJob(), "acme", target="acme-jira")
         assert job is not None
         session.flush()
         job_id = job.id

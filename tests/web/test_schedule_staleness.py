@@ -17,6 +17,7 @@ from syncd.migrate import upgrade
 from syncd.model import PullResult
 from syncd.schedule import stale_before
 from syncd.settings import Settings
+from syncd.store.pulls import commit_pull
 from syncd.web.app import create_app
 from syncd.web.auth import create_token
 from tests.web.conftest import free_port, serve
@@ -61,7 +62,7 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[httpx.Client, Engine]]:
 def pulled(engine: Engine, client: str, *, hours_ago: float) -> None:
     """A successful pull of the client's connector, `hours_ago` hours back."""
     source = f"{client}-jira"
-    store.commit_pull(engine, client, source, PullResult())
+    commit_pull(engine, client, source, PullResult())
     with store.sessions(engine).begin() as session:
         session.execute(
             update(Cursor)

@@ -14,9 +14,11 @@ holds every worker; the refused job is deferred (`defer`) behind the others in t
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, or_, select, text, true, update
@@ -27,7 +29,19 @@ from sqlalchemy.orm import Session
 from syncd import redact
 from syncd.clock import SYSTEM, Clock
 from syncd.db import Job
-from syncd.store import sessions
+from syncd.errors import PermanentError
+from syncd.store.base import sessions
+from syncd.store.work import JobKind, W, Work, work_of
+
+
+class JobState(StrEnum):
+    """Where a row is in its life; the value is the `jobs.state` column."""
+
+    PENDING = "pending"  # waiting for a worker, perhaps covered by a message in flight
+    LEASED = "leased"  # a worker holds it until `lease_until`
+    DONE = "done"
+    DEAD = "dead"  # failed for good, or too often: a dead letter until replayed
+
 
 SEND_COVER = timedelta(seconds=60)  # a sent message is trusted this long before a re-send
 COVER_DOUBLINGS = 5  # a re-sent message is trusted longer, up to 32 x SEND_COVER
@@ -40,35 +54,46 @@ CLIENT_LOCK = 0x7379  # PostgreSQL advisory lock class under which one client's 
 
 @dataclass(frozen=True)
 class Claimed:
-    """A job a worker holds: what to do and for whom."""
+    """A job a worker holds: what to do and for whom. `payload` is the row's JSON as claimed
+    (`complete` compares it with the row's to see a request made meanwhile); `carried` reads
+    the typed work from it."""
 
     id: int
-    kind: str
+    kind: JobKind
     client: str
     target: str | None
     payload: dict[str, Any]
     attempts: int
 
+    def carried(self, shape: type[W]) -> W:
+        """The work this job carries, as the value its kind queues; PermanentError when the job
+        is of another kind, KeyError when its payload lacks what the kind needs."""
+        work = work_of(self.kind, self.payload)
+        if not isinstance(work, shape):
+            raise PermanentError(f"job {self.id} is a {self.kind} job, not a {shape.kind} job")
+        return work
+
 
 def enqueue(
     session: Session,
-    kind: str,
+    work: Work,
     client: str,
     *,
     target: str | None = None,
-    payload: dict[str, Any] | None = None,
     dedupe: str | None = None,
     delay: float = 0.0,
     max_attempts: int = 5,
     clock: Clock = SYSTEM,
 ) -> Job | None:
-    """Add a job in the caller's transaction; with `dedupe`, only if no live row holds that key.
+    """Add a job doing `work` in the caller's transaction; with `dedupe`, only if no live row
+    holds that key. The row's kind is the work's, its payload the work's wire form.
 
     Returns the new row, or None when a live row with the same key already exists: a pending
     row is then refreshed with the newer payload, so the latest status wins; a running one is
     marked to run again when it ends (`complete`), so no request made while it ran is lost.
     """
     now = clock.now()
+    kind, payload = work.kind, work.wire() or None  # nothing carried: a live row keeps its own
     if dedupe is not None:
         live = (
             session.execute(select(Job).where(Job.dedupe == dedupe).with_for_update())
@@ -76,9 +101,9 @@ def enqueue(
             .first()
         )
         if live is not None:
-            if payload is not None and live.state == "pending":
+            if payload is not None and live.state == JobState.PENDING:
                 live.payload, live.updated = payload, now
-            elif live.state == "leased" and kind != "webhook":
+            elif live.state == JobState.LEASED and kind != JobKind.WEBHOOK:
                 # It is running, and what it read may predate this request: it runs once more.
                 # (A webhook's key is its delivery: the same one again is not new work.)
                 base = payload if payload is not None else dict(live.payload)
@@ -91,7 +116,7 @@ def enqueue(
         target=target,
         dedupe=dedupe,
         payload=payload or {},
-        state="pending",
+        state=JobState.PENDING,
         attempts=0,
         max_attempts=max_attempts,
         due_at=now + timedelta(seconds=delay),
@@ -115,7 +140,7 @@ def claim(
     job_id: int,
     *,
     lease: timedelta,
-    kind: str | None = None,
+    kind: JobKind | None = None,
     per_client: int = 0,
     clock: Clock = SYSTEM,
 ) -> Claimed | None:
@@ -140,9 +165,17 @@ def claim(
                 Job.id == job_id,
                 Job.kind == kind if kind is not None else true(),
                 Job.due_at <= now,
-                or_(Job.state == "pending", (Job.state == "leased") & (Job.lease_until < now)),
+                or_(
+                    Job.state == JobState.PENDING,
+                    (Job.state == JobState.LEASED) & (Job.lease_until < now),
+                ),
             )
-            .values(state="leased", lease_until=now + lease, attempts=Job.attempts + 1, updated=now)
+            .values(
+                state=JobState.LEASED,
+                lease_until=now + lease,
+                attempts=Job.attempts + 1,
+                updated=now,
+            )
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
@@ -150,13 +183,15 @@ def claim(
         assert job is not None
         if per_client and running(session, job.client, now, besides=job_id) >= per_client:
             raise ClientBusy(job.client)  # the transaction rolls back: the row is untouched
-        return Claimed(job.id, job.kind, job.client, job.target, dict(job.payload), job.attempts)
+        return Claimed(
+            job.id, JobKind(job.kind), job.client, job.target, dict(job.payload), job.attempts
+        )
 
 
 def running(session: Session, client: str, now: datetime, *, besides: int | None = None) -> int:
     """How many jobs of `client` hold a live lease (`besides` one not counted)."""
     query = select(func.count()).where(
-        Job.client == client, Job.state == "leased", Job.lease_until >= now
+        Job.client == client, Job.state == JobState.LEASED, Job.lease_until >= now
     )
     if besides is not None:
         query = query.where(Job.id != besides)
@@ -171,7 +206,7 @@ def defer(engine: Engine, job_id: int, *, clock: Clock = SYSTEM) -> float:
     with sessions(engine).begin() as session:
         session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.state == "pending")
+            .where(Job.id == job_id, Job.state == JobState.PENDING)
             .values(due_at=due, lease_until=due + SEND_COVER)
         )
     return wait
@@ -182,7 +217,7 @@ def renew(engine: Engine, job: Claimed, *, lease: timedelta, clock: Clock = SYST
     with sessions(engine).begin() as session:
         result = session.execute(
             update(Job)
-            .where(Job.id == job.id, Job.state == "leased", Job.attempts == job.attempts)
+            .where(Job.id == job.id, Job.state == JobState.LEASED, Job.attempts == job.attempts)
             .values(lease_until=clock.now() + lease)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -197,15 +232,15 @@ def complete(engine: Engine, job: Claimed, *, clock: Clock = SYSTEM) -> bool:
     now = clock.now()
     with sessions(engine).begin() as session:
         row = session.get(Job, job.id, with_for_update=True)
-        if row is None or row.state != "leased" or row.attempts != job.attempts:
+        if row is None or row.state != JobState.LEASED or row.attempts != job.attempts:
             return False
         row.lease_until, row.last_error, row.updated = None, None, now
         if row.payload != job.payload:
-            row.state, row.due_at, row.attempts = "pending", now, 0
+            row.state, row.due_at, row.attempts = JobState.PENDING, now, 0
             row.lease_until = now + SEND_COVER
             return True
-        row.state = "done"
-        row.dedupe = row.dedupe if row.kind == "webhook" else None
+        row.state = JobState.DONE
+        row.dedupe = row.dedupe if row.kind == JobKind.WEBHOOK else None
         return False
 
 
@@ -233,15 +268,15 @@ def fail(
     now = clock.now()
     with sessions(engine).begin() as session:
         row = session.get(Job, job.id, with_for_update=True)
-        if row is None or row.state != "leased" or row.attempts != job.attempts:
+        if row is None or row.state != JobState.LEASED or row.attempts != job.attempts:
             raise LeaseLost(f"job {job.id} is no longer held by this worker")
         row.last_error, row.updated = redact.text(error)[:2000], now
         if permanent or row.attempts >= row.max_attempts:
-            row.state, row.lease_until = "dead", None
-            row.dedupe = row.dedupe if row.kind == "webhook" else None
+            row.state, row.lease_until = JobState.DEAD, None
+            row.dedupe = row.dedupe if row.kind == JobKind.WEBHOOK else None
             return None
         delay = retry_after if retry_after is not None else backoff(row.attempts)
-        row.state = "pending"
+        row.state = JobState.PENDING
         row.due_at = now + timedelta(seconds=delay)
         row.lease_until = row.due_at + SEND_COVER
         return delay
@@ -285,7 +320,7 @@ def _unsent(now: datetime) -> tuple[Any, ...]:
     """Due, not ended, and covered by neither a live lease nor a recent message."""
     return (
         Job.due_at <= now,
-        or_(Job.state == "pending", Job.state == "leased"),
+        or_(Job.state == JobState.PENDING, Job.state == JobState.LEASED),
         or_(Job.lease_until.is_(None), Job.lease_until < now),
     )
 
@@ -302,7 +337,7 @@ def mark_sent(
     marked = session.execute(
         update(Job)
         .where(Job.id.in_(ids), *_unsent(now))
-        .values(state="pending", lease_until=now + cover)
+        .values(state=JobState.PENDING, lease_until=now + cover)
         .returning(Job.id)
     ).scalars()
     return sorted(marked, key=ids.index)
@@ -310,7 +345,7 @@ def mark_sent(
 
 def list_dead(engine: Engine, client: str | None = None) -> list[Job]:
     with sessions(engine)() as session:
-        query = select(Job).where(Job.state == "dead").order_by(Job.updated.desc())
+        query = select(Job).where(Job.state == JobState.DEAD).order_by(Job.updated.desc())
         if client is not None:
             query = query.where(Job.client == client)
         return list(session.execute(query).scalars())
@@ -321,10 +356,10 @@ def replay(engine: Engine, job_id: int, *, clock: Clock = SYSTEM) -> bool:
     now = clock.now()
     with sessions(engine).begin() as session:
         job = session.get(Job, job_id, with_for_update=True)
-        if job is None or job.state != "dead":
+        if job is None or job.state != JobState.DEAD:
             return False
         job.state, job.attempts, job.due_at, job.lease_until, job.updated = (
-            "pending",
+            JobState.PENDING,
             0,
             now,
             None,
@@ -337,10 +372,10 @@ def replay_all(engine: Engine, client: str | None = None) -> int:
     return sum(replay(engine, job.id) for job in list_dead(engine, client))
 
 
-def pending(engine: Engine, client: str, *, kind: str | None = None) -> list[Job]:
+def pending(engine: Engine, client: str, *, kind: JobKind | None = None) -> list[Job]:
     """A client's pending rows (of one kind), oldest first."""
     with sessions(engine)() as session:
-        query = select(Job).where(Job.client == client, Job.state == "pending")
+        query = select(Job).where(Job.client == client, Job.state == JobState.PENDING)
         if kind is not None:
             query = query.where(Job.kind == kind)
         return list(session.execute(query.order_by(Job.id)).scalars())
@@ -350,3 +385,67 @@ def get(engine: Engine, job_id: int) -> Job | None:
     """One row as it is now (state, target, last error), or None."""
     with sessions(engine)() as session:
         return session.get(Job, job_id)
+
+
+def release_leases(session: Session) -> int:
+    """Drop every live row's lease and message cover (the embedded broker's sole worker has
+    restarted: they belong to a dead process); how many rows."""
+    result = session.execute(
+        update(Job)
+        .where(Job.state.in_((JobState.LEASED, JobState.PENDING)))
+        .values(lease_until=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def kinds(engine: Engine, ids: list[int]) -> dict[int, JobKind]:
+    """The kind of each of these rows, by id."""
+    with sessions(engine)() as session:
+        rows = session.query(Job.id, Job.kind).filter(Job.id.in_(ids)).all()
+    return {job_id: JobKind(kind) for job_id, kind in rows}
+
+
+def owner(engine: Engine, job_id: int) -> str | None:
+    """The client a row belongs to; None when there is no such row."""
+    with sessions(engine)() as session:
+        return session.execute(select(Job.client).where(Job.id == job_id)).scalar_one_or_none()
+
+
+def dead_work(session: Session, client: str, *, kind: JobKind, target: str) -> list[Work]:
+    """The work of a client's dead letters of one kind for one target (a row whose payload
+    does not read as its kind's is left out)."""
+    payloads = session.execute(
+        select(Job.payload).where(
+            Job.client == client, Job.kind == kind, Job.target == target, Job.state == JobState.DEAD
+        )
+    ).scalars()
+    found = []
+    for payload in payloads:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            found.append(work_of(kind, payload))
+    return found
+
+
+def depth(engine: Engine) -> list[tuple[str, str, int]]:
+    """How many rows there are of each kind and state: (kind, state, count)."""
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)
+        )
+        return [(kind, state, int(n)) for kind, state, n in rows]
+
+
+def dead_by_client(engine: Engine) -> list[tuple[str, int]]:
+    """How many dead letters each client has (clients with none are not listed)."""
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(Job.client, func.count()).where(Job.state == JobState.DEAD).group_by(Job.client)
+        )
+        return [(client, int(n)) for client, n in rows]
+
+
+def live_id(session: Session, dedupe: str) -> int | None:
+    """The id of the row holding a dedupe key (a row lets its key go when it ends, but a
+    webhook's)."""
+    found = session.execute(select(Job.id).where(Job.dedupe == dedupe)).scalar()
+    return int(found) if found is not None else None

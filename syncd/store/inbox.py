@@ -17,10 +17,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from syncd import store
 from syncd.clock import SYSTEM, Clock
 from syncd.db import Job, WebhookDigest
 from syncd.model import utcnow
+from syncd.store.base import sessions
+from syncd.store.jobs import JobState
+from syncd.store.work import JobKind
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,12 @@ def expire(engine: Engine, *, keep: timedelta = RETENTION, clock: Clock = SYSTEM
     """Delete ended (done or dead) inbox rows and body digests older than `keep` (by `clock`);
     how many."""
     cutoff = clock.now() - keep
-    with store.sessions(engine).begin() as session:
+    with sessions(engine).begin() as session:
         rows = session.execute(
             delete(Job).where(
-                Job.kind == "webhook", Job.state.in_(("done", "dead")), Job.updated < cutoff
+                Job.kind == JobKind.WEBHOOK,
+                Job.state.in_((JobState.DONE, JobState.DEAD)),
+                Job.updated < cutoff,
             )
         )
         digests = session.execute(delete(WebhookDigest).where(WebhookDigest.seen < cutoff))
