@@ -28,6 +28,7 @@ from syncd.connectors.base import Connector
 from syncd.connectors.config import Secrets
 from syncd.connectors.registry import KINDS
 from syncd.db import Job
+from syncd.store.work import PushJob
 from syncd.sync import pull
 from syncd.testing import ConformanceSuite, Fault, Harness, HarnessFactory
 from tests import test_architecture as architecture
@@ -274,15 +275,15 @@ def test_pull_reconcile_and_push_through_the_pipeline(
     with store.sessions(sqlite_engine)() as session:
         job = session.get(Job, queued[0][1])
         assert job is not None
-        payload = dict(job.payload)
-    assert payload["target"] == "acme"
-    asyncio.run(pipeline.push_target(sqlite_engine, client, payload))
+        push = PushJob.from_wire(job.payload)
+    assert push.target == "acme"
+    asyncio.run(pipeline.push_target(sqlite_engine, client, push))
     [note] = board.status_notes("acme")
     assert note["body"].startswith("<p><strong>Project status: ")
     assert "<li>" in note["body"]
     writes = board.writes
     assert pipeline.reconcile_and_queue(sqlite_engine, client, as_of=date(2026, 11, 12)) == []
-    asyncio.run(pipeline.push_target(sqlite_engine, client, payload))
+    asyncio.run(pipeline.push_target(sqlite_engine, client, push))
     assert board.writes == writes and len(board.status_notes()) == 1
 
 
