@@ -1,4 +1,6 @@
-"""SIGKILL the daemon at random points of a large sync and push cycle; nothing lost or doubled."""
+"""The crash cycle: SIGKILL the daemon at random points of a large sync and push cycle, then
+check that nothing was lost or doubled. One test file per broker (`test_crash*.py`) runs it, so
+the cycles, the suite's longest tests, run side by side on parallel workers."""
 
 from __future__ import annotations
 
@@ -6,21 +8,19 @@ import random
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-import pytest
 
 from syncd.sandbox import Sandbox, SandboxConfig
 from tests.daemon import harness as h
-from tests.services import require, scratch_postgres
-
-pytestmark = pytest.mark.slow  # crash loops: daemons killed and restarted
+from tests.services import RABBITMQ_URL, REDIS_URL, require, scratch_postgres
 
 KILLS = 6
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
+@contextmanager
+def crash_sandbox() -> Iterator[Sandbox]:
+    """The sandbox every crash cycle runs against: 1,200 issues and 500 cards, 2 ms latency."""
     cfg = SandboxConfig(
         seed=11, jira_issues=1200, trello_cards=500, projects=("ACME",), latency_ms=2
     )
@@ -85,12 +85,10 @@ def crash_cycle(dep: h.Deployment, sb: Sandbox, board: str, *, workers: int = 0)
     dep.kill_all(signal.SIGTERM)
 
 
-def test_sigkill_at_random_points_loses_and_doubles_nothing(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
+def on_embedded_broker(sandbox: Sandbox, root: Path) -> None:
     """Embedded default: six SIGKILLs mid-cycle, then every item once and one comment, one card."""
     board = sandbox.board_ids[0]
-    dep = h.Deployment(tmp_path, sandbox)
+    dep = h.Deployment(root, sandbox)
     dep.write_clients([("crash", "ACME", board)])
     try:
         crash_cycle(dep, sandbox, board)
@@ -98,25 +96,13 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
         dep.kill_all()
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize(
-    "broker",
-    [
-        pytest.param("redis", marks=pytest.mark.redis),
-        pytest.param("rabbitmq", marks=pytest.mark.rabbitmq),
-    ],
-)
-def test_the_same_cycle_on_a_shared_broker_with_postgres_and_two_workers(
-    sandbox: Sandbox, tmp_path: Path, broker: str
-) -> None:
+def on_shared_broker(sandbox: Sandbox, root: Path, broker: str) -> None:
     """Redis or RabbitMQ, PostgreSQL, a daemon and a second worker process, killed and restarted."""
     require(broker)
-    from tests.services import RABBITMQ_URL, REDIS_URL
-
     board = sandbox.board_ids[0]
     with scratch_postgres() as db_url:
         url = REDIS_URL if broker == "redis" else RABBITMQ_URL
-        dep = h.Deployment(tmp_path, sandbox, database_url=db_url, broker_url=url, lease_seconds=8)
+        dep = h.Deployment(root, sandbox, database_url=db_url, broker_url=url, lease_seconds=8)
         dep.write_clients([("crash", "ACME", board)])
         _flush_broker(url, dep.queue_name)
         try:

@@ -7,35 +7,31 @@ cursor is ahead of committed data, each target holds one status comment and one 
 dead letters hold only permanent errors, and Trello never had to refuse a request.
 
 The short form runs in CI. `SYNCD_SOAK_CYCLES=40` (or more) runs a longer soak on demand.
+The soaks are `test_soak.py` (the embedded broker) and `test_soak_redis.py` (a Redis that is
+restarted), a file each so that they run side by side on parallel workers.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
-
-import pytest
 
 from syncd import jobs
 from syncd.sandbox import Faults, Sandbox, SandboxConfig
 from tests.daemon import harness as h
-from tests.services import require
-
-pytestmark = pytest.mark.slow  # soaks: minutes of faults and restarts
 
 CYCLES = int(os.environ.get("SYNCD_SOAK_CYCLES", "6"))
 FAULTS = Faults(error_rate=0.03, drop_rate=0.02, jira_429_every=25, retry_after_s=1, seed=3)
 PERMANENT = ("AuthError", "NotFoundError", "PermanentError", "ConfigError", "PlanError")
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
+@contextmanager
+def soak_sandbox() -> Iterator[Sandbox]:
+    """600 issues and 250 cards behind Trello's limits, with faults and 429 bursts."""
     cfg = SandboxConfig(
         seed=21,
         jira_issues=600,
@@ -134,58 +130,3 @@ def verify(dep: h.Deployment, sb: Sandbox, board: str) -> None:
     [card] = h.status_cards(sb, board)
     assert h.card_comments(sb, card.id) <= 1
     assert sb.stats()["faults"].get("trello-429", 0) == 0  # never over Trello's limits
-
-
-def test_soak_on_the_embedded_default(sandbox: Sandbox, tmp_path: Path) -> None:
-    """Faults, 429 bursts, a SIGKILL and a restart (the embedded broker restarts with it)."""
-    board = sandbox.board_ids[0]
-    dep = h.Deployment(tmp_path, sandbox, webhooks=False)
-    dep.write_clients([("soak", "ACME", board)], poll=0.05)
-    try:
-        soak(dep, sandbox, board)
-        verify(dep, sandbox, board)
-    finally:
-        dep.kill_all()
-
-
-@pytest.mark.redis
-def test_soak_with_a_redis_broker_that_restarts(sandbox: Sandbox, tmp_path: Path) -> None:
-    """The same weather on a Redis broker of the test's own, which is restarted mid-soak."""
-    require("redis")
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: this soak starts a Redis of its own")
-    port = h.free_port()
-    command = [
-        "redis-server",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]
-    redis_proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    h.wait_for(lambda: h.port_open(port), 20, "redis")
-
-    def restart() -> None:
-        nonlocal redis_proc
-        redis_proc.kill()
-        redis_proc.wait()
-        time.sleep(1)
-        redis_proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        h.wait_for(lambda: h.port_open(port), 20, "redis after restart")
-
-    board = sandbox.board_ids[0]
-    dep = h.Deployment(
-        tmp_path, sandbox, broker_url=f"redis://127.0.0.1:{port}/0", lease_seconds=8, webhooks=False
-    )
-    dep.write_clients([("soak", "ACME", board)], poll=0.05)
-    try:
-        soak(dep, sandbox, board, restart_broker=restart)
-        verify(dep, sandbox, board)
-    finally:
-        dep.kill_all()
-        redis_proc.kill()
-        redis_proc.wait()
