@@ -16,6 +16,13 @@ from sqlalchemy.engine import Engine
 
 from syncd.db import make_engine
 from syncd.migrate import upgrade
+from tests.schedule import (  # noqa: F401  (hooks: longest test files first in parallel runs)
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_configure_node,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+)
 from tests.services import scratch_postgres
 
 # Under CI every property test draws the same examples on every run, so a landing never turns
