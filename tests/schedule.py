@@ -2,12 +2,14 @@
 
 With `-n N --dist loadfile` each test file runs whole on one worker, in the order the files are
 handed out; a long file handed out last keeps its worker busy after the others are done. The
-workers' collections are sorted here with the longest files first: by the seconds each file
-took in the last parallel run (kept in pytest's cache), and, for files that run has no figure
-for (a fresh clone, a new file), those with tests marked `slow` first. The controller reads the
-figures once and hands them to every worker, so all of them collect the same order (xdist
-requires it). Only distributed runs are sorted; `--random-order` still shuffles afterwards.
-xdist's own reordering (files with the most tests first) is turned off, or it would undo this.
+workers' collections are sorted here with the long files first, the longest first: by the
+seconds each file took in the last parallel run (kept in pytest's cache), and, for files that
+run has no figure for (a fresh clone, a new file), those with tests marked `slow`. The other
+files keep their order: as collected, or as `--random-order` shuffled them (this sort runs
+after it and keeps each file's tests in their order). The controller reads the figures once
+and hands them to every worker, so all of them collect the same order (xdist requires it).
+Only distributed runs are sorted. xdist's own reordering (files with the most tests first) is
+turned off, or it would undo this.
 
 The hooks are imported by `tests/conftest.py`.
 """
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 
 KEY = "syncd/file-seconds"
+LONG_S = 15.0  # a file that took longer goes first
 SLOW_GUESS = 30.0  # seconds assumed for a file with slow tests and no figure yet
 
 _seconds: dict[str, float] = defaultdict(float)  # this run's, on the controller
@@ -46,7 +49,7 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[KEY] = _known(node.config)
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None:
@@ -59,7 +62,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             guess[name] = known.get(name, 0.0)
         if name not in known and item.get_closest_marker("slow") is not None:
             guess[name] = SLOW_GUESS
-    items.sort(key=lambda item: -guess[_file(item.nodeid)])  # stable: files stay together
+    weight = {name: seconds if seconds >= LONG_S else 0.0 for name, seconds in guess.items()}
+    items.sort(key=lambda item: -weight[_file(item.nodeid)])  # stable: files stay together
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

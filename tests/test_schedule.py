@@ -23,13 +23,14 @@ def order(items: list[Item], known: dict[str, float], *, worker: bool = True) ->
     return [i.nodeid for i in items]
 
 
-def test_files_go_longest_first_by_the_last_runs_seconds_and_stay_whole() -> None:
-    """Files sorted by last run's seconds, longest first; a file's tests stay together and in
-    their order; files of equal weight keep the collection's order."""
+def test_long_files_go_first_longest_first_and_stay_whole() -> None:
+    """Files that took long in the last run go first, the longest first; a file's tests stay
+    together and in their order; the short files keep the order they came in (collected, or
+    shuffled by --random-order)."""
     items = [Item("a.py::t1"), Item("a.py::t2"), Item("b.py::t"), Item("c.py::t1"),
-             Item("c.py::t2"), Item("d.py::t")]  # fmt: skip
-    got = order(items, {"a.py": 1.0, "b.py": 0.5, "c.py": 40.0, "d.py": 1.0})
-    assert got == ["c.py::t1", "c.py::t2", "a.py::t1", "a.py::t2", "d.py::t", "b.py::t"]
+             Item("c.py::t2"), Item("d.py::t"), Item("e.py::t")]  # fmt: skip
+    got = order(items, {"a.py": 1.0, "b.py": 20.0, "c.py": 40.0, "d.py": 3.0, "e.py": 0.5})
+    assert got == ["c.py::t1", "c.py::t2", "b.py::t", "a.py::t1", "a.py::t2", "d.py::t", "e.py::t"]
 
 
 def test_without_figures_files_with_slow_tests_go_first() -> None:
