@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -14,8 +15,16 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import Engine
 
+from syncd import logs
 from syncd.db import make_engine
 from syncd.migrate import upgrade
+from tests.schedule import (  # noqa: F401  (hooks: longest test files first in parallel runs)
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_configure_node,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+)
 from tests.services import scratch_postgres
 
 # Under CI every property test draws the same examples on every run, so a landing never turns
@@ -27,6 +36,24 @@ if os.environ.get("CI") == "true":
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"  # payloads, contracts, plans: see each SOURCES.md
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_found() -> Iterator[None]:
+    """A test that runs the CLI in-process configures logging for the whole worker: the root
+    level, httpx and alembic quieted to WARNING, a handler on the stderr pytest captured. Put
+    all of it back, so the next test in the worker (whichever it is) starts from the same
+    logging; pytest's own capture handlers are left to pytest."""
+    names = ("", *logs.CHATTY)
+    levels = {name: logging.getLogger(name).level for name in names}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        if handler not in handlers and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

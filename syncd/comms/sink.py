@@ -54,10 +54,16 @@ class _Handler:
         return "250 2.0.0 OK: queued"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+class _BoundController(Controller):
+    """aiosmtpd's controller serving on a socket bound beforehand: bound to port 0, it gets a
+    free port with no moment in which another program could take it first."""
+
+    def __init__(self, handler: _Handler, sock: socket.socket, **kwargs: Any) -> None:
+        self.sock = sock
+        super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1], **kwargs)
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
 
 
 class MailSink:
@@ -79,8 +85,12 @@ class MailSink:
             kwargs |= {"tls_context": tls, "require_starttls": True}
         if login is not None:
             kwargs |= {"auth_required": True, "authenticator": self._authenticator(login)}
-        port = port or _free_port()
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=port, **kwargs)
+        if port:
+            self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=port, **kwargs)
+        else:
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            self.controller = _BoundController(_Handler(self), sock, **kwargs)
 
     def _authenticator(self, login: tuple[str, str]) -> Any:
         def check(

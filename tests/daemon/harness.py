@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from syncd import store
 from syncd.db import Cursor, Item, Job, PushState, make_engine
 from syncd.sandbox import Sandbox
+from tests.ports import free_port as free_port  # the one source of ports for servers in tests
 
 PLAN = Path(__file__).resolve().parents[2] / "syncd" / "plan" / "demo_plan.toml"
 SECRETS = {
@@ -73,12 +74,6 @@ by = "epic"
 [[links]]
 by = "wbs_in_title"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

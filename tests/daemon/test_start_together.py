@@ -191,8 +191,8 @@ def test_a_daemon_whose_port_is_taken_stops_with_one_line(tmp_path: Path, sandbo
     """Another program on SYNCD_BIND: `syncd run` exits non-zero saying the address is in use."""
     dep = deployment(tmp_path, sandbox, database_url="", broker_url="embedded")
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
+        dep.port = h.free_port()
+        taken.bind(("127.0.0.1", dep.port))
         taken.listen()
-        dep.port = taken.getsockname()[1]
         line = one_line_failure(dep, "run", env=dep.env() | {"SYNCD_LOG_LEVEL": "WARNING"})
     assert "address already in use" in line

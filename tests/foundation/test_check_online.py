@@ -317,15 +317,12 @@ def test_an_unreachable_site(tmp_path: Path, sb: Sandbox) -> None:
 
 
 class socket_closed:
-    """A loopback URL whose port nothing listens on (bound, then released)."""
+    """A loopback URL whose port nothing listens on (one of the tests' own, never served)."""
 
     def __enter__(self) -> str:
-        import socket
+        from tests.ports import free_port
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{free_port()}"
 
     def __exit__(self, *exc: object) -> None:
         return None

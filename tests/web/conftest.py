@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from syncd.migrate import upgrade
 from syncd.settings import Settings
 from syncd.web.app import create_app
 from syncd.web.auth import create_token
+from tests.ports import free_port as free_port  # the one source of ports for servers in tests
 from tests.reports.sample import Sample, acme, globex, seed
 
 CLIENT_FILES = {
@@ -71,13 +71,6 @@ class Site:
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def serve(app: Starlette, port: int) -> tuple[uvicorn.Server, threading.Thread]:
