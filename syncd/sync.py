@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -91,6 +92,7 @@ async def pull(
     own = connector is None
     conn = connector or build_connector(client, source, engine=engine)
     conn.remember_own(store.pushed_remotes(engine, client.id, source))
+    conn.remember_versions(partial(store.item_versions, engine, client.id, source))
     cursor_row = store.get_cursor(engine, client.id, source)
     since = cursor_row.cursor if cursor_row else None
     pulls = cursor_row.pulls if cursor_row else 0

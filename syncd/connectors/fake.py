@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from syncd.connectors.base import MARKER, OVERLAP
+from syncd.connectors.base import MARKER, OVERLAP, Versions
 from syncd.connectors.config import Secrets, Strict
 from syncd.connectors.probe import Finding, good
 from syncd.errors import AuthError, MappingError, NotFoundError, RateLimitedError, TransientError
@@ -304,6 +304,9 @@ class FakeConnector:
 
     def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
         """A fake world knows its writes by their marker alone."""
+
+    def remember_versions(self, stored: Versions) -> None:
+        """A fake world answers each page whole: nothing to spare."""
 
     async def aclose(self) -> None:
         return None

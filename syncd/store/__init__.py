@@ -456,6 +456,24 @@ def pushed_remotes(engine: Engine, client: str, source: str) -> list[dict[str, A
         return [dict(remote) for remote in rows]
 
 
+def item_versions(
+    engine: Engine, client: str, source: str, external_ids: Sequence[str]
+) -> dict[str, datetime]:
+    """The `updated` stored for each of `external_ids` that the store holds with one."""
+    found: dict[str, datetime] = {}
+    with sessions(engine)() as session:
+        for start in range(0, len(external_ids), CHUNK):
+            rows = session.execute(
+                select(Item.external_id, Item.updated).where(
+                    Item.client == client,
+                    Item.source == source,
+                    Item.external_id.in_(external_ids[start : start + CHUNK]),
+                )
+            )
+            found.update((ext, updated) for ext, updated in rows if updated is not None)
+    return found
+
+
 def get_cursor(engine: Engine, client: str, source: str) -> Cursor | None:
     with sessions(engine)() as session:
         return session.get(Cursor, (client, source))

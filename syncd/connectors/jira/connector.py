@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from syncd.connectors.base import MARKER
+from syncd.connectors.base import MARKER, Versions
 from syncd.connectors.config import Secrets
+from syncd.connectors.jira import datacenter as jira_datacenter
 from syncd.connectors.jira import pull as jira_pull
 from syncd.connectors.jira import push as jira_push
 from syncd.connectors.jira.config import JiraConfig
@@ -112,6 +113,7 @@ class JiraConnector:
             config.push.rag_field,
         )
         self._written_comments: set[str] = set()
+        self._versions: Versions | None = None
 
     def __repr__(self) -> str:
         return f"JiraConnector(id={self.id!r}, url={self.config.url!r})"
@@ -159,8 +161,10 @@ class JiraConnector:
         if self.cloud and resume:
             return jira_pull.pull_ids(self, resume, limit=limit)
         if self.cloud:
-            return jira_pull.pull_cloud(self, since, census=census, limit=limit)
-        return jira_pull.pull_datacenter(self, since, census=census)
+            return jira_pull.pull_cloud(
+                self, since, census=census, limit=limit, known=self._versions
+            )
+        return jira_datacenter.pull_datacenter(self, since, census=census, known=self._versions)
 
     async def push(self, status: StatusPush, *, target: str, known: dict[str, Any]) -> PushOutcome:
         """Comment, property, labels, field and transition on `target`, each only if different."""
@@ -179,6 +183,11 @@ class JiraConnector:
         for remote in remotes:
             if remote.get("comment_id"):
                 self.remember_comment(str(remote["comment_id"]))
+
+    def remember_versions(self, stored: Versions) -> None:
+        """How to ask the store for the `updated` it holds of some issues: an issue a pull sees
+        again unchanged needs neither its worklogs nor its changelog paged again."""
+        self._versions = stored
 
     def is_own_write(self, event: dict[str, Any]) -> bool:
         """A webhook about our status comment, our `syncd.status` property or our RAG labels."""

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from syncd import http
-from syncd.connectors.base import OVERLAP
+from syncd.connectors.base import OVERLAP, Versions
 from syncd.connectors.config import Secrets
 from syncd.connectors.probe import Finding
 from syncd.connectors.trello import push as trello_push
@@ -282,6 +282,9 @@ class TrelloConnector:
         """The status list, card and comment earlier pushes made (`*_id` of their remote)."""
         for remote in remotes:
             self.writer.own_ids.update(str(v) for k, v in remote.items() if k.endswith("_id") and v)
+
+    def remember_versions(self, stored: Versions) -> None:
+        """A board's pull completes nothing item by item: nothing to spare."""
 
     def own_action(self, action: JsonDict) -> bool:
         """An action of syncd's own push: on its card, comment or labels, or making its list."""
