@@ -96,6 +96,7 @@ async def pull(
     cursor_row = store.get_cursor(engine, client.id, source)
     since = cursor_row.cursor if cursor_row else None
     pulls = cursor_row.pulls if cursor_row else 0
+    conn.recall_site(((cursor_row.state if cursor_row else None) or {}).get("site") or {})
     resume, newest = store.slice_left(cursor_row, client.connector(source), since)
     census = not resume and pulls % client.connector(source).census_every == 0
     stats = PullStats(client=client.id, source=source, census=census)
@@ -124,10 +125,12 @@ async def pull(
             rest = page.rest or rest
             if on_page is not None:
                 on_page(stats)
+        site = conn.site_facts()  # kept with the cursor: a pull in any process need not ask
         if rest:  # a slice: the cursor stays, the ids left wait for the next pull
-            sink.close(None, None, left=store.SliceLeft(rest, newest, client.connector(source)))
+            left = store.SliceLeft(rest, newest, client.connector(source))
+            sink.close(None, None, left=left, site=site)
         else:
-            sink.close(newest, present)
+            sink.close(newest, present, site=site)
         stats.more = bool(rest)
     except Exception as exc:
         metrics.PULLS.labels(client.id, source, "failed").inc()

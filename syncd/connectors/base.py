@@ -66,6 +66,15 @@ class Connector(Protocol):
         that neither a pull nor a webhook takes syncd's own writes for someone else's."""
         ...
 
+    def recall_site(self, facts: Mapping[str, Any]) -> None:
+        """What an earlier pull learned of the site (`site_facts`), kept with the cursor, so a
+        connector built in any process need not ask again."""
+        ...
+
+    def site_facts(self) -> dict[str, Any]:
+        """What this connector learned of its site that is worth keeping ({} for nothing)."""
+        ...
+
     def remember_versions(self, stored: Versions) -> None:
         """How to ask the store which version (`updated`) of some items it holds, so that a
         pull can spare the requests that would only complete an item it saw unchanged."""

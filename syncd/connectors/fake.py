@@ -305,6 +305,12 @@ class FakeConnector:
     def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
         """A fake world knows its writes by their marker alone."""
 
+    def recall_site(self, facts: Mapping[str, Any]) -> None:
+        """A fake world needs nothing learned beforehand."""
+
+    def site_facts(self) -> dict[str, Any]:
+        return {}
+
     def remember_versions(self, stored: Versions) -> None:
         """A fake world answers each page whole: nothing to spare."""
 

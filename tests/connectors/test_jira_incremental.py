@@ -11,6 +11,7 @@ inclusive) has more worklogs than a search embeds."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from sqlalchemy.engine import Engine
 
 from syncd import store
 from syncd.clients import Client, load_client
+from syncd.connectors.jira import connector as jira_connector
+from syncd.db import Cursor
 from syncd.sandbox import Sandbox, SandboxConfig
 from syncd.sandbox.data import log_work
 from syncd.sandbox.state import Issue
@@ -289,3 +292,31 @@ def test_an_issue_entering_the_results_while_data_center_pages_keeps_the_cursor(
         assert transport.then is None  # the pages came out of order, with the change between
         pull_once(sqlite_engine, client, httpx.AsyncHTTPTransport())
         assert stale(sqlite_engine, sb) == []
+
+
+def test_a_process_new_to_the_site_pulls_an_unchanged_one_in_one_request(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a pull learned of the site (field catalogue, time zone) is kept with the cursor: a
+    pull in a process that never read the site sends one search when nothing changed, however
+    the jobs fall on processes. Facts read more than an hour ago are read again."""
+    with Sandbox(SandboxConfig(seed=5, projects=("ACME",), jira_issues=30)) as sb:
+        client = client_of(sb, tmp_path, cloud=True)
+        transport = Trigger()
+        pull_once(sqlite_engine, client, transport)
+        monkeypatch.setattr(jira_connector, "_META_CACHE", {})  # as in another process
+        transport.paths.clear()
+        pull_once(sqlite_engine, client, transport)
+        assert transport.paths == ["POST /cloud/rest/api/3/search/jql"]
+
+        with store.sessions(sqlite_engine).begin() as session:
+            cursor = session.get(Cursor, ("acme", "acme-jira"))
+            assert cursor is not None
+            state = copy.deepcopy(cursor.state)
+            read = datetime.fromisoformat(state["site"]["meta"]["read_at"])
+            state["site"]["meta"]["read_at"] = (read - timedelta(hours=2)).isoformat()
+            cursor.state = state
+        monkeypatch.setattr(jira_connector, "_META_CACHE", {})
+        transport.paths.clear()
+        pull_once(sqlite_engine, client, transport)
+        assert [p.rsplit("/", 1)[-1] for p in transport.paths] == ["myself", "field", "jql"]

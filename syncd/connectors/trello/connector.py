@@ -283,6 +283,12 @@ class TrelloConnector:
         for remote in remotes:
             self.writer.own_ids.update(str(v) for k, v in remote.items() if k.endswith("_id") and v)
 
+    def recall_site(self, facts: Mapping[str, Any]) -> None:
+        """A board needs nothing learned beforehand."""
+
+    def site_facts(self) -> dict[str, Any]:
+        return {}
+
     def remember_versions(self, stored: Versions) -> None:
         """A board's pull completes nothing item by item: nothing to spare."""
 
