@@ -99,6 +99,8 @@ async def pull(
     conn.recall_site(((cursor_row.state if cursor_row else None) or {}).get("site") or {})
     resume, newest = store.slice_left(cursor_row, client.connector(source), since)
     census = not resume and pulls % client.connector(source).census_every == 0
+    if census and since is None:  # a first pull: a census can only mark gone what is stored
+        census = store.count_items(engine, client.id, source) > 0
     stats = PullStats(client=client.id, source=source, census=census)
     run_id = store.start_run(engine, client.id, source, "pull")
     present: frozenset[str] | None = None

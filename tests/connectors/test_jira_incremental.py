@@ -320,3 +320,57 @@ def test_a_process_new_to_the_site_pulls_an_unchanged_one_in_one_request(
         transport.paths.clear()
         pull_once(sqlite_engine, client, transport)
         assert [p.rsplit("/", 1)[-1] for p in transport.paths] == ["myself", "field", "jql"]
+
+
+@pytest.mark.parametrize("cloud", [True, False], ids=["cloud", "dc"])
+def test_issues_held_back_are_completed_a_few_at_a_time(
+    cloud: bool, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """60 of 300 issues have more worklogs than a search embeds. Their worklogs are paged as
+    they accumulate (`HOLD` at a time), between the pages of details, not all at the end of
+    the pull (where they grew its memory with its size); each is stored whole."""
+    with Sandbox(SandboxConfig(seed=5, projects=("ACME",), jira_issues=300)) as sb:
+        state = sb.state
+        with state.lock:
+            for issue in sorted(state.issues.values(), key=lambda i: i.id)[::5]:
+                heavy(sb, issue)
+            state.touch()
+        transport = Trigger()
+        pull_once(sqlite_engine, client_of(sb, tmp_path, cloud=cloud), transport)
+        pages = [n for n, p in enumerate(transport.paths) if p.endswith(("/bulkfetch", "/search"))]
+        logs = [n for n, p in enumerate(transport.paths) if p.endswith("/worklog")]
+        assert len(logs) >= 60 and logs[0] < pages[-1]
+        assert stale(sqlite_engine, sb) == []
+
+
+def test_a_first_pull_into_an_empty_store_takes_no_census(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """A census can only mark stored items gone: a first pull into an empty store takes none
+    (nor keeps every id it sees). Once items are stored, a pull from no cursor takes one, and
+    an issue that left the results is marked deleted."""
+    with Sandbox(SandboxConfig(seed=5, projects=("ACME",), jira_issues=150)) as sb:
+        client = client_of(sb, tmp_path, cloud=True)
+
+        async def go() -> bool:
+            conn = build_connector(client, "acme-jira", engine=sqlite_engine)
+            try:
+                return (await pull(sqlite_engine, client, "acme-jira", connector=conn)).census
+            finally:
+                await conn.aclose()
+
+        assert asyncio.run(go()) is False
+        with sb.state.lock:  # an issue with no parent and no sub-task leaves
+            key = next(
+                k
+                for k, i in sorted(sb.state.issues.items())
+                if i.parent is None and not sb.state.child_keys.get(k)
+            )
+            gone = sb.state.issues.pop(key)
+            sb.state.touch()
+        with store.sessions(sqlite_engine).begin() as session:
+            session.delete(session.get(Cursor, ("acme", "acme-jira")))
+        assert asyncio.run(go()) is True
+    deleted = {i.external_id for i in store.load_items(sqlite_engine, "acme", include_deleted=True)
+               if i.deleted}  # fmt: skip
+    assert deleted == {str(gone.id)}

@@ -53,7 +53,7 @@ async def pull_datacenter(
     start_count = connector.remote.counters.requests
     meta = await connector.load_meta()
     census_task = asyncio.create_task(dc_census(connector)) if census and since else None
-    pages = Pages(connector, meta, dc_histories, known)
+    pages = Pages(connector, meta, dc_histories, known, census=census)
     fields = ",".join(wanted_fields(meta, worklogs=connector.config.worklogs))
     size = connector.config.page_size
     paging = Paging()
@@ -61,12 +61,17 @@ async def pull_datacenter(
         jql = build_jql(connector.config.jql, since, meta.account_tz, order=NEWEST_FIRST)
         first = await dc_page(connector, jql, 0, size=size, fields=fields)
         raws = list(first.get("issues") or [])
-        yield pages.page(raws, dates=True)
-        if int(first.get("total") or 0) > len(raws):
-            seen = {ident(r) for r in raws}
+        more = int(first.get("total") or 0) > len(raws)
+        seen = {ident(r) for r in raws} if more else set()
+        page = pages.page(raws, dates=True)
+        first, raws = {}, []  # not kept through the whole pull
+        yield page
+        if more:
             jql = build_jql(connector.config.jql, since, meta.account_tz, order="key ASC")
-            async for more in dc_search(connector, jql, fields=fields, size=size, paging=paging):
-                yield pages.page([r for r in more if ident(r) not in seen])
+            async for found in dc_search(connector, jql, fields=fields, size=size, paging=paging):
+                yield pages.page([r for r in found if ident(r) not in seen])
+                if pages.full:
+                    yield await pages.rest()
         last = await pages.rest()
         present = await census_task if census_task else None
     finally:

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 ID_PAGE = 5000  # ids per listing page (Cloud answers up to 5,000 when only ids are asked)
 BULK = 100  # issues per bulkfetch (the API's maximum)
+HOLD = 25  # held-back issues completed together (their whole changelogs and worklogs)
 FIELDS = (
     "summary", "status", "issuetype", "project", "assignee", "created", "updated", "duedate",
     "resolutiondate", "resolution", "labels", "components", "timetracking", "subtasks", "parent",
@@ -156,6 +157,8 @@ class Pages:
         meta: Meta,
         fetch_histories: HistoryFetch,
         known: Versions | None = None,
+        *,
+        census: bool = False,
     ) -> None:
         self.connector = connector
         self.meta = meta
@@ -164,14 +167,15 @@ class Pages:
         self.known = known
         self.held: list[dict[str, Any]] = []
         self.cursor: datetime | None = None
+        self.census = census  # keep every id seen (for a census), else none
         self.seen: set[str] = set()
         self.dating: set[str] = set()  # ids of the page that dates the pull
 
     def page(self, raws: list[dict[str, Any]], *, dates: bool = False) -> PullResult:
-        ids = [ident(r) for r in raws]
-        self.seen.update(ids)
+        if self.census:
+            self.seen.update(ident(r) for r in raws)
         if dates:
-            self.dating.update(ids)
+            self.dating.update(ident(r) for r in raws)
         held = [r for r in raws if self._held(r)]
         unchanged = self._unchanged(held)
         self.held.extend(r for r in held if ident(r) not in unchanged)
@@ -191,6 +195,12 @@ class Pages:
         self.held = []
         self._date(result.items)
         return result
+
+    @property
+    def full(self) -> bool:
+        """Whether enough issues wait to be completed now (`rest`): held back until the end of
+        a long pull, they grew its memory with the pull's size."""
+        return len(self.held) >= HOLD
 
     def _date(self, items: list[WorkItem]) -> None:
         self.cursor = newest((i for i in items if i.external_id in self.dating), self.cursor)
@@ -292,7 +302,7 @@ async def pull_cloud(
     try:
         meta = await connector.load_meta()
         jql = build_jql(connector.config.jql, since, meta.account_tz, order=NEWEST_FIRST)
-        pages = Pages(connector, meta, cloud_histories, known)
+        pages = Pages(connector, meta, cloud_histories, known, census=census)
         batch = min(BULK, connector.config.page_size)
         body = {
             "jql": jql,
@@ -304,8 +314,10 @@ async def pull_cloud(
         raws = list(first.get("issues") or [])
         if first.get("nextPageToken") and not first.get("isLast", False):
             listing = Ahead(list_ids(connector, jql))  # listed after the page that dates the pull
-            yield pages.page(raws, dates=True)
             seen = {ident(r) for r in raws}
+            page = pages.page(raws, dates=True)
+            first, raws = {}, []  # not kept through the whole pull
+            yield page
             cut = Slice(listing, seen, limit)
             async for result in bulk_details(connector, cut.first(), seen, pages, batch):
                 yield result
@@ -335,7 +347,7 @@ def seen_by(
     when the listing could not be trusted."""
     if not census or (since is not None and listed is None):
         return None
-    return frozenset(pages.seen) | (listed or frozenset())
+    return frozenset(pages.seen) if listed is None else listed | pages.seen
 
 
 async def pull_ids(
@@ -387,3 +399,5 @@ async def bulk_details(
     async for answer in fan_out(jobs(), width=connector.config.concurrency * 2):
         data = connector.remote.decode(answer, "POST", url) or {}
         yield pages.page(list(data.get("issues") or []))
+        if pages.full:
+            yield await pages.rest()
