@@ -3,7 +3,7 @@
 One sandbox at 20 ms latency holds one Jira project (200 issues) and one Trello board (50 cards)
 per client; each client file pulls its project and its board against its plan (a copy of the
 demo plan) and pushes a status comment and a status card. For each number of worker processes,
-on a fresh database (`syncd_bench`, made and dropped here) and a fresh sandbox:
+on a fresh database (`syncd_bench_<pid>`, made and dropped here) and a fresh sandbox:
 
 1. the first full cycle: from spawning `syncd run` until every item is stored, every target has
    a status and no job is open (time, items/s, clients/min);
@@ -49,7 +49,7 @@ from tests.daemon import harness as h
 from tests.services import POSTGRES_URL, RABBITMQ_URL
 
 LATENCY_MS = 20
-DATABASE = "syncd_bench"
+DATABASE = f"syncd_bench_{os.getpid()}"  # its own: two runs at once must not drop each other's
 TIMEOUT_S = 3600.0
 
 
@@ -99,7 +99,7 @@ def load_average() -> list[float]:
 
 
 def fresh_database() -> str:
-    """`syncd_bench`, dropped and made again: each run starts on an empty store."""
+    """`syncd_bench_<pid>`, dropped and made again: each run starts on an empty store."""
     admin = make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
@@ -246,9 +246,9 @@ def requests(sb: Sandbox) -> tuple[int, int]:
 
 
 def worklog_requests(sb: Sandbox) -> int:
-    """Jira requests for the worklogs of an issue with more than a search embeds (20): a pull
-    re-reads the newest issue it saw last time (the cursor is inclusive), and when that issue
-    has more worklogs, an unchanged cycle pages them again."""
+    """Jira requests for the worklogs of an issue with more than a search embeds (20). A pull
+    re-reads the newest issue it saw last time (the cursor is inclusive); unchanged, its
+    worklogs are not paged again, so an unchanged cycle should show none."""
     routes = sb.stats()["requests"]
     return sum(n for route, n in routes.items() if route.endswith("/worklog"))
 
@@ -283,6 +283,7 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
 
             jira0, trello0 = requests(sb)
             worklogs0 = worklog_requests(sb)
+            routes0 = Counter(sb.stats()["requests"])
             cpu0, quiet = sampler.cpu(), time.monotonic()
             with store.sessions(engine).begin() as session:  # as if an hour had passed
                 session.execute(
@@ -291,6 +292,8 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
             wait(lambda: pulled_twice(engine, 2 * len(rows)), sampler, engine, "no-change", every)
             jira1, trello1 = requests(sb)
             worklogs1 = worklog_requests(sb)
+            routes = Counter(sb.stats()["requests"])
+            routes.subtract(routes0)
             nochange_s, cpu = time.monotonic() - quiet, sampler.cpu() - cpu0
             db_after = database_mib(engine)
         finally:
@@ -311,6 +314,7 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
             "nochange_jira_requests": jira1 - jira0,
             "nochange_jira_worklog_requests": worklogs1 - worklogs0,
             "nochange_trello_requests": trello1 - trello0,
+            "nochange_routes": {r: n for r, n in sorted(routes.items()) if n},
             "nochange_requests_per_jira": round((jira1 - jira0) / len(rows), 3),
             "nochange_requests_per_board": round((trello1 - trello0) / len(rows), 3),
             "nochange_cpu_ms_per_client": round(cpu / len(rows) * 1000, 1),

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -21,6 +22,7 @@ from syncd.clients import Client
 from syncd.connectors.base import Connector
 from syncd.store import jobs
 from syncd.store.grants import GrantKeeper
+from syncd.store.items import count_items, item_versions
 from syncd.store.problems import record_error
 from syncd.store.pulls import PageSink, SliceLeft, get_cursor, slice_left
 from syncd.store.pushes import pushed_remotes
@@ -94,11 +96,15 @@ async def pull(
     own = connector is None
     conn = connector or build_connector(client, source, engine=engine)
     conn.remember_own(pushed_remotes(engine, client.id, source))
+    conn.remember_versions(partial(item_versions, engine, client.id, source))
     cursor_row = get_cursor(engine, client.id, source)
     since = cursor_row.cursor if cursor_row else None
     pulls = cursor_row.pulls if cursor_row else 0
+    conn.recall_site(((cursor_row.state if cursor_row else None) or {}).get("site") or {})
     resume, newest = slice_left(cursor_row, client.connector(source), since)
     census = not resume and pulls % client.connector(source).census_every == 0
+    if census and since is None:  # a first pull: a census can only mark gone what is stored
+        census = count_items(engine, client.id, source) > 0
     stats = PullStats(client=client.id, source=source, census=census)
     run_id = start_run(engine, client.id, source, "pull")
     present: frozenset[str] | None = None
@@ -125,10 +131,12 @@ async def pull(
             rest = page.rest or rest
             if on_page is not None:
                 on_page(stats)
+        site = conn.site_facts()  # kept with the cursor: a pull in any process need not ask
         if rest:  # a slice: the cursor stays, the ids left wait for the next pull
-            sink.close(None, None, left=SliceLeft(rest, newest, client.connector(source)))
+            left = SliceLeft(rest, newest, client.connector(source))
+            sink.close(None, None, left=left, site=site)
         else:
-            sink.close(newest, present)
+            sink.close(newest, present, site=site)
         stats.more = bool(rest)
     except Exception as exc:
         metrics.PULLS.labels(client.id, source, "failed").inc()

@@ -16,7 +16,7 @@ inject respx or the sandbox); it knows `http`, `model` and `errors`, never the s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from syncd.model import PullResult, PushOutcome, StatusPush
 
 MARKER = "syncd:status"  # the comment property key / hidden text that marks syncd's own writes
 OVERLAP = timedelta(minutes=2)  # re-read this much before the cursor (minute precision, zones)
+Versions = Callable[[list[str]], Mapping[str, datetime]]  # external ids -> `updated` as stored
 
 
 class Connector(Protocol):
@@ -63,6 +64,20 @@ class Connector(Protocol):
     def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
         """What earlier pushes wrote (each push's `PushOutcome.remote`, kept in the store), so
         that neither a pull nor a webhook takes syncd's own writes for someone else's."""
+        ...
+
+    def recall_site(self, facts: Mapping[str, Any]) -> None:
+        """What an earlier pull learned of the site (`site_facts`), kept with the cursor, so a
+        connector built in any process need not ask again."""
+        ...
+
+    def site_facts(self) -> dict[str, Any]:
+        """What this connector learned of its site that is worth keeping ({} for nothing)."""
+        ...
+
+    def remember_versions(self, stored: Versions) -> None:
+        """How to ask the store which version (`updated`) of some items it holds, so that a
+        pull can spare the requests that would only complete an item it saw unchanged."""
         ...
 
     async def aclose(self) -> None: ...

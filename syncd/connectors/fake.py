@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from syncd.clock import SYSTEM, Clock
-from syncd.connectors.base import MARKER, OVERLAP
+from syncd.connectors.base import MARKER, OVERLAP, Versions
 from syncd.connectors.config import Secrets, Strict
 from syncd.connectors.paging import Page, pages
 from syncd.connectors.probe import Finding, good
@@ -312,6 +312,15 @@ class FakeConnector:
 
     def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
         """A fake world knows its writes by their marker alone."""
+
+    def recall_site(self, facts: Mapping[str, Any]) -> None:
+        """A fake world needs nothing learned beforehand."""
+
+    def site_facts(self) -> dict[str, Any]:
+        return {}
+
+    def remember_versions(self, stored: Versions) -> None:
+        """A fake world answers each page whole: nothing to spare."""
 
     async def aclose(self) -> None:
         return None

@@ -4,7 +4,7 @@ reconciliation linked each to."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -278,3 +278,21 @@ def stored_by_source(engine: Engine) -> list[tuple[str, str, int]]:
             .group_by(Item.client, Item.source)
         )
         return [(client, source, int(n)) for client, source, n in rows]
+
+
+def item_versions(
+    engine: Engine, client: str, source: str, external_ids: Sequence[str]
+) -> dict[str, datetime]:
+    """The `updated` stored for each of `external_ids` that the store holds with one."""
+    found: dict[str, datetime] = {}
+    with sessions(engine)() as session:
+        for start in range(0, len(external_ids), CHUNK):
+            rows = session.execute(
+                select(Item.external_id, Item.updated).where(
+                    Item.client == client,
+                    Item.source == source,
+                    Item.external_id.in_(external_ids[start : start + CHUNK]),
+                )
+            )
+            found.update((ext, updated) for ext, updated in rows if updated is not None)
+    return found

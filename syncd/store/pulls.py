@@ -4,6 +4,7 @@ them the connector's cursor, in one transaction (a crash repeats work, never ski
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,11 +62,13 @@ def commit_pull(
     *,
     final: bool = True,
     left: SliceLeft | None = None,
+    site: Mapping[str, Any] | None = None,
 ) -> None:
     """Store a page's items and quarantined payloads; on the final page also move the cursor.
 
     The cursor only moves forward, and only in the transaction that commits the last page, so
     every item it covers is stored first. A slice's final page keeps what it `left` instead.
+    What the connector learned of its `site` is kept beside the cursor (state `site`).
     """
     with sessions(engine).begin() as session:
         upsert_items(session, client, result.items)
@@ -83,6 +86,8 @@ def commit_pull(
         cursor.pulls = (cursor.pulls or 0) + 1
         cursor.last_success = utcnow()
         state = {k: v for k, v in (cursor.state or {}).items() if k != "slice"}
+        if site:
+            state["site"] = dict(site)
         cursor.state = {**state, "slice": left.state()} if left is not None else state
         if result.census is not None:
             cursor.census_at = utcnow()
@@ -127,16 +132,26 @@ class PageSink:
         census: frozenset[str] | None = None,
         *,
         left: SliceLeft | None = None,
+        site: Mapping[str, Any] | None = None,
     ) -> None:
-        """Commit what waits and move the cursor (or keep what a slice `left`), in one
-        transaction."""
-        self._commit(PullResult(cursor=cursor, census=census), final=True, left=left)
+        """Commit what waits and move the cursor (or keep what a slice `left`), and keep what
+        the connector learned of its `site`, in one transaction."""
+        self._commit(PullResult(cursor=cursor, census=census), final=True, left=left, site=site)
 
-    def _commit(self, last: PullResult, *, final: bool, left: SliceLeft | None = None) -> None:
+    def _commit(
+        self,
+        last: PullResult,
+        *,
+        final: bool,
+        left: SliceLeft | None = None,
+        site: Mapping[str, Any] | None = None,
+    ) -> None:
         result = PullResult(
             items=self.items, quarantined=self.quarantined, cursor=last.cursor, census=last.census
         )
-        commit_pull(self.engine, self.client, self.source, result, final=final, left=left)
+        commit_pull(
+            self.engine, self.client, self.source, result, final=final, left=left, site=site
+        )
         self.items, self.quarantined, self.last = [], [], self.clock.monotonic()
 
 

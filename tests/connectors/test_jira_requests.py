@@ -108,9 +108,9 @@ def test_cloud_incremental_pull_is_one_search() -> None:
 
 @pytest.mark.parametrize("first_pull", [False, True], ids=["incremental", "first-pull"])
 def test_cloud_big_pull_lists_ids_then_fetches_in_bulk(first_pull: bool) -> None:
-    """More than one page: ids listed with nextPageToken, details by bulkfetch, none twice. An
-    incremental pull reads one full page first (often all there is); a first pull lists the ids
-    at once."""
+    """More than one page: ids listed with nextPageToken, details by bulkfetch, none twice. A
+    pull, a first one too, reads one full page of the newest changes first (often all there
+    is, and what dates the pull), then lists the ids of the rest."""
     full_searches: list[dict[str, Any]] = []
     with respx.mock() as router:
         meta_routes(router, CLOUD, 3)
@@ -136,12 +136,9 @@ def test_cloud_big_pull_lists_ids_then_fetches_in_bulk(first_pull: bool) -> None
     keys = [item.key for page in pages for item in page.items]
     assert sorted(keys) == ["ACME-1", "ACME-2", "ACME-3", "ACME-4"]
     fetched = [json.loads(c.request.content)["issueIdsOrKeys"] for c in fetch.calls]
-    if first_pull:
-        assert full_searches == []
-        assert sorted(fetched) == [["10001", "10002"], ["10003"], ["10004"]]
-    else:
-        assert len(full_searches) == 1
-        assert sorted(fetched) == [["10002", "10003"], ["10004"]]  # ACME-1 came with the page
+    assert len(full_searches) == 1
+    assert full_searches[0]["jql"].endswith("ORDER BY updated DESC, key DESC")
+    assert sorted(fetched) == [["10002", "10003"], ["10004"]]  # ACME-1 came with the page
     assert request_problems(router) == []
 
 
@@ -168,7 +165,8 @@ def test_cut_short_changelog_is_fetched_in_bulk() -> None:
 
 
 def test_datacenter_reads_the_effective_page_size_back() -> None:
-    """Data Center: the server's maxResults (smaller than asked) sets the offsets of later pages."""
+    """Data Center: the first page holds the newest changes; more follow, so the whole result is
+    paged in key order, the server's maxResults (smaller than asked) setting the offsets."""
     with respx.mock() as router:
         meta_routes(router, DC, 2)
 
@@ -180,8 +178,10 @@ def test_datacenter_reads_the_effective_page_size_back() -> None:
 
         route = router.get(f"{DC}/rest/api/2/search").mock(side_effect=search)
         pages = run(pages_of(connector(cloud=False, page_size=50)))
-    starts = sorted(int(c.request.url.params["startAt"]) for c in route.calls)
-    assert starts == [0, 2, 4]
+    newest, *by_key = [c.request.url.params for c in route.calls]
+    assert newest["jql"].endswith("ORDER BY updated DESC, key DESC") and newest["startAt"] == "0"
+    assert all(p["jql"].endswith("ORDER BY key ASC") for p in by_key)
+    assert sorted(int(p["startAt"]) for p in by_key) == [0, 2, 4]
     assert route.calls[0].request.headers["authorization"] == "Bearer s3cret"
     assert len({item.key for page in pages for item in page.items}) == 5
 

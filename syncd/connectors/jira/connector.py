@@ -12,17 +12,19 @@ so a pull with nothing new costs one request from the second pull on.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from syncd.clock import SYSTEM, Clock
-from syncd.connectors.base import MARKER
+from syncd.connectors.base import MARKER, Versions
 from syncd.connectors.config import Secrets
+from syncd.connectors.jira import datacenter as jira_datacenter
 from syncd.connectors.jira import pull as jira_pull
 from syncd.connectors.jira import push as jira_push
 from syncd.connectors.jira.config import JiraConfig
@@ -119,7 +121,9 @@ class JiraConnector:
             config.story_points_field,
             config.push.rag_field,
         )
+        self._facts_key = hashlib.sha256(repr(self._meta_key).encode()).hexdigest()[:16]
         self._written_comments: set[str] = set()
+        self._versions: Versions | None = None
 
     def __repr__(self) -> str:
         return f"JiraConnector(id={self.id!r}, url={self.config.url!r})"
@@ -167,8 +171,10 @@ class JiraConnector:
         if self.cloud and resume:
             return jira_pull.pull_ids(self, resume, limit=limit)
         if self.cloud:
-            return jira_pull.pull_cloud(self, since, census=census, limit=limit)
-        return jira_pull.pull_datacenter(self, since, census=census)
+            return jira_pull.pull_cloud(
+                self, since, census=census, limit=limit, known=self._versions
+            )
+        return jira_datacenter.pull_datacenter(self, since, census=census, known=self._versions)
 
     async def push(self, status: StatusPush, *, target: str, known: dict[str, Any]) -> PushOutcome:
         """Comment, property, labels, field and transition on `target`, each only if different."""
@@ -187,6 +193,27 @@ class JiraConnector:
         for remote in remotes:
             if remote.get("comment_id"):
                 self.remember_comment(str(remote["comment_id"]))
+
+    def recall_site(self, facts: Mapping[str, Any]) -> None:
+        """What an earlier pull learned of the site (`site_facts`), kept with the cursor: the
+        field catalogue and time zone, trusted for an hour from when they were read, for the
+        same site, credential and field names. A pull in any process, the first of its
+        process too, then costs one request when nothing changed."""
+        data = facts.get("meta")
+        if self.meta is not None or not isinstance(data, Mapping):
+            return
+        meta = Meta.load(data) if data.get("key") == self._facts_key else None
+        if meta is not None and abs((datetime.now(UTC) - meta.read_at).total_seconds()) < META_TTL:
+            self.meta = meta
+
+    def site_facts(self) -> dict[str, Any]:
+        """What this connector learned of its site, to keep with the cursor (`recall_site`)."""
+        return {"meta": {**self.meta.dump(), "key": self._facts_key}} if self.meta else {}
+
+    def remember_versions(self, stored: Versions) -> None:
+        """How to ask the store for the `updated` it holds of some issues: an issue a pull sees
+        again unchanged needs neither its worklogs nor its changelog paged again."""
+        self._versions = stored
 
     def is_own_write(self, event: dict[str, Any]) -> bool:
         """A webhook about our status comment, our `syncd.status` property or our RAG labels."""

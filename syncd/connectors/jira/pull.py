@@ -1,21 +1,26 @@
 """Pulling issues from Jira: Cloud's token-paged search with bulk fetch, Data Center's offsets.
 
-Cloud asks for one page with every needed field first: a pull with nothing new ends there, in
-one request. When more pages follow, it lists the remaining ids (`fields=id`, 5,000 a page) and
-fetches details with `POST /issue/bulkfetch`, 100 at a time over several connections. Data Center
-reads the effective page size and `total` from the first page and fetches the rest at once.
-Changelogs cut short by the server are completed through `POST /changelog/bulkfetch` (Cloud) or
-the issue's changelog (Data Center), so actual start and finish dates come from real history.
-Worklogs (dated logged time, for AC on a past status date) come embedded in the same answers,
-up to 20 an issue; only an issue with more has its worklogs paged through `/issue/{id}/worklog`
-(`jira_history` fetches what was cut short; `worklogs = false` on the connector asks for none).
+Every pull asks first for one page of the newest changes with every needed field: a pull with
+nothing new ends there, in one request. That one answer dates the pull: the cursor moves to the
+newest `updated` in it and no further. Issues fetched later may carry changes made meanwhile, and
+a cursor moved to one of those could pass a change made, a moment earlier, to an issue already
+fetched: the next pull would never ask for it. Anything that changes after the first answer is
+newer than the cursor, so the next pull reads it.
 
-A Cloud pull with a `limit` fetches about that many of the listed issues, and the last one
-listed, and hands back the ids it did not fetch (`PullResult.rest`: the rest of the listing,
-read to its end, ids only, 5,000 a request); the next pulls fetch exactly those (`resume`). The
-ids are listed oldest change first, so the newest change the first slice saw (the last listed
-issue's among them) is when the listing was made: the cursor moves there after the last slice,
-and the next pull re-reads what changed while the slices ran, and only that.
+When more follow, Cloud lists the other ids (`fields=id`, 5,000 a page, listed after the first
+page) and fetches details with `POST /issue/bulkfetch`, 100 at a time over several connections;
+Data Center pages by offset (`jira_datacenter`). Changelogs cut short by the server are
+completed through `POST /changelog/bulkfetch` (Cloud) or the issue's changelog (Data Center), so
+actual start and finish dates come from real history. Worklogs (dated logged time, for AC on a
+past status date) come embedded in the same answers, up to 20 an issue; only an issue with more
+has its worklogs paged through `/issue/{id}/worklog` (`jira_history` fetches what was cut short;
+`worklogs = false` on the connector asks for none), and not when the store holds the issue at
+the same `updated` already (seen again unchanged, as the cursor is inclusive).
+
+A Cloud pull with a `limit` fetches about that many issues and hands back the ids it did not
+fetch (`PullResult.rest`: the rest of the listing, read to its end, ids only, 5,000 a request);
+the next pulls fetch exactly those (`resume`). The cursor moves where the first page said after
+the last slice, and the next pull re-reads what changed while the slices ran, and only that.
 """
 
 from __future__ import annotations
@@ -23,19 +28,26 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Sequence,
+)
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from syncd.connectors.base import OVERLAP
+from syncd.connectors.base import OVERLAP, Versions
 from syncd.connectors.jira.fanout import Ahead, Job, fan_out
-from syncd.connectors.jira.history import all_worklogs, cloud_histories, dc_histories
-from syncd.connectors.jira.normalize import normalize_issue
-from syncd.connectors.paging import Page, PageGuard, pages
-from syncd.errors import MappingError, TransientError
+from syncd.connectors.jira.history import all_worklogs, cloud_histories
+from syncd.connectors.jira.normalize import normalize_issue, parse_datetime
+from syncd.connectors.paging import Page, pages
+from syncd.errors import MappingError
 from syncd.model import PullResult, Quarantined, StatusCategory, WorkItem
 
 if TYPE_CHECKING:
@@ -44,11 +56,13 @@ if TYPE_CHECKING:
 
 ID_PAGE = 5000  # ids per listing page (Cloud answers up to 5,000 when only ids are asked)
 BULK = 100  # issues per bulkfetch (the API's maximum)
+HOLD = 25  # held-back issues completed together (their whole changelogs and worklogs)
 FIELDS = (
     "summary", "status", "issuetype", "project", "assignee", "created", "updated", "duedate",
     "resolutiondate", "resolution", "labels", "components", "timetracking", "subtasks", "parent",
 )  # fmt: skip
 
+NEWEST_FIRST = "updated DESC, key DESC"  # the first page holds the newest changes: it dates a pull
 ORDER_BY = re.compile(r"\s+order\s+by\s+.*$", re.IGNORECASE | re.DOTALL)
 UTC_ZONE = ZoneInfo("UTC")
 CATEGORIES: dict[str, StatusCategory] = {}  # per-client overrides would go here
@@ -117,33 +131,57 @@ def normalize_page(
     return PullResult(items=items, quarantined=bad)
 
 
-def newest(pages: list[PullResult], cursor: datetime | None) -> datetime | None:
-    for page in pages:
-        for item in page.items:
-            if item.updated is not None and (cursor is None or item.updated > cursor):
-                cursor = item.updated
+def newest(items: Iterable[WorkItem], cursor: datetime | None) -> datetime | None:
+    for item in items:
+        if item.updated is not None and (cursor is None or item.updated > cursor):
+            cursor = item.updated
     return cursor
+
+
+def ident(raw: dict[str, Any]) -> str:
+    return str(raw.get("id") or raw.get("key"))
 
 
 class Pages:
     """Turns raw issue pages into results, holding back issues whose changelog or worklogs were
-    cut short."""
+    cut short, and dropping a held-back issue the store already holds at its `updated` (`known`):
+    unchanged, it needs neither its changelog nor its worklogs again.
 
-    def __init__(self, connector: JiraConnector, meta: Meta, fetch_histories: HistoryFetch) -> None:
+    Only the issues of the page that dates the pull (`dates=True`: one answer holding the newest
+    changes) move `cursor`. An issue fetched later may carry a change made after another issue,
+    fetched earlier, changed unseen; a cursor moved to that later change would skip the other.
+    """
+
+    def __init__(
+        self,
+        connector: JiraConnector,
+        meta: Meta,
+        fetch_histories: HistoryFetch,
+        known: Versions | None = None,
+        *,
+        census: bool = False,
+    ) -> None:
         self.connector = connector
         self.meta = meta
         self.fetch_histories = fetch_histories
         self.worklogs = connector.config.worklogs  # asked for, so completed when cut short
+        self.known = known
         self.held: list[dict[str, Any]] = []
         self.cursor: datetime | None = None
+        self.census = census  # keep every id seen (for a census), else none
         self.seen: set[str] = set()
+        self.dating: set[str] = set()  # ids of the page that dates the pull
 
-    def page(self, raws: list[dict[str, Any]]) -> PullResult:
-        self.seen.update(str(r.get("id") or r.get("key")) for r in raws)
-        complete = [r for r in raws if not self._held(r)]
-        self.held.extend(r for r in raws if self._held(r))
-        result = normalize_page(self.connector, complete, self.meta)
-        self.cursor = newest([result], self.cursor)
+    def page(self, raws: list[dict[str, Any]], *, dates: bool = False) -> PullResult:
+        if self.census:
+            self.seen.update(ident(r) for r in raws)
+        if dates:
+            self.dating.update(ident(r) for r in raws)
+        held = [r for r in raws if self._held(r)]
+        unchanged = self._unchanged(held)
+        self.held.extend(r for r in held if ident(r) not in unchanged)
+        result = normalize_page(self.connector, [r for r in raws if not self._held(r)], self.meta)
+        self._date(result.items)
         return result
 
     async def rest(self) -> PullResult:
@@ -156,32 +194,59 @@ class Pages:
         logged = await all_worklogs(self.connector, cut)
         result = normalize_page(self.connector, self.held, self.meta, histories, logged)
         self.held = []
-        self.cursor = newest([result], self.cursor)
+        self._date(result.items)
         return result
+
+    @property
+    def full(self) -> bool:
+        """Whether enough issues wait to be completed now (`rest`): held back until the end of
+        a long pull, they grew its memory with the pull's size."""
+        return len(self.held) >= HOLD
+
+    def _date(self, items: list[WorkItem]) -> None:
+        self.cursor = newest((i for i in items if i.external_id in self.dating), self.cursor)
 
     def _held(self, raw: dict[str, Any]) -> bool:
         return is_truncated(raw) or (self.worklogs and worklogs_truncated(raw))
 
+    def _unchanged(self, raws: list[dict[str, Any]]) -> set[str]:
+        """The ids of `raws` the store holds at this very `updated` (the dating page's count
+        toward the cursor as they are not normalized)."""
+        stored = self.known([ident(r) for r in raws]) if raws and self.known else {}
+        same = set()
+        for raw in raws:
+            try:
+                updated = parse_datetime((raw.get("fields") or {}).get("updated"))
+            except MappingError:
+                continue
+            if updated is None or stored.get(ident(raw)) != updated:
+                continue
+            same.add(ident(raw))
+            if ident(raw) in self.dating and (self.cursor is None or updated > self.cursor):
+                self.cursor = updated
+        return same
+
 
 class Slice:
-    """Listed ids handed over until `limit` fresh ones went out (`first`; every one when
-    `limit` is 0), and then the last id listed; `rest` holds every listed id not handed over,
-    the listing read to its end."""
+    """Listed ids handed over until `limit` issues went out, those to `skip` (already fetched)
+    counted (`first`; every one when `limit` is 0); `rest` holds every listed id not handed
+    over, the listing read to its end."""
 
     def __init__(self, source: AsyncIterator[list[str]], skip: set[str], limit: int) -> None:
         self.source, self.skip, self.limit = source, skip, limit
         self.rest: list[str] = []
 
     async def first(self) -> AsyncIterator[list[str]]:
-        taken = 0
+        taken = len(self.skip)
         async for page in self.source:
             fresh = [i for i in page if i not in self.skip]
-            room = self.limit - taken if self.limit else len(fresh)
+            room = max(self.limit - taken, 0) if self.limit else len(fresh)
             if len(fresh) > room:
                 self.rest = fresh[room:]
                 async for more in self.source:
                     self.rest.extend(i for i in more if i not in self.skip)
-                yield [*fresh[:room], self.rest.pop()]  # the newest change listed comes now
+                if room:
+                    yield fresh[:room]
                 return
             taken += len(fresh)
             yield fresh
@@ -224,64 +289,69 @@ def list_ids(connector: JiraConnector, jql: str) -> AsyncGenerator[list[str], No
 
 
 async def pull_cloud(
-    connector: JiraConnector, since: datetime | None, *, census: bool = False, limit: int = 0
+    connector: JiraConnector,
+    since: datetime | None,
+    *,
+    census: bool = False,
+    limit: int = 0,
+    known: Versions | None = None,
 ) -> AsyncIterator[PullResult]:
-    """A Cloud pull: one full page, then ids + bulk fetch when there is more (a first pull, with
-    no cursor, goes to the ids at once); with `limit`, perhaps only a slice of it (`rest`)."""
+    """A Cloud pull: one full page of the newest changes (often all there is), which dates the
+    pull; when more follow, the ids listed after it and their details in bulk; with `limit`,
+    perhaps only a slice of them (`rest`)."""
     start_count = connector.remote.counters.requests
-    order = "updated ASC, key ASC"
-    ids: Ahead[list[str]] | None = None
-    listing: AsyncGenerator[list[str], None] | None = None
+    listing: Ahead[list[str]] | None = None
     cut: Slice | None = None
     census_task = asyncio.create_task(census_ids(connector)) if census and since else None
     try:
-        if since is None:  # a first pull is seldom one page: list the ids beside the catalogue
-            await connector.check_account()
-            everything = build_jql(connector.config.jql, None, UTC_ZONE, order=order)
-            ids = Ahead(list_ids(connector, everything))
         meta = await connector.load_meta()
-        jql = build_jql(connector.config.jql, since, meta.account_tz, order=order)
-        pages = Pages(connector, meta, cloud_histories)
+        jql = build_jql(connector.config.jql, since, meta.account_tz, order=NEWEST_FIRST)
+        pages = Pages(connector, meta, cloud_histories, known, census=census)
         batch = min(BULK, connector.config.page_size)
-        if ids is not None:
-            cut = Slice(ids, set(), limit)
-            async for result in bulk_details(connector, cut.first(), set(), pages, batch):
+        body = {
+            "jql": jql,
+            "fields": wanted_fields(meta, worklogs=connector.config.worklogs),
+            "expand": "changelog",
+            "maxResults": batch,
+        }
+        first = await connector.remote.json("POST", f"{connector.api}/search/jql", json=body)
+        raws = list(first.get("issues") or [])
+        if first.get("nextPageToken") and not first.get("isLast", False):
+            listing = Ahead(list_ids(connector, jql))  # listed after the page that dates the pull
+            seen = {ident(r) for r in raws}
+            page = pages.page(raws, dates=True)
+            first, raws = {}, []  # not kept through the whole pull
+            yield page
+            cut = Slice(listing, seen, limit)
+            async for result in bulk_details(connector, cut.first(), seen, pages, batch):
                 yield result
             last = await pages.rest()
         else:
-            body = {
-                "jql": jql,
-                "fields": wanted_fields(meta, worklogs=connector.config.worklogs),
-                "expand": "changelog",
-                "maxResults": batch,
-            }
-            first = await connector.remote.json("POST", f"{connector.api}/search/jql", json=body)
-            raws = list(first.get("issues") or [])
-            if first.get("nextPageToken") and not first.get("isLast", False):
-                yield pages.page(raws)
-                seen = {str(r.get("id")) for r in raws}
-                listing = list_ids(connector, jql)
-                cut = Slice(listing, seen, limit)
-                async for result in bulk_details(connector, cut.first(), seen, pages, batch):
-                    yield result
-                last = await pages.rest()
-            else:
-                last = merge(pages.page(raws), await pages.rest())
-        seen_all = await census_task if census_task is not None else None
+            last = merge(pages.page(raws, dates=True), await pages.rest())
+        present = await census_task if census_task is not None else None
     finally:
-        if ids is not None:
-            await ids.aclose()
         if listing is not None:  # a slice leaves the rest of the listing unread
             await listing.aclose()
         if census_task is not None and not census_task.done():
             census_task.cancel()
-    if census and since is None:
-        seen_all = frozenset(pages.seen)
     requests = connector.remote.counters.requests - start_count
     if cut is not None and cut.rest:  # a slice: no census, and the ids still to fetch
         yield replace(last, cursor=pages.cursor, requests=requests, rest=tuple(cut.rest))
         return
-    yield replace(last, cursor=pages.cursor, census=seen_all, requests=requests)
+    yield replace(
+        last, cursor=pages.cursor, census=seen_by(census, since, present, pages), requests=requests
+    )
+
+
+def seen_by(
+    census: bool, since: datetime | None, listed: frozenset[str] | None, pages: Pages
+) -> frozenset[str] | None:
+    """Every id a census found: on a first pull, those the pull saw; else those its listing
+    found and those the pull saw (an issue created after the listing is no less there); None
+    when the listing could not be trusted."""
+    if not census or (since is not None and listed is None):
+        return None
+    return frozenset(pages.seen) if listed is None else listed | pages.seen
 
 
 async def pull_ids(
@@ -333,72 +403,5 @@ async def bulk_details(
     async for answer in fan_out(jobs(), width=connector.config.concurrency * 2):
         data = connector.remote.decode(answer, "POST", url) or {}
         yield pages.page(list(data.get("issues") or []))
-
-
-async def pull_datacenter(
-    connector: JiraConnector, since: datetime | None, *, census: bool = False
-) -> AsyncIterator[PullResult]:
-    """A Data Center pull: the first page gives `total` and the page size; the rest at once."""
-    start_count = connector.remote.counters.requests
-    meta = await connector.load_meta()
-    jql = build_jql(connector.config.jql, since, meta.account_tz, order="key ASC")
-    census_task = asyncio.create_task(dc_census(connector)) if census and since else None
-    pages = Pages(connector, meta, dc_histories)
-    fields = ",".join(wanted_fields(meta, worklogs=connector.config.worklogs))
-    try:
-        async for raws in dc_search(connector, jql, fields=fields, size=connector.config.page_size):
-            yield pages.page(raws)
-        last = await pages.rest()
-        seen = await census_task if census_task else None
-    finally:
-        if census_task is not None and not census_task.done():
-            census_task.cancel()
-    if census and since is None:
-        seen = frozenset(pages.seen)
-    requests = connector.remote.counters.requests - start_count
-    yield replace(last, cursor=pages.cursor, census=seen, requests=requests)
-
-
-async def dc_search(
-    connector: JiraConnector, jql: str, *, fields: str, size: int
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Offset pages of a search: the first one, then every other one concurrently."""
-
-    url = f"{connector.api}/search"
-
-    async def page_at(start: int) -> bytes:
-        params = {"jql": jql, "startAt": start, "maxResults": size, "fields": fields}
-        if fields != "id":
-            params["expand"] = "changelog"
-        async with connector.limit:
-            return await connector.remote.body("GET", url, params=params)
-
-    def decoded(answer: bytes) -> dict[str, Any]:
-        return connector.remote.decode(answer, "GET", url) or {}
-
-    first = decoded(await page_at(0))
-    yield list(first.get("issues") or [])
-    total, size = int(first.get("total") or 0), int(first.get("maxResults") or 0)
-    if total <= max(size, len(first.get("issues") or [])):
-        return
-    PageGuard(0, source=connector.id, listing="issue search").advance(size)  # 0 would loop
-
-    async def jobs() -> AsyncIterator[Job[bytes]]:
-        for offset in range(size, total, size):
-            yield partial(page_at, offset)
-
-    # answers wait as bytes and are decoded one at a time, as they are normalized
-    async for answer in fan_out(jobs(), width=connector.config.concurrency * 2):
-        data = decoded(answer)
-        if int(data.get("total") or 0) < total:  # items left the result: offsets shifted
-            raise TransientError("Jira results shrank while paging; pull again", service="jira")
-        yield list(data.get("issues") or [])
-
-
-async def dc_census(connector: JiraConnector) -> frozenset[str]:
-    """Every issue id the client's JQL sees now (Data Center)."""
-    jql = build_jql(connector.config.jql, None, UTC_ZONE, order="key ASC")
-    ids: set[str] = set()
-    async for raws in dc_search(connector, jql, fields="id", size=1000):
-        ids.update(str(r["id"]) for r in raws)
-    return frozenset(ids)
+        if pages.full:
+            yield await pages.rest()

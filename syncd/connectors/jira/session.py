@@ -7,7 +7,9 @@ than the connector, so the connector module imports them and nothing imports it 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +32,35 @@ class Meta:
     rag_field_type: str
     account_tz: ZoneInfo
     account: str  # accountId (Cloud) or user name (Data Center)
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
+
+    def dump(self) -> dict[str, str | None]:
+        """A JSON form, for the store (`load` reads it back)."""
+        return {
+            "points_field": self.points_field,
+            "epic_field": self.epic_field,
+            "rag_field": self.rag_field,
+            "rag_field_type": self.rag_field_type,
+            "account_tz": self.account_tz.key,
+            "account": self.account,
+            "read_at": self.read_at.isoformat(),
+        }
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> Meta | None:
+        """What `dump` wrote, or None when it cannot be read."""
+        try:
+            return cls(
+                points_field=_text(data.get("points_field")),
+                epic_field=_text(data.get("epic_field")),
+                rag_field=_text(data.get("rag_field")),
+                rag_field_type=str(data["rag_field_type"]),
+                account_tz=ZoneInfo(str(data["account_tz"])),
+                account=str(data["account"]),
+                read_at=datetime.fromisoformat(str(data["read_at"])).astimezone(UTC),
+            )
+        except (KeyError, ValueError, TypeError, ZoneInfoNotFoundError):
+            return None
 
     @classmethod
     def read(cls, config: JiraConfig, fields: Any, me: Any) -> Meta:
@@ -53,6 +84,10 @@ class Meta:
             account_tz=tz,
             account=str((me or {}).get("accountId") or (me or {}).get("name") or ""),
         )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 class Session(Protocol):

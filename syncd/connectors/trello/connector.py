@@ -26,7 +26,7 @@ import httpx
 
 from syncd import http
 from syncd.clock import SYSTEM, Clock
-from syncd.connectors.base import OVERLAP
+from syncd.connectors.base import OVERLAP, Versions
 from syncd.connectors.config import Secrets
 from syncd.connectors.paging import Page, pages
 from syncd.connectors.probe import Finding
@@ -293,6 +293,15 @@ class TrelloConnector:
         """The status list, card and comment earlier pushes made (`*_id` of their remote)."""
         for remote in remotes:
             self.writer.own_ids.update(str(v) for k, v in remote.items() if k.endswith("_id") and v)
+
+    def recall_site(self, facts: Mapping[str, Any]) -> None:
+        """A board needs nothing learned beforehand."""
+
+    def site_facts(self) -> dict[str, Any]:
+        return {}
+
+    def remember_versions(self, stored: Versions) -> None:
+        """A board's pull completes nothing item by item: nothing to spare."""
 
     def own_action(self, action: JsonDict) -> bool:
         """An action of syncd's own push: on its card, comment or labels, or making its list."""

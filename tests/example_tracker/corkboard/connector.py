@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from syncd.clock import SYSTEM, Clock
-from syncd.connectors.base import MARKER, OVERLAP
+from syncd.connectors.base import MARKER, OVERLAP, Versions
 from syncd.connectors.config import Secrets
 from syncd.connectors.paging import Page, pages
 from syncd.connectors.probe import Finding, good, guarded
@@ -187,6 +187,15 @@ class CorkboardConnector:
 
     def remember_own(self, remotes: Iterable[Mapping[str, Any]]) -> None:
         """The marker alone tells syncd's notes apart."""
+
+    def recall_site(self, facts: Mapping[str, Any]) -> None:
+        """A board needs nothing learned beforehand."""
+
+    def site_facts(self) -> dict[str, Any]:
+        return {}
+
+    def remember_versions(self, stored: Versions) -> None:
+        """A pull reads whole notes: nothing to spare item by item."""
 
     async def aclose(self) -> None:
         return None
