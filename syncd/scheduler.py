@@ -179,6 +179,18 @@ class Scheduler(threading.Thread):
         if not hold_lease(self.engine, self.owner, clock=self.clock):
             self.holding = False
             return
+        self.keep_rows(added, changed, removed)
+        queued, self.examined = due_pulls(self.engine, self.clients, clock=self.clock)
+        for kind, job_id in queued:
+            self.send(kind, job_id)
+        for kind, job_id in due_cadences(self.engine, self.clients, clock=self.clock):
+            self.send(kind, job_id)
+        sweep(self.engine, self.send, clock=self.clock)
+        self.housekeeping()
+
+    def keep_rows(self, added: list[str], changed: list[str], removed: list[str]) -> None:
+        """The schedule's rows follow the clients: all of them when the lease is new to this
+        process, else those added, changed and removed since the last tick."""
         if not self.holding:  # the lease is new to this process: every client gets its row
             align(self.engine, list(self.clients))
             cadence_rows(self.engine, self.clients.values(), clock=self.clock)
@@ -188,18 +200,15 @@ class Scheduler(threading.Thread):
             drop_rows(self.engine, removed)
         if changed:
             reschedule(self.engine, changed)
-        if self.holding and (added or changed):
+        if added or changed:
             cadence_rows(
                 self.engine,
                 [self.clients[k] for k in [*added, *changed] if k in self.clients],
                 clock=self.clock,
             )
-        queued, self.examined = due_pulls(self.engine, self.clients, clock=self.clock)
-        for kind, job_id in queued:
-            self.send(kind, job_id)
-        for kind, job_id in due_cadences(self.engine, self.clients, clock=self.clock):
-            self.send(kind, job_id)
-        sweep(self.engine, self.send, clock=self.clock)
+
+    def housekeeping(self) -> None:
+        """What is due now and then: expiring old webhook deliveries, the webhook upkeep."""
         if self.clock.monotonic() >= self.expire_at:
             self.expire_at = self.clock.monotonic() + inbox.EXPIRE_EVERY
             inbox.expire(self.engine, keep=self.inbox_retention, clock=self.clock)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from syncd import metrics, store
 from syncd.clients import Client
 from syncd.connectors.base import Connector
+from syncd.model import PullResult
 from syncd.store import jobs
 from syncd.store.grants import GrantKeeper
 from syncd.store.items import count_items, item_versions
@@ -49,6 +50,15 @@ class PullStats:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     more: bool = False  # a slice of a longer pull: the rest is for the next pull, from `cursor`
+
+    def count(self, page: PullResult) -> None:
+        """Count a page's items and quarantined payloads (keeping the first one's error)."""
+        self.pages += 1
+        self.items += len(page.items)
+        self.quarantined += len(page.quarantined)
+        if page.quarantined and not self.quarantine_error:
+            first = page.quarantined[0]
+            self.quarantine_error = f"{first.external_id}: {first.error}"
 
 
 def build_connector(
@@ -116,12 +126,7 @@ async def pull(
             # the few milliseconds a commit takes, and a thread lost more to handing the GIL back
             # and forth than it gained (bench/pull.py: 2.1 s against 1.8 s for 10,000 issues).
             sink.add(page)
-            stats.pages += 1
-            stats.items += len(page.items)
-            stats.quarantined += len(page.quarantined)
-            if page.quarantined and not stats.quarantine_error:
-                first = page.quarantined[0]
-                stats.quarantine_error = f"{first.external_id}: {first.error}"
+            stats.count(page)
             if resume:  # a later slice: the cursor goes where the first slice said
                 pass
             elif page.cursor is not None and (newest is None or page.cursor > newest):

@@ -146,6 +146,16 @@ def imports(path: Path, own: str | None = None) -> set[str]:
 GRAPH = {name: imports(path, name) for name, path in MODULES.items()}
 
 
+def _pop_until(stack: list[str], node: str) -> frozenset[str]:
+    """The members of `node`'s component: the stack down to `node`, popped."""
+    members = set()
+    while True:
+        member = stack.pop()
+        members.add(member)
+        if member == node:
+            return frozenset(members)
+
+
 def cycles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
     """The strongly connected sets of more than one module (Tarjan)."""
     index: dict[str, int] = {}
@@ -163,14 +173,9 @@ def cycles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
             elif other in stack:
                 low[node] = min(low[node], index[other])
         if low[node] == index[node]:
-            members = set()
-            while True:
-                member = stack.pop()
-                members.add(member)
-                if member == node:
-                    break
+            members = _pop_until(stack, node)
             if len(members) > 1:
-                found.append(frozenset(members))
+                found.append(members)
 
     for node in sorted(graph):
         if node not in index:
