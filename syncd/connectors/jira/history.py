@@ -76,8 +76,15 @@ async def all_worklogs(
                     params={"startAt": len(found), "maxResults": WORKLOG_PAGE},
                 )
             page = list(data.get("worklogs") or [])
-            found.extend(page)
+            found.extend(map(_dated, page))  # the rest of each answer goes with it
             if not page or len(found) >= int(data.get("total") or 0):
                 return ident, found
 
     return dict(await asyncio.gather(*map(one, raws)))
+
+
+def _dated(log: Any) -> Any:
+    """What normalizing reads of a worklog: its id, start and time spent."""
+    if not isinstance(log, dict):
+        return log
+    return {key: log.get(key) for key in ("id", "started", "timeSpentSeconds")}
