@@ -76,7 +76,8 @@ async def all_worklogs(
                     f"{connector.api}/issue/{ident}/worklog",
                     params={"startAt": start, "maxResults": WORKLOG_PAGE},
                 )
-            page = list(data.get("worklogs") or [])
+            # only what normalizing reads: the rest of each answer goes with it
+            page = list(map(_dated, data.get("worklogs") or []))
             following = start + len(page)
             return Page(page, following if following < int(data.get("total") or 0) else None)
 
@@ -84,3 +85,10 @@ async def all_worklogs(
         return ident, await read_all(fetch, first=0, source=connector.id, listing=listing)
 
     return dict(await asyncio.gather(*map(one, raws)))
+
+
+def _dated(log: Any) -> Any:
+    """What normalizing reads of a worklog: its id, start and time spent."""
+    if not isinstance(log, dict):
+        return log
+    return {key: log.get(key) for key in ("id", "started", "timeSpentSeconds")}

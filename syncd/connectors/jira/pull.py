@@ -144,8 +144,9 @@ def ident(raw: dict[str, Any]) -> str:
 
 class Pages:
     """Turns raw issue pages into results, holding back issues whose changelog or worklogs were
-    cut short, and dropping a held-back issue the store already holds at its `updated` (`known`):
-    unchanged, it needs neither its changelog nor its worklogs again.
+    cut short (`rest` completes them, `HOLD` at a time: `full`), and dropping a held-back issue
+    the store already holds at its `updated` (`known`): unchanged, it needs neither its changelog
+    nor its worklogs again.
 
     Only the issues of the page that dates the pull (`dates=True`: one answer holding the newest
     changes) move `cursor`. An issue fetched later may carry a change made after another issue,
