@@ -45,6 +45,7 @@ from bench.throughput import dead_letters
 from syncd import store
 from syncd.db import Cursor, Job, Schedule, make_engine
 from syncd.sandbox import Sandbox, SandboxConfig
+from syncd.sandbox.config import Creds
 from tests.daemon import harness as h
 from tests.services import POSTGRES_URL, RABBITMQ_URL
 
@@ -58,6 +59,7 @@ class Load:
     clients: int = 1000
     issues: int = 200
     cards: int = 50
+    one_trello_account: bool = False  # every board on one key and token (Trello's budget binds)
 
 
 def project_keys(count: int) -> list[str]:
@@ -74,6 +76,7 @@ def sandbox_config(load: Load) -> SandboxConfig:
         boards=load.clients,
         trello_cards=load.clients * load.cards,
         latency_ms=LATENCY_MS,
+        creds=Creds(trello_accounts=1 if load.one_trello_account else load.clients),
     )
 
 
@@ -253,6 +256,18 @@ def worklog_requests(sb: Sandbox) -> int:
     return sum(n for route, n in routes.items() if route.endswith("/worklog"))
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (every core, every process) since boot."""
+    t = psutil.cpu_times()
+    return float(sum(t) - t.idle - getattr(t, "iowait", 0.0))
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process: the sandbox's server thread, the sampler and the checks."""
+    t = psutil.Process().cpu_times()
+    return float(t.user + t.system)
+
+
 def database_mib(engine: sa.Engine) -> float:
     with engine.connect() as conn:
         size = conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
@@ -266,10 +281,11 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
         db_url = fresh_database()
         dep = h.Deployment(Path(tmp), sb, database_url=db_url, broker_url=RABBITMQ_URL)
         dep.webhooks = False
-        dep.write_clients(rows, poll=60)
+        dep.write_clients(rows, poll=60, own_trello=not load.one_trello_account)
         broker = Broker(dep.queue_name)
         engine = make_engine(db_url)
         before = load_average()
+        busy0, own0 = machine_busy(), own_cpu()
         started = time.monotonic()
         sampler = Sampler(dep, broker, started)
         try:
@@ -279,6 +295,7 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
                 dep.start("worker", log_name=f"worker{n + 1}.log")
             wait(lambda: cycle_done(engine, want, 2 * len(rows)), sampler, engine, "first", every)
             first = time.monotonic() - started
+            busy, own, syncd_cpu = machine_busy() - busy0, own_cpu() - own0, sampler.cpu()
             db_first = database_mib(engine)
 
             jira0, trello0 = requests(sb)
@@ -310,6 +327,15 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
             "first_cycle_s": round(first, 1),
             "items_per_s": round(items / first, 1),
             "clients_per_min": round(len(rows) / first * 60, 1),
+            # where the first cycle's CPU went: syncd's processes, the sandbox (with the
+            # benchmark's own sampling, in this process), and the rest of the machine
+            # (PostgreSQL, RabbitMQ, anything else running); busy share: of every core's time
+            "first_cpu_s": {
+                "syncd": round(syncd_cpu, 1),
+                "sandbox": round(own, 1),
+                "rest": round(busy - syncd_cpu - own, 1),
+            },
+            "first_busy_share": round(busy / (first * (os.cpu_count() or 1)), 2),
             "nochange_cycle_s": round(nochange_s, 1),
             "nochange_jira_requests": jira1 - jira0,
             "nochange_jira_worklog_requests": worklogs1 - worklogs0,
@@ -371,7 +397,9 @@ def render(results: list[dict[str, Any]]) -> str:
             continue
         lines.append(" ".join(f"{row[c]!s:>12}" for c in COLUMNS))
         lines.append(
-            f"{'':>12} peak RSS MiB {row['peak_rss_mib']}, database MiB {row['database_mib']},"
+            f"{'':>12} first cycle CPU s {row['first_cpu_s']}, machine busy"
+            f" {row['first_busy_share']:.0%}; peak RSS MiB {row['peak_rss_mib']},"
+            f" database MiB {row['database_mib']},"
             f" load {row['load_before']} -> {row['load_after']}"
         )
     return "\n".join(lines)
@@ -384,10 +412,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--cards", type=int, default=50, help="Trello cards per client")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--every", type=float, default=2.0, help="seconds between samples")
+    parser.add_argument(
+        "--one-trello-account",
+        action="store_true",
+        help="every board on one Trello key and token, whose budget (90 requests / 10 s) then "
+        "bounds the whole run; by default each client has an account of its own",
+    )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)
     args = parser.parse_args(argv)
-    load = Load(args.clients, args.issues, args.cards)
+    load = Load(args.clients, args.issues, args.cards, args.one_trello_account)
     info = machine()
     print(f"{load.clients} clients x ({load.issues} issues + {load.cards} cards), "
           f"{LATENCY_MS} ms latency; {info}")  # fmt: skip

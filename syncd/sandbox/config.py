@@ -47,6 +47,33 @@ class Creds:
     trello_token: str = "sandbox-trello-token"  # noqa: S105 - a fixed sandbox credential
     trello_secret: str = "sandbox-trello-secret"  # noqa: S105 - a fixed sandbox credential
     jira_webhook_secret: str = "sandbox-jira-webhook-secret"  # noqa: S105 - fixed sandbox value
+    trello_accounts: int = 1  # more Trello accounts: account n > 0 is `<key>-n` with `<token>-n`
+
+    def trello_account(self, n: int) -> tuple[str, str]:
+        """The key and token of Trello account `n` (0 is `trello_key` with `trello_token`)."""
+        if n == 0:
+            return self.trello_key, self.trello_token
+        return f"{self.trello_key}-{n}", f"{self.trello_token}-{n}"
+
+    def trello_pair(self, key: str, token: str) -> str:
+        """Why `key` with `token` is refused ("invalid key", "invalid token"), or "" when it
+        is one of the accounts. A token must be of its key's own account."""
+        n = self._account_of(key, self.trello_key)
+        if n is None:
+            return "invalid key"
+        return "" if self.trello_account(n)[1] == token else "invalid token"
+
+    def _account_of(self, value: str, base: str) -> int | None:
+        if value == base:
+            return 0
+        head, _, n = value.rpartition("-")
+        if head == base and n.isdigit() and 0 < int(n) < self.trello_accounts:
+            return int(n)
+        return None
+
+    def trello_token_ok(self, token: str) -> bool:
+        """Whether `token` is one the sandbox gave out."""
+        return self._account_of(token, self.trello_token) is not None
 
 
 @dataclass(frozen=True)

@@ -72,11 +72,9 @@ class TrelloAuth:
         key, token = credentials(scope)
         creds = self.ctx.config.creds
         scope[CREDENTIAL_KEY] = f"trello:{key or '-'}/{token[:8] or '-'}"
-        if key != creds.trello_key:
-            await plain(send, 401, b"invalid key")
-            return
-        if token != creds.trello_token:
-            await plain(send, 401, b"invalid token")
+        wrong = creds.trello_pair(key, token)
+        if wrong:
+            await plain(send, 401, wrong.encode())
             return
         if scope["method"] not in ("GET", "HEAD") and not self.ctx.state.trello_token_writes:
             await plain(send, 401, b"unauthorized permission requested")

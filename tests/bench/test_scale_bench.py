@@ -46,4 +46,8 @@ def test_scale_benchmark_runs_and_reports_sane_figures(tmp_path: Path) -> None:
             *(f"worker{n + 1}" for n in range(run["workers"])),
         }
         assert run["database_mib"]["first"] > 0 and run["timeline"]
+        # the first cycle's CPU, split: syncd's own processes worked, and the share of the
+        # machine's time is a share
+        assert set(run["first_cpu_s"]) == {"syncd", "sandbox", "rest"}
+        assert run["first_cpu_s"]["syncd"] > 0 and 0 < run["first_busy_share"] <= 1.5
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -58,8 +58,8 @@ kind = "trello"
 id = "{cid}-board"
 url = "{sandbox}/trello/1"
 board = "{board}"
-key_env = "H_TRELLO_KEY"
-token_env = "H_TRELLO_TOKEN"
+key_env = "H_TRELLO_KEY{account}"
+token_env = "H_TRELLO_TOKEN{account}"
 secret_env = "H_TRELLO_SECRET"
 
 [connectors.push]
@@ -89,15 +89,26 @@ class Deployment:
     webhooks: bool = True
     queue_name: str = field(default_factory=lambda: f"syncd-t-{uuid.uuid4().hex[:10]}")
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    settings: dict[str, str] = field(default_factory=dict)  # more SYNCD_* for the processes
+    settings: dict[str, str] = field(default_factory=dict)  # more environment for the processes
 
-    def write_clients(self, clients: list[tuple[str, str, str]], *, poll: float = 1) -> None:
-        """Write client files: (client id, Jira project, Trello board id) each."""
+    def write_clients(
+        self, clients: list[tuple[str, str, str]], *, poll: float = 1, own_trello: bool = False
+    ) -> None:
+        """Write client files: (client id, Jira project, Trello board id) each. `own_trello`:
+        each client reads its board with a Trello account of its own (the sandbox's
+        `trello_accounts` must cover them), as clients who grant access each from their own
+        account; otherwise every board answers to one key and token."""
         (self.root / "config" / "clients").mkdir(parents=True, exist_ok=True)
         (self.root / "config" / "plans").mkdir(parents=True, exist_ok=True)
         (self.root / "config" / "plans" / "plan.toml").write_text(PLAN.read_text())
-        for cid, project, board in clients:
+        for n, (cid, project, board) in enumerate(clients):
+            account = f"_{n}" if own_trello and n else ""
+            if account:
+                key, token = self.sandbox.config.creds.trello_account(n)
+                self.settings[f"H_TRELLO_KEY{account}"] = key
+                self.settings[f"H_TRELLO_TOKEN{account}"] = token
             body = CLIENT.format(
+                account=account,
                 name=cid.title(),
                 cid=cid,
                 project=project,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from syncd.sandbox import Sandbox
+from syncd.sandbox import Sandbox, SandboxConfig
+from syncd.sandbox.config import Creds
 
 
 def test_full_board_in_one_request(sandbox: Sandbox, trello: httpx.Client) -> None:
@@ -154,3 +155,29 @@ def test_rate_limit_headers_on_every_response(sandbox: Sandbox, trello: httpx.Cl
     headers = trello.get(f"/boards/{sandbox.board_ids[0]}/lists").headers
     assert headers["x-rate-limit-api-token-max"] == "100"
     assert headers["x-rate-limit-api-key-max"] == "300"
+
+
+def test_more_trello_accounts_each_answer_to_their_own_pair() -> None:
+    """With `trello_accounts`, account n's key with account n's token is let in, with its own
+    rate-limit count; a key with another account's token, or an account past the count, is
+    refused as Trello refuses it."""
+    config = SandboxConfig(seed=7, jira_issues=10, trello_cards=10, creds=Creds(trello_accounts=3))
+    with Sandbox(config) as sb:
+        board = f"{sb.trello_url}/boards/{sb.board_ids[0]}"
+
+        def answer(key: str, token: str) -> tuple[int, str]:
+            response = httpx.get(board, params={"key": key, "token": token})
+            return response.status_code, response.text if response.status_code != 200 else ""
+
+        creds = sb.creds
+        one, two = creds.trello_account(1), creds.trello_account(2)
+        assert answer(*creds.trello_account(0)) == (200, "")
+        assert answer(*one) == (200, "")
+        assert answer(*two) == (200, "")
+        assert answer(one[0], two[1]) == (401, "invalid token")
+        assert answer(*creds.trello_account(3)) == (401, "invalid key")
+        assert answer(f"{creds.trello_key}-x", one[1]) == (401, "invalid key")
+        own = httpx.get(f"{sb.trello_url}/tokens/{two[1]}", params={"key": two[0], "token": two[1]})
+        assert own.status_code == 200
+        remaining = httpx.get(board, params={"key": two[0], "token": two[1]}).headers
+        assert remaining["x-rate-limit-api-token-remaining"] == "97"
