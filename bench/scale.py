@@ -301,6 +301,7 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
             jira0, trello0 = requests(sb)
             worklogs0 = worklog_requests(sb)
             routes0 = Counter(sb.stats()["requests"])
+            first_routes = dict(routes0)
             cpu0, quiet = sampler.cpu(), time.monotonic()
             with store.sessions(engine).begin() as session:  # as if an hour had passed
                 session.execute(
@@ -336,6 +337,9 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
                 "rest": round(busy - syncd_cpu - own, 1),
             },
             "first_busy_share": round(busy / (first * (os.cpu_count() or 1)), 2),
+            "first_jira_requests": jira0,
+            "first_trello_requests": trello0,
+            "first_routes": {r: n for r, n in sorted(first_routes.items()) if n},
             "nochange_cycle_s": round(nochange_s, 1),
             "nochange_jira_requests": jira1 - jira0,
             "nochange_jira_worklog_requests": worklogs1 - worklogs0,
