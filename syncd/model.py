@@ -209,12 +209,30 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    """Dead letters read as the one problem they are: every dead push to one target (its newest
+    status is all that needs to land), or one other dead job. Two statuses that could not be
+    written to a deleted issue are one thing to fix, not two."""
+
+    kind: str  # the job kind: push, pull, reconcile, webhook, deliver
+    client: str
+    target: str | None  # as the jobs name it: `connector:target` for a push
+    failed: int  # dead letters in it
+    message: str  # the newest one's error
+    first_at: datetime | None  # when the first of them failed
+    last_at: datetime | None  # when the latest failed
+    job_id: int  # the newest: the one a replay sends again
+
+
+@dataclass(frozen=True, slots=True)
 class Health:
-    """The store's view of a client's sync: last successful pulls, open errors, dead letters."""
+    """The store's view of a client's sync: last successful pulls, open errors, dead letters
+    (each one among `problems`, and as `failures`: by target)."""
 
     checked_at: datetime
     pulls: tuple[tuple[str, datetime | None], ...] = ()  # (source, last success)
     problems: tuple[Problem, ...] = ()
+    failures: tuple[Failure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

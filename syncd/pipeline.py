@@ -229,7 +229,7 @@ def store_and_queue(
                 PushJob(source=source, target=target, status=push),
                 client.id,
                 target=f"{source}:{target}",
-                dedupe=f"push:{client.id}:{source}:{target}",
+                dedupe=jobs.live_key(JobKind.PUSH, client.id, f"{source}:{target}"),
             )
             if job is not None:
                 session.flush()

@@ -17,9 +17,11 @@ from syncd.terminal import printable
 if TYPE_CHECKING:
     from syncd.clients import Client
     from syncd.db import BaselineRow
+    from syncd.model import Failure
     from syncd.plan.result import Reconciliation
     from syncd.runtime import Runtime
     from syncd.settings import Settings
+    from syncd.store.jobs import Replayed
 
 app = typer.Typer(
     help="syncd: sync Jira and Trello with a client's baseline plan.",
@@ -272,7 +274,8 @@ def dlq_list(
     client: Annotated[str | None, typer.Option(help="only this client")] = None,
     config_dir: ConfigDirOpt = None,
 ) -> None:
-    """List dead letters, newest first."""
+    """List dead letters, newest first, then the failures they make: a target's dead pushes
+    are one, which `syncd dlq replay` (any of their ids) replays once, by the newest status."""
     from syncd import redact
     from syncd.store import jobs
 
@@ -283,8 +286,23 @@ def dlq_list(
             f"{job.id}\t{job.kind}\t{job.client}\t{job.target or ''}\t"
             f"{job.attempts} attempt(s)\t{redact.text(job.last_error or '')}",
             markup=False,
+            soft_wrap=True,  # one line per job, for grep and cut
         )
-    out.print(f"{len(dead)} dead letter(s)")
+    found = jobs.failures(rt.engine, client)
+    out.print(f"{len(dead)} dead letter(s), {len(found)} failure(s)")
+    for failure in found:
+        if failure.failed > 1:
+            out.print(_failing_target(failure), markup=False, soft_wrap=True)
+
+
+def _failing_target(failure: Failure) -> str:
+    """A target whose dead letters are one failure: how many, since when, what replays it."""
+    first, last = (f"{t:%Y-%m-%d %H:%M}" if t else "?" for t in (failure.first_at, failure.last_at))
+    return (
+        f"{failure.client}\t{failure.kind} to {failure.target}: {failure.failed} dead letters,"
+        f" {first} to {last}; `syncd dlq replay {failure.job_id}` sends the newest once"
+        " and sets the others aside"
+    )
 
 
 @dlq_app.command("replay")
@@ -293,19 +311,39 @@ def dlq_replay(
     all_: Annotated[bool, typer.Option("--all", help="replay every dead letter")] = False,
     config_dir: ConfigDirOpt = None,
 ) -> None:
-    """Make dead letters pending again; the daemon picks them up."""
+    """Make dead letters pending again; the daemon picks them up. A dead push replays its
+    target: its newest status is queued once, the older dead pushes there are set aside."""
     from syncd.store import jobs
 
     if (job_id is None) == (not all_):
         raise ConfigError("dlq replay › arguments: give a job id or --all, not both")
     rt = _runtime(config_dir)
     if all_:
-        out.print(f"{jobs.replay_all(rt.engine)} dead letter(s) replayed")
+        done = jobs.replay_all(rt.engine)
+        queued = sum(r.queued is not None for r in done)
+        aside = sum(len(r.set_aside) for r in done)
+        out.print(
+            f"{queued} dead letter(s) replayed, {aside} older push(es) of their targets set aside"
+        )
         return
     assert job_id is not None
-    if not jobs.replay(rt.engine, job_id):
+    replayed = jobs.replay_job(rt.engine, job_id)
+    if replayed is None:
         raise ConfigError(f"dlq replay › {job_id}: no dead letter with that id")
-    out.print(f"dead letter {job_id} replayed")
+    out.print(f"dead letter {job_id} replayed{_replayed(replayed, job_id)}")
+
+
+def _replayed(replayed: Replayed, job_id: int) -> str:
+    """What a replay did besides queueing the job named, if anything."""
+    aside = len(replayed.set_aside)
+    if replayed.queued is None:
+        return (
+            f": a newer push of its target is queued already; its {aside} dead push(es) set aside"
+        )
+    older = f", {aside} older push(es) of its target set aside" if aside else ""
+    if replayed.queued != job_id:
+        return f": its target's newest push, job {replayed.queued}, is queued{older}"
+    return older
 
 
 @app.command()

@@ -29,6 +29,19 @@ RANK = {Rag.RED: 0, Rag.AMBER: 1, None: 2, Rag.GREEN: 3}  # worst first; no stat
 
 
 @dataclass(frozen=True, slots=True)
+class FailingTarget:
+    """A target whose status pushes failed for good: one problem however often it was tried."""
+
+    target: str  # `connector:target`, as the jobs name it
+    failed: int  # its dead pushes
+
+    @property
+    def name(self) -> str:
+        """The target as the tracker names it (the issue key), without its connector."""
+        return self.target.split(":", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
 class SyncState:
     """What the store says about a client's sync, for the overview's health badge."""
 
@@ -39,13 +52,14 @@ class SyncState:
     dead: int = 0  # dead letters (failed pushes or pulls, waiting for a replay)
     dead_pushes: int = 0  # of which pushes: the status never reached the tools
     lapsed: tuple[str, ...] = ()  # connectors whose webhook registration has lapsed
+    push_targets: tuple[FailingTarget, ...] = ()  # where those pushes failed, the worst first
 
     @property
     def badges(self) -> tuple[tuple[str, str], ...]:
         """(short text, what it is) for each kind of trouble; empty when all is well."""
         out = []
-        if self.dead_pushes:
-            out.append((_count(self.dead_pushes, "failed push", "failed pushes"), "dead"))
+        if self.push_targets:
+            out.append((failing_pushes(self.push_targets), "dead"))
         if self.dead > self.dead_pushes:
             out.append(
                 (_count(self.dead - self.dead_pushes, "dead letter", "dead letters"), "dead")
@@ -130,6 +144,16 @@ class ClientSummary:
 
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
+
+
+def failing_pushes(targets: Sequence[FailingTarget]) -> str:
+    """The badge of failed pushes, by target: a status that cannot reach one issue is one
+    problem, however many cycles tried ("Push to INI-99 failing (2 attempts)")."""
+    tries = sum(t.failed for t in targets)
+    attempts = f" ({tries} attempts)" if tries > 1 else ""
+    if len(targets) == 1:
+        return f"Push to {targets[0].name} failing{attempts}"
+    return f"Pushes to {len(targets)} targets failing{attempts}"
 
 
 def judge(value: float | None, amber: float, red: float) -> Judged:

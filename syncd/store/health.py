@@ -10,12 +10,14 @@ from syncd import redact
 from syncd.db import Cursor, Job, SyncError
 from syncd.model import Health, Problem, utcnow
 from syncd.store.base import sessions
+from syncd.store.jobs import JobState, failures
 
 MAX_PROBLEMS = 50
 
 
 def health(engine: Engine, client: str) -> Health:
-    """Last successful pull per connector, open sync errors and dead letters, newest first."""
+    """Last successful pull per connector, open sync errors and dead letters, newest first;
+    the dead letters once more as failures, by target."""
     with sessions(engine)() as session:
         pulls = session.execute(
             select(Cursor.source, Cursor.last_success)
@@ -32,7 +34,7 @@ def health(engine: Engine, client: str) -> Health:
         problems = [Problem(e.kind, e.source, redact.text(e.message), e.at) for e in errors]
         dead = session.execute(
             select(Job)
-            .where(Job.client == client, Job.state == "dead")
+            .where(Job.client == client, Job.state == JobState.DEAD)
             .order_by(Job.updated.desc(), Job.id.desc())
             .limit(MAX_PROBLEMS)
         ).scalars()
@@ -50,6 +52,7 @@ def health(engine: Engine, client: str) -> Health:
         checked_at=utcnow(),
         pulls=tuple((source, last) for source, last in pulls),
         problems=tuple(problems),
+        failures=tuple(failures(engine, client, limit=MAX_PROBLEMS)),
     )
 
 

@@ -7,6 +7,12 @@ re-sends pending rows that are due and no longer covered, and leased rows whose 
 `replay` makes pending again. `dedupe` keeps one live row per key (one pending pull per
 connector); it is released when the row ends.
 
+A push carries the whole status, so the newest push to a target is all that needs to land
+(`LATEST_WINS`): a target's dead pushes are one failure (`failures`), a replay sends the
+newest again and sets the older ones aside (`superseded`), and a push that lands sets aside
+the older dead pushes of its target. Replaying them all wrote every stale status in turn, in
+no set order, so the target could end on an old one.
+
 Fairness: with `per_client`, `claim` refuses a job whose client already runs that many (live
 leases, every worker of every process counted), so one client with many or long jobs never
 holds every worker; the refused job is deferred (`defer`) behind the others in the queue.
@@ -21,7 +27,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, true, update
+from sqlalchemy import case, func, literal, or_, select, text, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,7 +36,8 @@ from syncd import redact
 from syncd.clock import SYSTEM, Clock
 from syncd.db import Job
 from syncd.errors import PermanentError
-from syncd.store.base import sessions
+from syncd.model import Failure
+from syncd.store.base import CHUNK, sessions
 from syncd.store.work import JobKind, W, Work, work_of
 
 
@@ -41,6 +48,10 @@ class JobState(StrEnum):
     LEASED = "leased"  # a worker holds it until `lease_until`
     DONE = "done"
     DEAD = "dead"  # failed for good, or too often: a dead letter until replayed
+    SUPERSEDED = "superseded"  # a dead push made moot by a newer push to its target
+
+
+LATEST_WINS = frozenset({JobKind.PUSH})  # kinds whose newest row of a target is all that counts
 
 
 SEND_COVER = timedelta(seconds=60)  # a sent message is trusted this long before a re-send
@@ -241,6 +252,8 @@ def complete(engine: Engine, job: Claimed, *, clock: Clock = SYSTEM) -> bool:
             return True
         row.state = JobState.DONE
         row.dedupe = row.dedupe if row.kind == JobKind.WEBHOOK else None
+        if row.kind in LATEST_WINS:
+            _set_aside(session, _dead_at(row.client, row.kind, row.target, before=row.id), now)
         return False
 
 
@@ -351,25 +364,149 @@ def list_dead(engine: Engine, client: str | None = None) -> list[Job]:
         return list(session.execute(query).scalars())
 
 
+def live_key(kind: JobKind, client: str, target: str) -> str:
+    """The dedupe key of the one live row of a `LATEST_WINS` kind for a target."""
+    return f"{kind}:{client}:{target}"
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay did: the dead letter made pending again (None when a live row of its
+    target already carries newer work) and the older dead letters of its target set aside."""
+
+    queued: int | None
+    set_aside: tuple[int, ...] = ()
+
+
 def replay(engine: Engine, job_id: int, *, clock: Clock = SYSTEM) -> bool:
-    """Make a dead letter pending again with fresh attempts; False if it is not dead."""
+    """Replay a dead letter (`replay_job`); False if it is not dead."""
+    return replay_job(engine, job_id, clock=clock) is not None
+
+
+def replay_job(engine: Engine, job_id: int, *, clock: Clock = SYSTEM) -> Replayed | None:
+    """Make a dead letter pending again with fresh attempts; None if it is not dead.
+
+    A dead push replays its target: the newest dead push there is the one made pending (any of
+    them may be named: the older statuses are not worth writing), it takes the target's live
+    key back, and the others are set aside. When a push of that target is live already, it
+    carries a newer status than any of them: they are all set aside, none is queued.
+    """
     now = clock.now()
     with sessions(engine).begin() as session:
         job = session.get(Job, job_id, with_for_update=True)
         if job is None or job.state != JobState.DEAD:
+            return None
+        if job.kind not in LATEST_WINS or job.target is None:
+            _revive(session, job.id, now)
+            return Replayed(job.id)
+        kind = JobKind(job.kind)
+        dead = _dead_at(job.client, kind, job.target)
+        ids = list(session.execute(dead.order_by(Job.id.desc()).with_for_update()).scalars())
+        key = live_key(kind, job.client, job.target)
+        queued = ids[0] if _revive(session, ids[0], now, dedupe=key) else None
+        aside = tuple(i for i in ids if i != queued)
+        _set_aside(session, aside, now)
+        return Replayed(queued, aside)
+
+
+def _revive(session: Session, job_id: int, now: datetime, *, dedupe: str | None = None) -> bool:
+    """Make a dead row pending, due now; with `dedupe`, only if no live row holds that key,
+    and the row takes it (False when another holds it)."""
+    values: dict[str, Any] = {
+        "state": JobState.PENDING,
+        "attempts": 0,
+        "due_at": now,
+        "lease_until": None,
+        "updated": now,
+    }
+    if dedupe is not None:
+        if live_id(session, dedupe) is not None:
             return False
-        job.state, job.attempts, job.due_at, job.lease_until, job.updated = (
-            JobState.PENDING,
-            0,
-            now,
-            None,
-            now,
+        values["dedupe"] = dedupe
+    try:
+        with session.begin_nested():
+            session.execute(update(Job).where(Job.id == job_id).values(**values))
+    except IntegrityError:  # a concurrent writer queued a row with that key first
+        return False
+    return True
+
+
+def _dead_at(client: str, kind: str, target: str | None, *, before: int | None = None) -> Any:
+    """The ids of a client's dead letters of one kind at one target (older than `before`)."""
+    query = select(Job.id).where(
+        Job.client == client,
+        Job.kind == kind,
+        Job.target.is_(None) if target is None else Job.target == target,
+        Job.state == JobState.DEAD,
+    )
+    return query if before is None else query.where(Job.id < before)
+
+
+def _set_aside(session: Session, ids: Any, now: datetime) -> None:
+    """Mark dead rows superseded: a newer row of their target is queued, or has landed."""
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), Job.state == JobState.DEAD)
+        .values(state=JobState.SUPERSEDED, updated=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def replay_all(engine: Engine, client: str | None = None) -> list[Replayed]:
+    """Replay every dead letter (of `client`): a target's dead pushes once, by the newest."""
+    done = []
+    for job in list_dead(engine, client):
+        replayed = replay_job(engine, job.id)
+        if replayed is not None:  # None: set aside with a newer one of its target
+            done.append(replayed)
+    return done
+
+
+def failures(
+    engine: Engine, client: str | None = None, *, limit: int | None = None
+) -> list[Failure]:
+    """Dead letters as the problems they are, the latest first: every dead push to one target
+    is one failure (how many, the first and the latest, the latest error, and the newest, which
+    a replay sends again); any other dead letter is one by itself."""
+    by_target = case((Job.kind.in_(LATEST_WINS), literal(0)), else_=Job.id)
+    newest = func.max(Job.id)
+    query = (
+        select(Job.client, Job.kind, Job.target, func.count(), func.min(Job.updated))
+        .add_columns(func.max(Job.updated), newest)
+        .where(Job.state == JobState.DEAD)
+        .group_by(Job.client, Job.kind, Job.target, by_target)
+        .order_by(func.max(Job.updated).desc(), newest.desc())
+    )
+    if client is not None:
+        query = query.where(Job.client == client)
+    if limit is not None:
+        query = query.limit(limit)
+    with sessions(engine)() as session:
+        rows = session.execute(query).all()
+        errors = _errors(session, [row[-1] for row in rows])
+    return [
+        Failure(
+            kind=kind,
+            client=owner,
+            target=target,
+            failed=int(count),
+            message=redact.text(errors.get(job_id) or f"{kind} job failed"),
+            first_at=first,
+            last_at=last,
+            job_id=job_id,
         )
-        return True
+        for owner, kind, target, count, first, last, job_id in rows
+    ]
 
 
-def replay_all(engine: Engine, client: str | None = None) -> int:
-    return sum(replay(engine, job.id) for job in list_dead(engine, client))
+def _errors(session: Session, ids: list[int]) -> dict[int, str | None]:
+    found: dict[int, str | None] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(Job.id, Job.last_error).where(Job.id.in_(ids[start : start + CHUNK]))
+        )
+        found.update((job_id, error) for job_id, error in rows)
+    return found
 
 
 def pending(engine: Engine, client: str, *, kind: JobKind | None = None) -> list[Job]:

@@ -70,7 +70,7 @@ class Troubles:
 
     pulls: list[tuple[str, str, datetime | None]]  # client, connector, last successful pull
     problems: list[tuple[str, str, int]]  # client, kind, open problems
-    dead: list[tuple[str, str, int]]  # client, job kind, dead letters
+    dead: list[tuple[str, str, str | None, int]]  # client, job kind, target, dead letters
     webhooks: list[tuple[str, str, datetime | None]]  # client, connector, expiry
 
 
@@ -92,11 +92,11 @@ def troubles(engine: Engine) -> Troubles:
             )
         ]
         dead = [
-            (client, kind, int(count))
-            for client, kind, count in session.execute(
-                select(Job.client, Job.kind, func.count())
+            (client, kind, target, int(count))
+            for client, kind, target, count in session.execute(
+                select(Job.client, Job.kind, Job.target, func.count())
                 .where(Job.state == JobState.DEAD)
-                .group_by(Job.client, Job.kind)
+                .group_by(Job.client, Job.kind, Job.target)
             )
         ]
         webhooks = [

@@ -163,6 +163,7 @@ def get_health(request: Request) -> Response:
             "checked_at": state.checked_at.isoformat(),
             "sources": plain(sources),
             "problems": plain(state.problems),
+            "failures": plain(state.failures),
         }
     )
 
@@ -180,7 +181,15 @@ def replay_dead_letter(request: Request) -> Response:
         outcome = data.replay(request.app.state.engine, info.id, job_id)
     if outcome is None:
         return error(404, "no such job for this client")
-    return JSONResponse({"job_id": job_id, "replayed": outcome})
+    done = outcome if not isinstance(outcome, bool) else None
+    return JSONResponse(
+        {
+            "job_id": job_id,
+            "replayed": done is not None,
+            "queued": done.queued if done else None,
+            "set_aside": list(done.set_aside) if done else [],
+        }
+    )
 
 
 def openapi(request: Request) -> Response:

@@ -16,6 +16,7 @@ from syncd.reports.model import ClientInfo, ItemRef
 from syncd.settings import Settings
 from syncd.store.health import health
 from syncd.store.items import load_items
+from syncd.store.jobs import Replayed
 from syncd.store.overview import version
 from syncd.store.problems import quarantine_reasons
 from syncd.web.directory import known_clients
@@ -65,13 +66,14 @@ def item_refs(engine: Engine, info: ClientInfo) -> list[ItemRef]:
     return sorted(refs, key=lambda r: (r.source, natural(r.key)))
 
 
-def replay(engine: Engine, client: str, job_id: int) -> bool | None:
-    """Replay a dead letter of `client`: True done, False not dead now, None no such job here."""
+def replay(engine: Engine, client: str, job_id: int) -> Replayed | bool | None:
+    """Replay a dead letter of `client` (a dead push: its target's newest, once): what it did,
+    False when it is not dead now, None when there is no such job here."""
     from syncd.store import jobs
 
     if jobs.owner(engine, job_id) != client:
         return None
-    return jobs.replay(engine, job_id)
+    return jobs.replay_job(engine, job_id) or False
 
 
 QUARANTINE_GROUPS = 20  # reasons listed; the rest are counted

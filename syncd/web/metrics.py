@@ -40,7 +40,7 @@ class StoreCollector(Collector):
             "syncd_items_stored", "Items in the store.", labels=["client", "source"]
         )
         for kind, state, n in jobs.depth(self.engine):
-            if state != JobState.DONE:
+            if state not in (JobState.DONE, JobState.SUPERSEDED):  # ended: they only grow
                 depth.add_metric([kind, state], n)
         for client, n in jobs.dead_by_client(self.engine):
             dead.add_metric([client], n)

@@ -81,6 +81,17 @@ SUMMARY = _obj(
                 "dead": {"type": "integer"},
                 "dead_pushes": {"type": "integer"},
                 "lapsed": {"type": "array", "items": {"type": "string"}},
+                "push_targets": {
+                    "type": "array",
+                    "description": "targets whose status pushes failed for good, the worst"
+                    " first: one problem each, however many pushes failed there",
+                    "items": _obj(
+                        {
+                            "target": {"type": "string", "description": "connector:target"},
+                            "failed": {"type": "integer", "description": "dead pushes there"},
+                        }
+                    ),
+                },
                 "badges": {
                     "type": "array",
                     "items": _obj({"text": {"type": "string"}, "kind": {"type": "string"}}),
@@ -118,15 +129,48 @@ EXTRA: dict[str, Schema] = {
             "items": {"type": "array", "items": _ref("item")},
         }
     ),
+    "failure": _obj(
+        {
+            "kind": {"type": "string", "description": "the job kind: push, pull, deliver…"},
+            "client": {"type": "string"},
+            "target": {"type": ["string", "null"], "description": "connector:target of a push"},
+            "failed": {"type": "integer", "description": "dead letters in it"},
+            "message": {"type": "string", "description": "the latest error"},
+            "first_at": {"type": ["string", "null"], "format": "date-time"},
+            "last_at": {"type": ["string", "null"], "format": "date-time"},
+            "job_id": {"type": "integer", "description": "the newest: the one to replay"},
+        }
+    ),
     "health": _obj(
         {
             "client": {"type": "string"},
             "checked_at": {"type": "string", "format": "date-time"},
             "sources": {"type": "array", "items": _ref("source")},
             "problems": {"type": "array", "items": _ref("problem")},
+            "failures": {
+                "type": "array",
+                "items": _ref("failure"),
+                "description": "the dead letters among the problems as failures, the latest"
+                " first: every dead push to one target is one",
+            },
         }
     ),
-    "replayed": _obj({"job_id": {"type": "integer"}, "replayed": {"type": "boolean"}}),
+    "replayed": _obj(
+        {
+            "job_id": {"type": "integer"},
+            "replayed": {"type": "boolean", "description": "false: it was not dead"},
+            "queued": {
+                "type": ["integer", "null"],
+                "description": "the job queued again: for a push, its target's newest dead"
+                " push; null when a newer push of the target is queued already",
+            },
+            "set_aside": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "older dead pushes of the same target, not sent again",
+            },
+        }
+    ),
     "error": _obj({"error": {"type": "string"}}),
 }
 
@@ -186,7 +230,11 @@ def _paths() -> dict[str, Any]:
             "schema": {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0},
         },
     ]
-    replay = _op("replayDeadLetter", "Make a dead letter pending again", "replayed")
+    replay = _op(
+        "replayDeadLetter",
+        "Make a dead letter pending again (a push: its target's newest, once)",
+        "replayed",
+    )
     replay["parameters"] = [CLIENT, JOB]
     replay["responses"]["403"] = _json("error", "Cross-site request refused")
     return {

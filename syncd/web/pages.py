@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -24,6 +25,9 @@ from syncd.reports.charts import chart_data
 from syncd.reports.model import ClientInfo, ItemRef, Status
 from syncd.reports.overview import ClientSummary, portfolio, worst_first
 from syncd.status import NoSnapshotError, load_status
+from syncd.store import jobs
+from syncd.store.jobs import Replayed
+from syncd.store.work import JobKind
 from syncd.web import data, triage
 from syncd.web.auth import principal_of, protected
 
@@ -140,7 +144,7 @@ def client_page(request: Request) -> Response:
     items = list(status.items) if status else data.item_refs(engine, info)
     live = data.work_items(engine, info.id) if status is None else None
     sources = status.sources if status else source_progress(info, live or [], state)
-    notice = _notice(request)
+    notice = _notice(request, engine, info.id)
     problems = [p for p in state.problems if p.kind != "quarantine"]
     return render(
         request,
@@ -150,7 +154,7 @@ def client_page(request: Request) -> Response:
         chart_data=chart_data(status, _baseline(engine, info.id, status)) if status else None,
         items_by_source=_items_by_source(items, data.page_param(request)),
         sources=sources,
-        dead=[p for p in problems if p.kind == "dead"],
+        failures=state.failures,
         failed_pulls=[p for p in problems if p.kind == "pull"],
         stale=[p for p in sources if p.stale],
         quarantine=data.quarantine_by_reason(engine, info.id),
@@ -158,6 +162,7 @@ def client_page(request: Request) -> Response:
         problem_groups=[
             (kind, list(group))
             for kind, group in groupby(sorted(problems, key=lambda p: p.kind), lambda p: p.kind)
+            if kind != "dead"  # listed by target, as `failures`
         ],
         replay_url=_replay_url(info.id),
         notice=notice,
@@ -177,13 +182,30 @@ def _baseline(engine: Any, client: str, status: Status) -> Baseline | None:
         return None
 
 
-def _notice(request: Request) -> str:
-    replayed, failed = request.query_params.get("replayed"), request.query_params.get("failed")
-    if replayed and replayed.isdigit():
-        return f"Dead letter {replayed} replayed: it is queued again."
-    if failed and failed.isdigit():
-        return f"Dead letter {failed} was not replayed: it is no longer dead."
-    return ""
+def _notice(request: Request, engine: Engine, client: str) -> str:
+    """What the last replay did, from the query the replay redirected to."""
+    query = request.query_params
+    job_ids = {k: int(v) for k, v in query.items() if v.isdigit() and len(v) < 16}
+    if "replayed" in job_ids:
+        said = _replayed(engine, client, job_ids["replayed"])
+    elif "covered" in job_ids:
+        said = "Nothing replayed: a newer push to that target is queued already."
+    elif "failed" in job_ids:
+        return f"Dead letter {job_ids['failed']} was not replayed: it is no longer dead."
+    else:
+        return ""
+    aside = job_ids.get("set_aside", 0)
+    pushes = "failed push" if aside == 1 else "failed pushes"
+    return said + (f" {aside} older {pushes} to it set aside, not sent." if aside else "")
+
+
+def _replayed(engine: Engine, client: str, job_id: int) -> str:
+    """The replayed job in words: a push by its target (a replay sends its newest status)."""
+    row = jobs.get(engine, job_id)
+    if row is None or row.client != client or row.kind != JobKind.PUSH or not row.target:
+        return f"Dead letter {job_id} replayed: it is queued again."
+    name = row.target.split(":", 1)[-1]
+    return f"Push to {name} replayed: its newest status (dead letter {job_id}) is queued again."
 
 
 def _replay_url(client: str) -> Callable[[int], str]:
@@ -207,7 +229,8 @@ def same_origin(request: Request) -> bool:
 
 @guard
 def replay(request: Request) -> Response:
-    """Replay one dead letter of this client, then show the client page again."""
+    """Replay one dead letter of this client (a failed push: its target, once, by the newest
+    status), then show the client page again."""
     if not same_origin(request):
         return denied(request, 403)
     client = str(request.path_params["client"])
@@ -219,9 +242,17 @@ def replay(request: Request) -> Response:
         outcome = data.replay(request.app.state.engine, client, job_id)
     if outcome is None:
         return denied(request, 404)
-    key = "replayed" if outcome else "failed"
-    target = f"/clients/{quote(client, safe='')}?{key}={job_id}#needs-action"
+    target = f"/clients/{quote(client, safe='')}?{_replay_query(job_id, outcome)}#needs-action"
     return RedirectResponse(target, status_code=303)
+
+
+def _replay_query(job_id: int, outcome: Replayed | bool) -> str:
+    """The query that tells the client page what a replay did (`_notice` reads it)."""
+    if isinstance(outcome, bool):
+        return f"failed={job_id}"
+    key, shown = ("replayed", outcome.queued) if outcome.queued else ("covered", job_id)
+    aside = f"&set_aside={len(outcome.set_aside)}" if outcome.set_aside else ""
+    return f"{key}={shown}{aside}"
 
 
 def routes() -> list[Route]:

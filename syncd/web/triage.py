@@ -22,7 +22,13 @@ from syncd import schedule
 from syncd.model import utcnow
 from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports.model import ClientInfo
-from syncd.reports.overview import TREND_POINTS, ClientSummary, SyncState, summarize
+from syncd.reports.overview import (
+    TREND_POINTS,
+    ClientSummary,
+    FailingTarget,
+    SyncState,
+    summarize,
+)
 from syncd.store.overview import newest_ids, snapshot_data, spis, troubles
 from syncd.store.work import JobKind
 
@@ -59,14 +65,17 @@ def sync_states(
     pulls: dict[str, list[tuple[str, datetime | None]]] = defaultdict(list)
     counts: dict[tuple[str, str], int] = {}
     dead: dict[tuple[str, str], int] = defaultdict(int)
+    pushes: dict[str, list[FailingTarget]] = defaultdict(list)
     lapsed: dict[str, list[str]] = defaultdict(list)
     found = troubles(engine)
     for client, source, last in found.pulls:
         pulls[client].append((source, last))
     for client, kind, count in found.problems:
         counts[(client, kind)] = count
-    for client, kind, count in found.dead:
-        dead[(client, kind)] = count
+    for client, kind, target, count in found.dead:
+        dead[(client, kind)] += count
+        if kind == JobKind.PUSH and target is not None:
+            pushes[client].append(FailingTarget(target, count))
     for client, source, expires in found.webhooks:
         if expires is not None and _aware(expires) < now:
             lapsed[client].append(source)
@@ -88,6 +97,7 @@ def sync_states(
             dead=sum(n for (c, _), n in dead.items() if c == cid),
             dead_pushes=dead.get((cid, JobKind.PUSH), 0),
             lapsed=tuple(sorted(lapsed.get(cid, []))),
+            push_targets=tuple(sorted(pushes[cid], key=lambda t: (-t.failed, t.target))),
         )
     return states
 

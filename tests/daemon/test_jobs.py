@@ -376,3 +376,90 @@ def test_kinds_and_states_are_stored_as_the_words_the_table_always_held(engine: 
     with engine.connect() as conn:
         state = conn.execute(text("SELECT state FROM jobs WHERE id = :id"), {"id": old_id})
         assert state.scalar_one() == JobState.DONE == "done"
+
+
+def queued(engine: Engine, work: Work, target: str, *, clock: Clock = SYSTEM) -> int | None:
+    """Queue `work` for `target`, a push under its target's live key (as the pipeline does)."""
+    key = jobs.live_key(work.kind, "acme", target) if work.kind in jobs.LATEST_WINS else None
+    with store.sessions(engine).begin() as session:
+        job = jobs.enqueue(session, work, "acme", target=target, dedupe=key, clock=clock)
+        if job is None:
+            return None
+        session.flush()
+        return job.id
+
+
+def died(engine: Engine, work: Work, target: str, error: str, *, clock: Clock = SYSTEM) -> int:
+    """Queue `work` for `target` and let it fail for good."""
+    job_id = queued(engine, work, target, clock=clock)
+    assert job_id is not None
+    assert jobs.fail(engine, held(engine, job_id, clock=clock), error, permanent=True) is None
+    return job_id
+
+
+def state_of(engine: Engine, job_id: int) -> str:
+    row = jobs.get(engine, job_id)
+    assert row is not None
+    return row.state
+
+
+ISSUE = "acme-jira:ACME-1"
+
+
+def test_a_targets_dead_pushes_are_one_failure_and_a_replay_sends_the_newest(
+    engine: Engine,
+) -> None:
+    """Two statuses that could not reach one issue are one failure (two dead letters, the first
+    and the latest time, the latest error); replaying it, by either job, queues the newest
+    status alone, under the target's key, and sets the older one aside."""
+    clock = FakeClock()
+    first = died(engine, pushing("monday"), ISSUE, "NotFoundError: ACME-1", clock=clock)
+    clock.advance(timedelta(hours=1))
+    newest = died(engine, pushing("tuesday"), ISSUE, "NotFoundError: ACME-1 (2)", clock=clock)
+    pull = died(engine, PULL, "acme-jira", "AuthError: 401", clock=clock)
+    push, alone = sorted(jobs.failures(engine, "acme"), key=lambda f: f.kind != "push")
+    assert (push.kind, push.target, push.failed, push.job_id) == ("push", ISSUE, 2, newest)
+    assert push.message == "NotFoundError: ACME-1 (2)" and push.first_at < push.last_at
+    assert (alone.kind, alone.failed, alone.job_id) == ("pull", 1, pull)
+    assert jobs.replay_job(engine, first) == jobs.Replayed(queued=newest, set_aside=(first,))
+    assert (state_of(engine, newest), state_of(engine, first)) == ("pending", "superseded")
+    assert [f.job_id for f in jobs.failures(engine, "acme")] == [pull]
+    assert queued(engine, pushing("wednesday"), ISSUE) is None
+    claimed = held(engine, newest)
+    assert claimed.carried(PushJob).status.headline == "wednesday"  # the newest still wins
+    assert jobs.replay_job(engine, first) is None and jobs.replay(engine, first) is False
+
+
+def test_a_replay_queues_nothing_when_a_push_of_the_target_is_live(engine: Engine) -> None:
+    """A push of the target queued since the dead ones carries a newer status: replaying sets
+    every dead push there aside and queues none (the target gets one push, the live one)."""
+    older = died(engine, pushing("monday"), ISSUE, "NotFoundError")
+    newer = died(engine, pushing("tuesday"), ISSUE, "NotFoundError")
+    live = queued(engine, pushing("wednesday"), ISSUE)
+    assert live is not None
+    assert jobs.replay_job(engine, newer) == jobs.Replayed(queued=None, set_aside=(newer, older))
+    assert jobs.list_dead(engine) == [] and [j.id for j in jobs.pending(engine, "acme")] == [live]
+
+
+def test_a_push_that_lands_sets_aside_the_older_dead_pushes_of_its_target(engine: Engine) -> None:
+    """Once a newer status has reached the target, its older dead pushes are moot (replaying
+    one would write a stale status over it); a dead push to another target stays."""
+    moot = died(engine, pushing("monday"), ISSUE, "NotFoundError")
+    other = died(engine, pushing("monday"), "acme-jira:ACME-2", "NotFoundError")
+    landed = queued(engine, pushing("tuesday"), ISSUE)
+    assert jobs.complete(engine, held(engine, landed)) is False
+    assert state_of(engine, moot) == "superseded"
+    assert [j.id for j in jobs.list_dead(engine)] == [other]
+
+
+def test_replay_all_replays_each_push_target_once(engine: Engine) -> None:
+    """`dlq replay --all`: one push per target (its newest), every other dead letter."""
+    a1 = died(engine, pushing("a1"), ISSUE, "NotFoundError")
+    a2 = died(engine, pushing("a2"), ISSUE, "NotFoundError")
+    b1 = died(engine, pushing("b1"), "acme-jira:ACME-2", "NotFoundError")
+    p1 = died(engine, PULL, "acme-jira", "AuthError")
+    p2 = died(engine, PULL, "acme-jira", "AuthError")
+    done = jobs.replay_all(engine)
+    assert sorted(r.queued for r in done if r.queued) == [a2, b1, p1, p2]
+    assert [r.set_aside for r in done if r.set_aside] == [(a1,)]
+    assert jobs.list_dead(engine) == []

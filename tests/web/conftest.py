@@ -115,17 +115,26 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     engine.dispose()
 
 
-def dead_job(engine: Engine, client: str, error: str = "503 Service Unavailable") -> int:
-    """Insert one more dead letter for `client`; return its id."""
+def dead_job(
+    engine: Engine,
+    client: str,
+    error: str = "503 Service Unavailable",
+    *,
+    kind: str = "pull",
+    target: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Insert one more dead letter for `client` (a pull unless `kind` says), failed `at`;
+    return its id."""
     from syncd.db import Job
     from syncd.store import sessions
 
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     with sessions(engine).begin() as session:
         job = Job(
-            kind="pull",
+            kind=kind,
             client=client,
-            target=None,
+            target=target,
             payload={},
             state="dead",
             attempts=5,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the venv
 
@@ -77,8 +78,43 @@ def test_replay_through_the_api(site: Site) -> None:
     with site.client(site.admin) as http:
         first = http.post(f"/api/clients/acme/dead-letters/{job}/replay").json()
         second = http.post(f"/api/clients/acme/dead-letters/{job}/replay").json()
-    assert first == {"job_id": job, "replayed": True} and second["replayed"] is False
+    assert first == {"job_id": job, "replayed": True, "queued": job, "set_aside": []}
+    assert second == {"job_id": job, "replayed": False, "queued": None, "set_aside": []}
     assert job_state(site.engine, job) == "pending"
+
+
+def test_health_lists_a_targets_failed_pushes_as_one_failure(site: Site) -> None:
+    """Health keeps one problem per dead letter (the fields other code reads) and lists them
+    again as failures: the two dead pushes to one issue are one, with its count, first and
+    latest time, latest error and the newest job; replaying the older one through the API
+    queues that newest one and sets the older aside."""
+    start = datetime.now(UTC) - timedelta(hours=2)
+    target = "acme-jira:ACME-404"
+    older = dead_job(
+        site.engine, "acme", "NotFoundError: gone", kind="push", target=target, at=start
+    )
+    later = start + timedelta(hours=1)
+    newest = dead_job(
+        site.engine, "acme", "NotFoundError: still gone", kind="push", target=target, at=later
+    )
+    with site.client(site.admin) as http:
+        body = http.get("/api/clients/acme/health").json()
+        dead = {p["job_id"] for p in body["problems"] if p["kind"] == "dead"}
+        assert {older, newest} <= dead
+        [failure] = [f for f in body["failures"] if f["target"] == target]
+        assert failure["failed"] == 2 and failure["job_id"] == newest and failure["kind"] == "push"
+        assert failure["message"] == "NotFoundError: still gone"
+        assert datetime.fromisoformat(failure["first_at"]) < datetime.fromisoformat(
+            failure["last_at"]
+        )
+        replayed = http.post(f"/api/clients/acme/dead-letters/{older}/replay").json()
+        after = http.get("/api/clients/acme/health").json()
+    assert replayed == {"job_id": older, "replayed": True, "queued": newest, "set_aside": [older]}
+    assert (job_state(site.engine, newest), job_state(site.engine, older)) == (
+        "pending",
+        "superseded",
+    )
+    assert not [f for f in after["failures"] if f["target"] == target]
 
 
 def test_unknown_query_parameter_is_refused(site: Site) -> None:

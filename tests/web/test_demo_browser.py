@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page
+from sqlalchemy.engine import Engine
 
 from syncd import store
 from syncd.demo import CLIENTS
@@ -52,7 +54,7 @@ def test_overview_lists_the_demo_clients_worst_first_with_a_reason(
     # the push fails moments after the first status: the open page shows it when it lands
     badge = page.locator('tr[data-client="initech"] .badge-dead')
     badge.wait_for(timeout=60_000)
-    assert "failed push" in badge.inner_text()
+    assert badge.count() == 1 and "Push to INI-99 failing" in badge.inner_text()
     assert badge.get_attribute("href") == "/clients/initech#needs-action"
 
 
@@ -103,20 +105,44 @@ def test_the_red_clients_failed_push_is_in_view_and_replays(
     page: Page, demo_site: DemoSite
 ) -> None:
     """On a 1440 x 900 window the failed push of Initech's status is on screen without
-    scrolling, and Replay queues it again from there."""
+    scrolling, as one failing target however many of its statuses died (a second reconcile
+    makes a second one die), and one Replay queues the newest status again from there while
+    the older is set aside, not sent."""
+    engine = demo_site.engine()
+    h.wait_for(lambda: _dead_pushes(engine) >= 1, 60, "the first push to INI-99 to fail")
+    headers = {"Authorization": f"Bearer {demo_site.token}"}
+    with httpx.Client(base_url=demo_site.url, headers=headers, timeout=30) as http:
+        as_of = http.get("/api/clients/initech").json()["as_of"]
+    tomorrow = (date.fromisoformat(as_of) + timedelta(days=1)).isoformat()
+    subprocess.run(
+        [sys.executable, "-m", "syncd", "reconcile", "initech", "--as-of", tomorrow],
+        capture_output=True, text=True, env=demo_site.env(), check=True, timeout=120,
+    )  # fmt: skip
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"{demo_site.url}/clients/initech?token={demo_site.token}")
-    row = page.locator("#dead-letters tr[data-job]").first
-    row.wait_for(timeout=60_000)  # the page updates itself when the push has failed
-    assert "INI-99" in row.inner_text() and "not found" in row.inner_text()
+    rows = page.locator('#dead-letters tr[data-target$=":INI-99"]')
+
+    def failed() -> int:  # the page updates itself when the second push has failed
+        return int(rows.first.get_attribute("data-failed") or 0) if rows.count() else 0
+
+    h.wait_for(lambda: failed() >= 2, 60, "the second failed push on the page")
+    assert rows.count() == 1
+    row = rows.first
+    text = row.inner_text()
+    assert "Push to INI-99" in text and "not found" in text and "Replay sends the newest" in text
     button = row.get_by_role("button", name="Replay")
+    assert button.count() == 1
     box = button.bounding_box()
     assert box is not None and box["y"] + box["height"] <= 900
     assert page.evaluate("window.scrollY") == 0
-    job = row.get_attribute("data-job")
     button.click()
-    page.wait_for_url(f"**/clients/initech?replayed={job}*")
-    assert f"Dead letter {job} replayed" in page.locator(".notice").inner_text()
+    page.wait_for_url("**/clients/initech?replayed=*")
+    job = int(page.url.split("replayed=")[1].split("&")[0])
+    notice = page.locator(".notice").inner_text()
+    assert f"Push to INI-99 replayed: its newest status (dead letter {job})" in notice
+    assert re.search(r"\b[1-9]\d* older failed push(es)? to it set aside, not sent", notice)
+    assert _state(engine, job) in ("pending", "leased", "dead")  # it fails again: INI-99 is gone
+    engine.dispose()
 
 
 @pytest.mark.parametrize("path", ["/", "/clients/initech", "/clients/globex", "/glossary"])
@@ -215,6 +241,10 @@ def _as_of(text: str) -> str:
     found = re.search(r"status (\d{4}-\d{2}-\d{2})", text)
     assert found is not None, text
     return found.group(1)
+
+
+def _dead_pushes(engine: Engine) -> int:
+    return sum(f.failed for f in jobs.failures(engine, "initech") if f.kind == "push")
 
 
 def _state(engine: object, job_id: int) -> str:

@@ -9,8 +9,8 @@ from datetime import date
 from syncd import store
 from syncd.clientdir import ClientDirectory
 from syncd.mapping.config import Thresholds
-from syncd.reports.overview import RANK, SyncState, judge, reason
-from tests.web.conftest import Site
+from syncd.reports.overview import RANK, FailingTarget, SyncState, judge, reason
+from tests.web.conftest import Site, dead_job
 
 
 def test_clients_are_listed_worst_first_each_with_a_reason(site: Site) -> None:
@@ -25,6 +25,7 @@ def test_clients_are_listed_worst_first_each_with_a_reason(site: Site) -> None:
 
 
 def test_a_dead_letter_shows_as_a_badge_linking_to_the_problem(site: Site) -> None:
+    dead_job(site.engine, "acme")  # its own: the API fuzz may have replayed the seeded ones
     with site.client(site.admin) as http:
         page = http.get("/").text
         listed = http.get("/api/clients").json()["clients"]
@@ -59,10 +60,21 @@ def test_the_reason_names_the_late_milestone_and_what_drives_it() -> None:
 
 
 def test_badges_say_what_is_wrong_in_words() -> None:
-    state = SyncState(stale=("acme-jira",), quarantined=3, dead=2, dead_pushes=1)
+    one = (FailingTarget("acme-jira:ACME-1", 1),)
+    state = SyncState(stale=("acme-jira",), quarantined=3, dead=2, dead_pushes=1, push_targets=one)
     texts = [t for t, _ in state.badges]
-    assert texts == ["1 failed push", "1 dead letter", "stale: acme-jira", "3 quarantined"]
+    assert texts == ["Push to ACME-1 failing", "1 dead letter", "stale: acme-jira", "3 quarantined"]
     assert SyncState().badges == ()
+
+
+def test_failed_pushes_are_counted_by_target() -> None:
+    """Two dead pushes to one issue are one failing target, said as such; several targets are
+    counted as targets."""
+    one = SyncState(dead=2, dead_pushes=2, push_targets=(FailingTarget("ini-jira:INI-99", 2),))
+    assert one.badges == (("Push to INI-99 failing (2 attempts)", "dead"),)
+    two = (FailingTarget("ini-jira:INI-99", 2), FailingTarget("ini-board:5f1c", 1))
+    several = SyncState(dead=3, dead_pushes=3, push_targets=two)
+    assert several.badges == (("Pushes to 2 targets failing (3 attempts)", "dead"),)
 
 
 def test_the_change_token_moves_with_a_new_snapshot(site: Site) -> None:

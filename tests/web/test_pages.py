@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from tests.reports.sample import XSS
 from tests.web.conftest import Site, dead_job, job_state
@@ -65,6 +66,59 @@ def test_replay_form_replays_the_dead_letter(site: Site) -> None:
         assert job_state(site.engine, job) == "pending"
         again = http.post(f"/clients/globex/dead-letters/{job}/replay")
         assert again.headers["location"] == f"/clients/globex?failed={job}#needs-action"
+
+
+def test_a_targets_failed_pushes_are_one_row_with_one_replay(site: Site) -> None:
+    """Two statuses that could not be written to one deleted issue read as one failing target,
+    not two problems: one row saying how many failed, the latest error and when, the first
+    failure, and one Replay; it queues the newest status alone and says the older was set
+    aside. The overview counts the target once, with its two failed pushes."""
+    start = datetime.now(UTC) - timedelta(hours=3)
+    target = "globex-jira:GLX-404"
+    older = dead_job(
+        site.engine, "globex", "NotFoundError: GLX-404 (1)", kind="push", target=target, at=start
+    )
+    newest = dead_job(
+        site.engine,
+        "globex",
+        "NotFoundError: GLX-404 (2)",
+        kind="push",
+        target=target,
+        at=start + timedelta(hours=2),
+    )
+    with site.client(site.admin) as http:
+        page = http.get("/clients/globex").text
+        sync = http.get("/api/clients/globex").json()["sync"]
+        rows = re.findall(
+            rf'<tr class="problem-dead" data-job="(\d+)"[^>]*'
+            rf'data-target="{target}"[^>]*>(.*?)</tr>',
+            page,
+            re.S,
+        )
+        assert [job for job, _ in rows] == [str(newest)]
+        row = rows[0][1]
+        assert "Push to GLX-404" in row and "2 status updates could not be written" in row
+        assert "NotFoundError: GLX-404 (2)" in row and "GLX-404 (1)" not in row
+        assert f"first failed {start:%Y-%m-%d %H:%M}" in row
+        assert row.count("<button") == 1 and f"/dead-letters/{newest}/replay" in row
+        assert {"target": target, "failed": 2} in sync["push_targets"]
+        response = http.post(f"/clients/globex/dead-letters/{newest}/replay")
+        location = f"/clients/globex?replayed={newest}&set_aside=1#needs-action"
+        assert response.headers["location"] == location
+        notice = http.get(location).text
+    said = f"Push to GLX-404 replayed: its newest status (dead letter {newest}) is queued again."
+    assert f"{said} 1 older failed push to it set aside, not sent." in notice
+    assert f'data-target="{target}"' not in notice
+    states = (job_state(site.engine, newest), job_state(site.engine, older))
+    assert states == ("pending", "superseded")
+
+
+def test_the_replay_notice_names_only_this_clients_targets(site: Site) -> None:
+    """The notice reads the job a query names: another client's push is not named."""
+    job = dead_job(site.engine, "acme", kind="push", target="acme-jira:SECRET-1")
+    with site.client(site.admin) as http:
+        page = http.get(f"/clients/globex?replayed={job}").text
+    assert f"Dead letter {job} replayed" in page and "SECRET-1" not in page
 
 
 def test_replay_refuses_cross_site_posts(site: Site) -> None:
