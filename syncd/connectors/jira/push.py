@@ -5,6 +5,16 @@ differs; only that is written. The status comment is found again through its com
 (`syncd` → `{"marker": "syncd:status", "client": ..., "digest": ...}`) or the id syncd stored,
 and edited in place. Creating it is the one write that is not idempotent: it is sent once, and
 when its answer is lost the issue's comments are searched for the marker before trying again.
+
+What it costs. The property is written before the comment, so an issue without the property
+has no comment of syncd's: a first push reads the issue and creates, without paging the
+comments first. An update (the last push is known and wrote another status) edits the known
+comment and writes the property without reading either; when the comment is gone (404) the
+comments are searched as on a first push. The issue is read only when something must be
+compared (a first or repeated push, labels, the RAG field, a transition), the field catalogue
+only when a RAG field is configured. After creating a comment the comments are read once more:
+a push running at the same time (a worker whose lease ran out) may have made one too, and every
+writer keeps the oldest.
 """
 
 from __future__ import annotations
@@ -52,33 +62,71 @@ def marker_of(comment: dict[str, Any], client: str) -> dict[str, Any] | None:
 async def push(
     connector: JiraConnector, status: StatusPush, *, target: str, known: dict[str, Any]
 ) -> PushOutcome:
-    """Comment, property, labels, RAG field and transition: each written only when different."""
-    meta = await connector.load_meta()
-    fields = ["labels", "status", *([meta.rag_field] if meta.rag_field else [])]
-    issue = await connector.remote.json(
-        "GET",
-        f"{connector.api}/issue/{target}",
-        params={"fields": ",".join(fields), "properties": PROPERTY_KEY},
-    )
-    comment_id, writes = await status_comment(connector, status, target, known)
-    writes += await put_property(connector, status, target, issue)
-    writes += await edit_fields(connector, status, target, issue)
+    """Property, comment, labels, RAG field and transition: each written only when different."""
+    issue = await read_issue(connector, target, update=is_update(status, known))
+    writes = await put_property(connector, status, target, issue)
+    comment_id, made = await status_comment(connector, status, target, known, issue)
+    writes += made
     warnings: list[str] = []
-    if connector.config.push.transitions and target in connector.config.push.issues:
-        moved, warning = await transition(connector, status, target, issue)
-        writes += moved
-        warnings.extend([warning] if warning else [])
+    if issue is not None:
+        writes += await edit_fields(connector, status, target, issue)
+        if connector.config.push.transitions and target in connector.config.push.issues:
+            moved, warning = await transition(connector, status, target, issue)
+            writes += moved
+            warnings.extend([warning] if warning else [])
     remote = {"comment_id": comment_id, "digest": status.digest}
     return PushOutcome(remote=remote, changed=writes > 0, writes=writes, warnings=tuple(warnings))
 
 
+def is_update(status: StatusPush, known: dict[str, Any]) -> bool:
+    """Whether the last push to this target is known and wrote another status: then its comment
+    is edited without being read, and the property written without being compared."""
+    return bool(known.get("comment_id")) and known.get("digest") not in (None, status.digest)
+
+
+async def read_issue(
+    connector: JiraConnector, target: str, *, update: bool
+) -> dict[str, Any] | None:
+    """The issue's labels, status, RAG field and `syncd.status` property; None when nothing
+    needs comparing (an update with neither labels, RAG field nor transitions)."""
+    options = connector.config.push
+    fields_wanted = options.labels or options.rag_field or options.transitions
+    if not fields_wanted and (update or not options.property):
+        return None
+    meta = await connector.load_meta() if options.rag_field else None
+    fields = ["labels", "status", *([meta.rag_field] if meta and meta.rag_field else [])]
+    issue: dict[str, Any] = await connector.remote.json(
+        "GET",
+        f"{connector.api}/issue/{target}",
+        params={"fields": ",".join(fields), "properties": PROPERTY_KEY},
+    )
+    return issue
+
+
+def never_pushed(connector: JiraConnector, issue: dict[str, Any] | None) -> bool:
+    """Whether the issue shows no push of syncd's: the property, written before any comment,
+    is missing (so no comment of syncd's can be there)."""
+    return (
+        connector.config.push.property
+        and issue is not None
+        and PROPERTY_KEY not in (issue.get("properties") or {})
+    )
+
+
 async def status_comment(
-    connector: JiraConnector, status: StatusPush, target: str, known: dict[str, Any]
+    connector: JiraConnector,
+    status: StatusPush,
+    target: str,
+    known: dict[str, Any],
+    issue: dict[str, Any] | None,
 ) -> tuple[str, int]:
     """The id of our comment on `target` and how many writes it took (0 when unchanged)."""
-    comment = await known_comment(connector, target, status.client, known)
-    if comment is None:
-        comment = await find_marked(connector, target, status.client)
+    if is_update(status, known) and await edit_comment(
+        connector, status, target, str(known["comment_id"])
+    ):
+        connector.remember_comment(str(known["comment_id"]))
+        return str(known["comment_id"]), 1
+    comment = await our_comment(connector, status, target, known, issue)
     writes = 0
     if comment is None:
         created = await create_comment(connector, status, target)
@@ -90,12 +138,48 @@ async def status_comment(
     connector.remember_comment(comment_id)
     if (marker_of(comment, status.client) or {}).get("digest") == status.digest:
         return comment_id, writes
+    await put_comment(connector, status, target, comment_id)
+    return comment_id, writes + 1
+
+
+async def our_comment(
+    connector: JiraConnector,
+    status: StatusPush,
+    target: str,
+    known: dict[str, Any],
+    issue: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """Our comment on `target` with its marker, None when there is none: the known one (unless
+    an update just found it gone), else the one the comments show, none on an issue syncd never
+    pushed to."""
+    if known.get("comment_id") and not is_update(status, known):
+        found = await known_comment(connector, target, status.client, known)
+        if found is not None:
+            return found
+    elif not known.get("comment_id") and never_pushed(connector, issue):
+        return None
+    return await find_marked(connector, target, status.client)
+
+
+async def edit_comment(
+    connector: JiraConnector, status: StatusPush, target: str, comment_id: str
+) -> bool:
+    """Write the status into comment `comment_id`; False when it is gone."""
+    try:
+        await put_comment(connector, status, target, comment_id)
+    except NotFoundError:
+        return False
+    return True
+
+
+async def put_comment(
+    connector: JiraConnector, status: StatusPush, target: str, comment_id: str
+) -> None:
     await connector.remote.request(
         "PUT",
         f"{connector.api}/issue/{target}/comment/{comment_id}",
         json={"body": body_of(connector, status), "properties": [prop(status)]},
     )
-    return comment_id, writes + 1
 
 
 def body_of(connector: JiraConnector, status: StatusPush) -> Any:
@@ -191,11 +275,13 @@ async def sole_comment(
 
 
 async def put_property(
-    connector: JiraConnector, status: StatusPush, target: str, issue: dict[str, Any]
+    connector: JiraConnector, status: StatusPush, target: str, issue: dict[str, Any] | None
 ) -> int:
+    """The `syncd.status` property, unless the issue read shows it already holds this status
+    (an update writes it unread)."""
     if not connector.config.push.property:
         return 0
-    if (issue.get("properties") or {}).get(PROPERTY_KEY) == status.machine:
+    if issue is not None and (issue.get("properties") or {}).get(PROPERTY_KEY) == status.machine:
         return 0
     await connector.remote.request(
         "PUT", f"{connector.api}/issue/{target}/properties/{PROPERTY_KEY}", json=status.machine
