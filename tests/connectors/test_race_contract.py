@@ -38,10 +38,11 @@ class Recording(ContractTransport):
 @pytest.mark.parametrize("cloud", [True, False], ids=["cloud", "dc"])
 def test_racing_jira_pushes_delete_the_twin_comment_within_the_contract(cloud: bool) -> None:
     """Both writers create a status comment; the younger is deleted, by requests the Jira
-    document allows, and one comment is left."""
+    document allows, and one comment is left. (With labels on, each reads the issue before
+    writing, and both find it without syncd's property: both create.)"""
     with Sandbox(SandboxConfig(seed=2, jira_issues=30, trello_cards=0)) as sb:
         transport = Recording()
-        config = jira_config(sb, cloud=cloud, push=JiraPush(issues=["ACME-1"]))
+        config = jira_config(sb, cloud=cloud, push=JiraPush(issues=["ACME-1"], labels=True))
 
         async def scenario() -> None:
             a = JiraConnector(config, jira_secrets(sb, cloud=cloud), transport=transport)

@@ -1,20 +1,23 @@
 """Writing the consolidated status to one Jira issue, idempotently.
 
-One read of the issue (labels, status, RAG field, the `syncd.status` property) tells what
-differs; only that is written. The status comment is found again through its comment property
-(`syncd` → `{"marker": "syncd:status", "client": ..., "digest": ...}`) or the id syncd stored,
-and edited in place. Creating it is the one write that is not idempotent: it is sent once, and
-when its answer is lost the issue's comments are searched for the marker before trying again.
+What differs is written, nothing else (labels, status, RAG field and the `syncd.status`
+property are read when they must be compared). The status comment is found again through its
+comment property (`syncd` → `{"marker": "syncd:status", "client": ..., "digest": ...}`) or the
+id syncd stored, and edited in place. Creating it is the one write that is not idempotent: it
+is sent once, and when its answer is lost the issue's comments are searched for the marker
+before trying again.
 
-What it costs. The property is written before the comment, so an issue without the property
-has no comment of syncd's: a first push reads the issue and creates, without paging the
-comments first. An update (the last push is known and wrote another status) edits the known
-comment and writes the property without reading either; when the comment is gone (404) the
-comments are searched as on a first push. The issue is read only when something must be
-compared (a first or repeated push, labels, the RAG field, a transition), the field catalogue
+What it costs. The property is written before the comment, so an issue that had no property
+has no comment of syncd's: a first push learns that from the property's PUT (Jira answers 201
+when it creates one) and creates the comment without paging the comments first. An update (the
+last push is known and wrote another status) edits the known comment and writes the property
+without reading either; when the comment is gone (404) the comments are searched. The issue is
+read only to compare something (labels, a RAG field, a transition, or the property when this
+very status was pushed before, so that pushing it again writes nothing), the field catalogue
 only when a RAG field is configured. After creating a comment the comments are read once more:
 a push running at the same time (a worker whose lease ran out) may have made one too, and every
-writer keeps the oldest.
+writer keeps the oldest. A push that lost the ids of the last one rewrites the property with
+the same value.
 """
 
 from __future__ import annotations
@@ -63,19 +66,24 @@ async def push(
     connector: JiraConnector, status: StatusPush, *, target: str, known: dict[str, Any]
 ) -> PushOutcome:
     """Property, comment, labels, RAG field and transition: each written only when different."""
-    issue = await read_issue(connector, target, update=is_update(status, known))
-    writes = await put_property(connector, status, target, issue)
-    comment_id, made = await status_comment(connector, status, target, known, issue)
+    issue = await read_issue(connector, status, target, known)
+    writes, first = await put_property(connector, status, target, issue)
+    comment_id, made = await status_comment(connector, status, target, known, first=first)
     writes += made
     warnings: list[str] = []
     if issue is not None:
         writes += await edit_fields(connector, status, target, issue)
-        if connector.config.push.transitions and target in connector.config.push.issues:
+        if transitions(connector, target):
             moved, warning = await transition(connector, status, target, issue)
             writes += moved
             warnings.extend([warning] if warning else [])
     remote = {"comment_id": comment_id, "digest": status.digest}
     return PushOutcome(remote=remote, changed=writes > 0, writes=writes, warnings=tuple(warnings))
+
+
+def transitions(connector: JiraConnector, target: str) -> bool:
+    """Whether a push to `target` moves it (status issues only, when the client asks)."""
+    return connector.config.push.transitions and target in connector.config.push.issues
 
 
 def is_update(status: StatusPush, known: dict[str, Any]) -> bool:
@@ -85,13 +93,15 @@ def is_update(status: StatusPush, known: dict[str, Any]) -> bool:
 
 
 async def read_issue(
-    connector: JiraConnector, target: str, *, update: bool
+    connector: JiraConnector, status: StatusPush, target: str, known: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """The issue's labels, status, RAG field and `syncd.status` property; None when nothing
-    needs comparing (an update with neither labels, RAG field nor transitions)."""
+    """The issue's labels, status, RAG field and `syncd.status` property, when something needs
+    comparing: labels, a RAG field or a transition, or the property when this very status was
+    pushed before (so that pushing it again writes nothing). None otherwise: a first push or an
+    update writes the property as it is."""
     options = connector.config.push
-    fields_wanted = options.labels or options.rag_field or options.transitions
-    if not fields_wanted and (update or not options.property):
+    again = options.property and known.get("digest") == status.digest
+    if not (options.labels or options.rag_field or transitions(connector, target) or again):
         return None
     meta = await connector.load_meta() if options.rag_field else None
     fields = ["labels", "status", *([meta.rag_field] if meta and meta.rag_field else [])]
@@ -103,30 +113,22 @@ async def read_issue(
     return issue
 
 
-def never_pushed(connector: JiraConnector, issue: dict[str, Any] | None) -> bool:
-    """Whether the issue shows no push of syncd's: the property, written before any comment,
-    is missing (so no comment of syncd's can be there)."""
-    return (
-        connector.config.push.property
-        and issue is not None
-        and PROPERTY_KEY not in (issue.get("properties") or {})
-    )
-
-
 async def status_comment(
     connector: JiraConnector,
     status: StatusPush,
     target: str,
     known: dict[str, Any],
-    issue: dict[str, Any] | None,
+    *,
+    first: bool,
 ) -> tuple[str, int]:
-    """The id of our comment on `target` and how many writes it took (0 when unchanged)."""
+    """The id of our comment on `target` and how many writes it took (0 when unchanged);
+    `first` when the issue had no `syncd.status` property before this push."""
     if is_update(status, known) and await edit_comment(
         connector, status, target, str(known["comment_id"])
     ):
         connector.remember_comment(str(known["comment_id"]))
         return str(known["comment_id"]), 1
-    comment = await our_comment(connector, status, target, known, issue)
+    comment = await our_comment(connector, status, target, known, first=first)
     writes = 0
     if comment is None:
         created = await create_comment(connector, status, target)
@@ -147,16 +149,17 @@ async def our_comment(
     status: StatusPush,
     target: str,
     known: dict[str, Any],
-    issue: dict[str, Any] | None,
+    *,
+    first: bool,
 ) -> dict[str, Any] | None:
     """Our comment on `target` with its marker, None when there is none: the known one (unless
-    an update just found it gone), else the one the comments show, none on an issue syncd never
-    pushed to."""
+    an update just found it gone), else the one the comments show. An issue that had no
+    `syncd.status` property has none: the property is written before any comment."""
     if known.get("comment_id") and not is_update(status, known):
         found = await known_comment(connector, target, status.client, known)
         if found is not None:
             return found
-    elif not known.get("comment_id") and never_pushed(connector, issue):
+    elif not known.get("comment_id") and first:
         return None
     return await find_marked(connector, target, status.client)
 
@@ -276,17 +279,20 @@ async def sole_comment(
 
 async def put_property(
     connector: JiraConnector, status: StatusPush, target: str, issue: dict[str, Any] | None
-) -> int:
-    """The `syncd.status` property, unless the issue read shows it already holds this status
-    (an update writes it unread)."""
+) -> tuple[int, bool]:
+    """The `syncd.status` property, unless the issue read shows it holds this status already;
+    with whether the issue had none before (the read tells, or else the PUT: Jira answers 201
+    when it creates the property, 200 when it replaces it). A retried PUT may answer 200 for a
+    property its first attempt created: that only costs a search of the comments."""
     if not connector.config.push.property:
-        return 0
-    if issue is not None and (issue.get("properties") or {}).get(PROPERTY_KEY) == status.machine:
-        return 0
-    await connector.remote.request(
+        return 0, False
+    held = None if issue is None else issue.get("properties") or {}
+    if held is not None and held.get(PROPERTY_KEY) == status.machine:
+        return 0, False
+    answer = await connector.remote.request(
         "PUT", f"{connector.api}/issue/{target}/properties/{PROPERTY_KEY}", json=status.machine
     )
-    return 1
+    return 1, (PROPERTY_KEY not in held) if held is not None else answer.status_code == 201
 
 
 def label_update(status: StatusPush, labels: list[str]) -> list[dict[str, str]]:
