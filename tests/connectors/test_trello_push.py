@@ -46,16 +46,7 @@ class Board:
 
     def mount(self, router: respx.MockRouter) -> None:
         b = f"/boards/{BOARD}"
-        router.get(b).mock(
-            side_effect=lambda r: self.ok(
-                {
-                    "id": BOARD,
-                    "lists": self.open_lists(),
-                    "labels": self.labels,
-                    "customFields": self.fields,
-                }
-            )
-        )
+        router.get(b).mock(side_effect=self.get_board)
         router.get(f"{b}/lists").mock(side_effect=lambda r: self.ok(self.open_lists()))
         router.get(f"{b}/labels").mock(side_effect=lambda r: self.ok(self.labels))
         router.get(f"{b}/cards/all").mock(side_effect=lambda r: self.ok(list(self.cards.values())))
@@ -84,6 +75,22 @@ class Board:
     def ok(body: Any) -> httpx.Response:
         return httpx.Response(200, json=body)
 
+    def get_board(self, request: httpx.Request) -> httpx.Response:
+        """The board with the nested resources asked for: lists, labels, custom fields, cards."""
+        asked = request.url.params
+        body: dict[str, Any] = {"id": BOARD}
+        if asked.get("lists"):
+            body["lists"] = self.open_lists()
+        if asked.get("labels"):
+            body["labels"] = self.labels
+        if asked.get("customFields") == "true":
+            body["customFields"] = self.fields
+        if asked.get("cards") in ("all", "open"):
+            body["cards"] = [
+                c for c in self.cards.values() if asked["cards"] == "all" or not c["closed"]
+            ]
+        return self.ok(body)
+
     def open_lists(self) -> list[dict[str, Any]]:
         return [lst for lst in self.lists if not lst.get("closed")]
 
@@ -110,7 +117,7 @@ class Board:
             "name": args["name"],
             "desc": args.get("desc", ""),
             "idList": args["idList"],
-            "idLabels": [],
+            "idLabels": [x for x in args.get("idLabels", "").split(",") if x],
             "closed": False,
             "customFieldItems": [],
         }
@@ -118,9 +125,17 @@ class Board:
         return self.ok(row)
 
     def get_card(self, request: httpx.Request, id: str) -> httpx.Response:
-        return (
-            self.ok(self.cards[id]) if id in self.cards else httpx.Response(404, text="not found")
-        )
+        """A card; with `actions=commentCard`, its comments nested, newest first."""
+        if id not in self.cards:
+            return httpx.Response(404, text="not found")
+        card = dict(self.cards[id])
+        if request.url.params.get("actions") == "commentCard":
+            card["actions"] = self.comments_on(id)
+        return self.ok(card)
+
+    def comments_on(self, card_id: str) -> list[dict[str, Any]]:
+        mine = [c for c in self.comments.values() if c["data"]["card"]["id"] == card_id]
+        return sorted(mine, key=lambda c: c["id"], reverse=True)
 
     def put_card(self, request: httpx.Request, id: str) -> httpx.Response:
         args = self.write(request)
@@ -128,13 +143,15 @@ class Board:
             {
                 k: (v == "true" if k == "closed" else v)
                 for k, v in args.items()
-                if k not in ("key", "token")
+                if k not in ("key", "token", "idLabels")
             }
         )
+        if "idLabels" in args:  # the whole list, comma-separated
+            self.cards[id]["idLabels"] = [x for x in args["idLabels"].split(",") if x]
         return self.ok(self.cards[id])
 
     def get_comments(self, request: httpx.Request, id: str) -> httpx.Response:
-        return self.ok([c for c in self.comments.values() if c["data"]["card"]["id"] == id])
+        return self.ok(self.comments_on(id))
 
     def add_comment(self, request: httpx.Request, id: str) -> httpx.Response:
         args = self.write(request)
@@ -244,14 +261,18 @@ def test_first_push_creates_card_comment_label_and_fields(trello: respx.MockRout
     outcome = push(conn, status())
     close(conn)
     card = board.cards[outcome.remote["card_id"]]
-    assert board.writes[:2] == ["POST /cards", f"POST /cards/{card['id']}/actions/comments"]
+    assert board.writes[:3] == [
+        "POST /labels",
+        "POST /cards",
+        f"POST /cards/{card['id']}/actions/comments",
+    ]  # the card is made with its label
     assert card["idList"] == board.lists[1]["id"] and MARKER in card["desc"]
     assert [lb["name"] for lb in board.labels] == ["syncd: Amber"]
     assert card["idLabels"] == [board.labels[0]["id"]]
     values = {i["idCustomField"]: i for i in card["customFieldItems"]}
     assert values[board.fields[0]["id"]]["idValue"] == board.fields[0]["options"][1]["id"]
     assert values[board.fields[1]["id"]]["value"] == {"number": "0.91"}
-    assert outcome.changed and outcome.writes == len(board.writes) == 6
+    assert outcome.changed and outcome.writes == len(board.writes) == 5
 
 
 def test_second_identical_push_writes_nothing(trello: respx.MockRouter) -> None:
@@ -270,7 +291,8 @@ def test_second_identical_push_writes_nothing(trello: respx.MockRouter) -> None:
 
 
 def test_changed_status_edits_in_place(trello: respx.MockRouter) -> None:
-    """Red after amber: description and comment edited, amber label swapped for red, RAG set."""
+    """Red after amber: description and comment edited, amber label swapped for red (in the
+    card's own update: no label request of its own), RAG set."""
     board = status_board()
     board.mount(trello)
     conn = connector()
@@ -283,8 +305,9 @@ def test_changed_status_edits_in_place(trello: respx.MockRouter) -> None:
     assert second.remote == first.remote
     assert f"PUT /cards/{card_id}" in board.writes
     assert f"PUT /actions/{first.remote['comment_id']}" in board.writes
-    assert f"DELETE /cards/{card_id}/idLabels/{amber}" in board.writes
     assert [lb["name"] for lb in board.labels] == ["syncd: Amber", "syncd: Red"]
+    assert board.cards[card_id]["idLabels"] == [board.labels[1]["id"]] != [amber]
+    assert not [w for w in board.writes if "/idLabels" in w]
     assert (
         len(board.comments) == 1
         and "slipped" in next(iter(board.comments.values()))["data"]["text"]

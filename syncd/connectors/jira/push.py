@@ -1,10 +1,23 @@
 """Writing the consolidated status to one Jira issue, idempotently.
 
-One read of the issue (labels, status, RAG field, the `syncd.status` property) tells what
-differs; only that is written. The status comment is found again through its comment property
-(`syncd` → `{"marker": "syncd:status", "client": ..., "digest": ...}`) or the id syncd stored,
-and edited in place. Creating it is the one write that is not idempotent: it is sent once, and
-when its answer is lost the issue's comments are searched for the marker before trying again.
+What differs is written, nothing else (labels, status, RAG field and the `syncd.status`
+property are read when they must be compared). The status comment is found again through its
+comment property (`syncd` → `{"marker": "syncd:status", "client": ..., "digest": ...}`) or the
+id syncd stored, and edited in place. Creating it is the one write that is not idempotent: it
+is sent once, and when its answer is lost the issue's comments are searched for the marker
+before trying again.
+
+What it costs. The property is written before the comment, so an issue that had no property
+has no comment of syncd's: a first push learns that from the property's PUT (Jira answers 201
+when it creates one) and creates the comment without paging the comments first. An update (the
+last push is known and wrote another status) edits the known comment and writes the property
+without reading either; when the comment is gone (404) the comments are searched. The issue is
+read only to compare something (labels, a RAG field, a transition, or the property when this
+very status was pushed before, so that pushing it again writes nothing), the field catalogue
+only when a RAG field is configured. After creating a comment the comments are read once more:
+a push running at the same time (a worker whose lease ran out) may have made one too, and every
+writer keeps the oldest. A push that lost the ids of the last one rewrites the property with
+the same value.
 """
 
 from __future__ import annotations
@@ -52,33 +65,70 @@ def marker_of(comment: dict[str, Any], client: str) -> dict[str, Any] | None:
 async def push(
     connector: JiraConnector, status: StatusPush, *, target: str, known: dict[str, Any]
 ) -> PushOutcome:
-    """Comment, property, labels, RAG field and transition: each written only when different."""
-    meta = await connector.load_meta()
-    fields = ["labels", "status", *([meta.rag_field] if meta.rag_field else [])]
-    issue = await connector.remote.json(
-        "GET",
-        f"{connector.api}/issue/{target}",
-        params={"fields": ",".join(fields), "properties": PROPERTY_KEY},
-    )
-    comment_id, writes = await status_comment(connector, status, target, known)
-    writes += await put_property(connector, status, target, issue)
-    writes += await edit_fields(connector, status, target, issue)
+    """Property, comment, labels, RAG field and transition: each written only when different."""
+    issue = await read_issue(connector, status, target, known)
+    writes, first = await put_property(connector, status, target, issue)
+    comment_id, made = await status_comment(connector, status, target, known, first=first)
+    writes += made
     warnings: list[str] = []
-    if connector.config.push.transitions and target in connector.config.push.issues:
-        moved, warning = await transition(connector, status, target, issue)
-        writes += moved
-        warnings.extend([warning] if warning else [])
+    if issue is not None:
+        writes += await edit_fields(connector, status, target, issue)
+        if transitions(connector, target):
+            moved, warning = await transition(connector, status, target, issue)
+            writes += moved
+            warnings.extend([warning] if warning else [])
     remote = {"comment_id": comment_id, "digest": status.digest}
     return PushOutcome(remote=remote, changed=writes > 0, writes=writes, warnings=tuple(warnings))
 
 
-async def status_comment(
+def transitions(connector: JiraConnector, target: str) -> bool:
+    """Whether a push to `target` moves it (status issues only, when the client asks)."""
+    return connector.config.push.transitions and target in connector.config.push.issues
+
+
+def is_update(status: StatusPush, known: dict[str, Any]) -> bool:
+    """Whether the last push to this target is known and wrote another status: then its comment
+    is edited without being read, and the property written without being compared."""
+    return bool(known.get("comment_id")) and known.get("digest") not in (None, status.digest)
+
+
+async def read_issue(
     connector: JiraConnector, status: StatusPush, target: str, known: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The issue's labels, status, RAG field and `syncd.status` property, when something needs
+    comparing: labels, a RAG field or a transition, or the property when this very status was
+    pushed before (so that pushing it again writes nothing). None otherwise: a first push or an
+    update writes the property as it is."""
+    options = connector.config.push
+    again = options.property and known.get("digest") == status.digest
+    if not (options.labels or options.rag_field or transitions(connector, target) or again):
+        return None
+    meta = await connector.load_meta() if options.rag_field else None
+    fields = ["labels", "status", *([meta.rag_field] if meta and meta.rag_field else [])]
+    issue: dict[str, Any] = await connector.remote.json(
+        "GET",
+        f"{connector.api}/issue/{target}",
+        params={"fields": ",".join(fields), "properties": PROPERTY_KEY},
+    )
+    return issue
+
+
+async def status_comment(
+    connector: JiraConnector,
+    status: StatusPush,
+    target: str,
+    known: dict[str, Any],
+    *,
+    first: bool,
 ) -> tuple[str, int]:
-    """The id of our comment on `target` and how many writes it took (0 when unchanged)."""
-    comment = await known_comment(connector, target, status.client, known)
-    if comment is None:
-        comment = await find_marked(connector, target, status.client)
+    """The id of our comment on `target` and how many writes it took (0 when unchanged);
+    `first` when the issue had no `syncd.status` property before this push."""
+    if is_update(status, known) and await edit_comment(
+        connector, status, target, str(known["comment_id"])
+    ):
+        connector.remember_comment(str(known["comment_id"]))
+        return str(known["comment_id"]), 1
+    comment = await our_comment(connector, status, target, known, first=first)
     writes = 0
     if comment is None:
         created = await create_comment(connector, status, target)
@@ -90,12 +140,49 @@ async def status_comment(
     connector.remember_comment(comment_id)
     if (marker_of(comment, status.client) or {}).get("digest") == status.digest:
         return comment_id, writes
+    await put_comment(connector, status, target, comment_id)
+    return comment_id, writes + 1
+
+
+async def our_comment(
+    connector: JiraConnector,
+    status: StatusPush,
+    target: str,
+    known: dict[str, Any],
+    *,
+    first: bool,
+) -> dict[str, Any] | None:
+    """Our comment on `target` with its marker, None when there is none: the known one (unless
+    an update just found it gone), else the one the comments show. An issue that had no
+    `syncd.status` property has none: the property is written before any comment."""
+    if known.get("comment_id") and not is_update(status, known):
+        found = await known_comment(connector, target, status.client, known)
+        if found is not None:
+            return found
+    elif not known.get("comment_id") and first:
+        return None
+    return await find_marked(connector, target, status.client)
+
+
+async def edit_comment(
+    connector: JiraConnector, status: StatusPush, target: str, comment_id: str
+) -> bool:
+    """Write the status into comment `comment_id`; False when it is gone."""
+    try:
+        await put_comment(connector, status, target, comment_id)
+    except NotFoundError:
+        return False
+    return True
+
+
+async def put_comment(
+    connector: JiraConnector, status: StatusPush, target: str, comment_id: str
+) -> None:
     await connector.remote.request(
         "PUT",
         f"{connector.api}/issue/{target}/comment/{comment_id}",
         json={"body": body_of(connector, status), "properties": [prop(status)]},
     )
-    return comment_id, writes + 1
 
 
 def body_of(connector: JiraConnector, status: StatusPush) -> Any:
@@ -191,16 +278,21 @@ async def sole_comment(
 
 
 async def put_property(
-    connector: JiraConnector, status: StatusPush, target: str, issue: dict[str, Any]
-) -> int:
+    connector: JiraConnector, status: StatusPush, target: str, issue: dict[str, Any] | None
+) -> tuple[int, bool]:
+    """The `syncd.status` property, unless the issue read shows it holds this status already;
+    with whether the issue had none before (the read tells, or else the PUT: Jira answers 201
+    when it creates the property, 200 when it replaces it). A retried PUT may answer 200 for a
+    property its first attempt created: that only costs a search of the comments."""
     if not connector.config.push.property:
-        return 0
-    if (issue.get("properties") or {}).get(PROPERTY_KEY) == status.machine:
-        return 0
-    await connector.remote.request(
+        return 0, False
+    held = None if issue is None else issue.get("properties") or {}
+    if held is not None and held.get(PROPERTY_KEY) == status.machine:
+        return 0, False
+    answer = await connector.remote.request(
         "PUT", f"{connector.api}/issue/{target}/properties/{PROPERTY_KEY}", json=status.machine
     )
-    return 1
+    return 1, (PROPERTY_KEY not in held) if held is not None else answer.status_code == 201
 
 
 def label_update(status: StatusPush, labels: list[str]) -> list[dict[str, str]]:
