@@ -78,7 +78,12 @@ class SandboxProcess:
         self.url = first.rsplit(" ", 1)[1].strip()
         self.trello_url = f"{self.url}/trello/1"
         self.creds = Creds()
-        banner = [self.process.stdout.readline() for _ in range(5)]
+        banner = []  # every line up to the banner's last ("admin: ..."), however many come before
+        while True:
+            line = self.process.stdout.readline()
+            banner.append(line)
+            if not line or line.strip().startswith("admin:"):
+                break
         boards = next((line for line in banner if line.strip().startswith("boards:")), "")
         self.board_ids = boards.split(":", 1)[1].replace(",", " ").split() if boards else []
         self.admin = httpx.Client(base_url=f"{self.url}/_admin", timeout=60)
