@@ -42,6 +42,18 @@ def toggle(api: httpx.Client, key: str) -> None:
     api.post(f"/rest/api/3/issue/{key}/transitions", json={"transition": {"id": chosen["id"]}})
 
 
+def movable(sb: Sandbox) -> list[str]:
+    """Stories whose move changes the status: an epic marked done is complete whatever its
+    stories say, so moving a story of one changes nothing to wait for."""
+    issues = sb.state.issues
+
+    def open_epic(parent: str | None) -> bool:
+        epic = issues.get(parent) if parent else None
+        return epic is not None and epic.status.category != "done"
+
+    return sorted(k for k, i in issues.items() if i.issuetype != "Epic" and open_epic(i.parent))
+
+
 def measure(path: str, changes: int) -> list[float]:
     with Sandbox(SandboxConfig(demo=True, seed=7)) as sb, tempfile.TemporaryDirectory() as tmp:
         board = sb.board_ids[0]
@@ -51,7 +63,7 @@ def measure(path: str, changes: int) -> list[float]:
         try:
             h.wait_for(lambda: status_of(sb, "ACME-1"), 120, "the first status")
             time.sleep(2)  # let the first cycle (both connectors, both targets) finish
-            keys = sorted(k for k, i in sb.state.issues.items() if i.issuetype != "Epic")
+            keys = movable(sb)
             api = httpx.Client(base_url=sb.jira_cloud_url, auth=AUTH, timeout=10)
             latencies = []
             for n in range(changes):

@@ -81,6 +81,26 @@ def execute(kind: JobKind, job_id: int) -> None:
     if claimed is None:
         return  # done, dead, not yet due, or held by another worker: nothing to do
     try:
+        _run(rt, kind, claimed, lease)
+    finally:
+        _wake_deferred(rt, claimed.client)
+
+
+def _wake_deferred(rt: runtime.Runtime, client: str) -> None:
+    """A job of `client` has ended: send the one that waited for its place, if any."""
+    try:
+        woken = jobs.wake(rt.engine, client, clock=rt.clock)
+    except Exception:  # its own delayed message still comes
+        log.warning("could not wake a deferred job of %s", client, exc_info=True)
+        return
+    if woken is not None:
+        queue.dispatch(*woken)
+
+
+def _run(rt: runtime.Runtime, kind: JobKind, claimed: jobs.Claimed, lease: timedelta) -> None:
+    """Run a claimed job and record done, a delayed retry or a dead letter."""
+    job_id = claimed.id
+    try:
         with Heartbeat(rt.engine, claimed, lease, clock=rt.clock):
             result = HANDLERS[kind](rt, claimed)
             if asyncio.iscoroutine(result):

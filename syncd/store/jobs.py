@@ -59,6 +59,7 @@ COVER_DOUBLINGS = 5  # a re-sent message is trusted longer, up to 32 x SEND_COVE
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
 AGAIN = "_again"  # payload key: requests that arrived while the row was running
+BUSY = "_busy"  # payload key: deferred because its client was busy (`defer`), until woken
 BUSY_WAIT = (2.0, 5.0)  # seconds a job of a busy client waits before it is tried again
 CLIENT_LOCK = 0x7379  # PostgreSQL advisory lock class under which one client's claims queue
 
@@ -194,6 +195,8 @@ def claim(
         assert job is not None
         if per_client and running(session, job.client, now, besides=job_id) >= per_client:
             raise ClientBusy(job.client)  # the transaction rolls back: the row is untouched
+        if BUSY in job.payload:  # it runs: no longer waiting for a place (a retry must not wake)
+            job.payload = {k: v for k, v in job.payload.items() if k != BUSY}
         return Claimed(
             job.id, JobKind(job.kind), job.client, job.target, dict(job.payload), job.attempts
         )
@@ -211,16 +214,37 @@ def running(session: Session, client: str, now: datetime, *, besides: int | None
 
 def defer(engine: Engine, job_id: int, *, clock: Clock = SYSTEM) -> float:
     """Make a pending job due again after a short jittered wait, covered meanwhile by the
-    delayed message the caller sends; returns the wait in seconds."""
+    delayed message the caller sends, and mark it deferred: when one of its client's jobs
+    ends first, `wake` brings it forward. Returns the wait in seconds."""
     wait = random.uniform(*BUSY_WAIT)  # noqa: S311 -- jitter, not secrecy
     due = clock.now() + timedelta(seconds=wait)
     with sessions(engine).begin() as session:
-        session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == JobState.PENDING)
-            .values(due_at=due, lease_until=due + SEND_COVER)
-        )
+        row = session.get(Job, job_id, with_for_update=True)
+        if row is not None and row.state == JobState.PENDING:
+            row.due_at, row.lease_until = due, due + SEND_COVER
+            row.payload = {**row.payload, BUSY: 1}
     return wait
+
+
+def wake(engine: Engine, client: str, *, clock: Clock = SYSTEM) -> tuple[JobKind, int] | None:
+    """The oldest job of `client` deferred while it was busy, made due now: one of its jobs
+    has just ended, so a place is free. The caller sends its message; its own delayed message
+    finds it taken or done. None when none waits. Without this a deferred job waited out its
+    2 to 5 s even when the job that held its place ended at once."""
+    now = clock.now()
+    with sessions(engine).begin() as session:
+        waiting = session.execute(
+            select(Job)
+            .where(Job.client == client, Job.state == JobState.PENDING, Job.due_at > now)
+            .order_by(Job.id)
+            .with_for_update()
+        ).scalars()
+        row = next((r for r in waiting if BUSY in (r.payload or {})), None)
+        if row is None:
+            return None
+        row.payload = {k: v for k, v in row.payload.items() if k != BUSY}
+        row.due_at, row.lease_until, row.updated = now, now + SEND_COVER, now
+        return JobKind(row.kind), row.id
 
 
 def renew(engine: Engine, job: Claimed, *, lease: timedelta, clock: Clock = SYSTEM) -> bool:

@@ -463,3 +463,29 @@ def test_replay_all_replays_each_push_target_once(engine: Engine) -> None:
     assert sorted(r.queued for r in done if r.queued) == [a2, b1, p1, p2]
     assert [r.set_aside for r in done if r.set_aside] == [(a1,)]
     assert jobs.list_dead(engine) == []
+
+
+def test_a_deferred_job_is_woken_when_its_clients_job_ends_and_nothing_else_is(
+    engine: Engine,
+) -> None:
+    """A job deferred because its client was busy is brought forward, oldest first and one at
+    a time, when one of the client's jobs ends; a pull queued with a delay, or a job backing off
+    after a failure (deferred once, before it ran), keeps its due time."""
+    clock = FakeClock(datetime(2026, 12, 4, 12, tzinfo=UTC))
+    delayed = add(engine, PullJob(), dedupe="later", delay=600, clock=clock)
+    first, second = add(engine, pushing("a"), clock=clock), add(engine, pushing("b"), clock=clock)
+    retrying = add(engine, pushing("c"), clock=clock)
+    assert first and second and retrying and delayed
+    jobs.defer(engine, retrying, clock=clock)
+    clock.advance(timedelta(seconds=6))
+    jobs.fail(engine, held(engine, retrying, clock=clock), "boom", permanent=False, clock=clock)
+    jobs.defer(engine, first, clock=clock)
+    jobs.defer(engine, second, clock=clock)
+
+    assert jobs.wake(engine, "acme", clock=clock) == (JobKind.PUSH, first)
+    woken = held(engine, first, clock=clock)  # runnable now, its payload as it was
+    assert woken.payload["status"]["headline"] == "a" and jobs.BUSY not in woken.payload
+    assert jobs.wake(engine, "acme", clock=clock) == (JobKind.PUSH, second)
+    assert jobs.wake(engine, "acme", clock=clock) is None  # neither the delayed nor the retrying
+    assert jobs.claim(engine, delayed, lease=LEASE, clock=clock) is None
+    assert jobs.claim(engine, retrying, lease=LEASE, clock=clock) is None
