@@ -172,6 +172,9 @@ class Snapshot(Base):
     created: Mapped[datetime]
     status_hash: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
+    # What the reconcile that stored it read and decided (`pipeline.reconcile_if_changed`):
+    # the digest of its inputs, its push digest and targets. None: stored without them.
+    outcome: Mapped[dict[str, Any] | None]
 
 
 class Job(Base):

@@ -212,6 +212,18 @@ def load_items(engine: Engine, client: str, *, include_deleted: bool = False) ->
         return out
 
 
+def item_hashes(session: Session, client: str) -> list[tuple[str, str, str]]:
+    """(source, external id, content hash) of each stored item of a client that is not deleted,
+    in that order: what `load_items` gives a reconciliation, in a few bytes each (the hash
+    covers every pulled field; the plan task is reconciliation's own output)."""
+    rows = session.execute(
+        select(Item.source, Item.external_id, Item.content_hash).where(
+            Item.client == client, Item.deleted.is_(False)
+        )
+    )
+    return sorted((source, ext, digest) for source, ext, digest in rows)
+
+
 def load_worklogs(engine: Engine, client: str) -> dict[tuple[str, str], list[Worklog]]:
     """The stored worklogs of a client's items by (source, external id), oldest first (the same
     worklogs each item read by `load_items` carries)."""

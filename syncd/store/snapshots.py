@@ -19,9 +19,16 @@ from syncd.store.base import digest, sessions
 
 
 def save_snapshot(
-    session: Session, client: str, as_of: date, *, baseline_version: int, data: dict[str, Any]
+    session: Session,
+    client: str,
+    as_of: date,
+    *,
+    baseline_version: int,
+    data: dict[str, Any],
+    outcome: dict[str, Any] | None = None,
 ) -> Snapshot:
-    """Store (or replace) the snapshot of one client and status date."""
+    """Store (or replace) the snapshot of one client and status date, with the `outcome` of the
+    reconcile that made it (what it read and decided; None: not known)."""
     row = (
         session.execute(select(Snapshot).where(Snapshot.client == client, Snapshot.as_of == as_of))
         .scalars()
@@ -32,8 +39,27 @@ def save_snapshot(
         row = Snapshot(client=client, as_of=as_of)
         session.add(row)
     row.baseline_version, row.data, row.created = baseline_version, data, utcnow()
-    row.status_hash = status_hash
+    row.status_hash, row.outcome = status_hash, outcome
     return row
+
+
+def outcome(session: Session, client: str, as_of: date) -> dict[str, Any] | None:
+    """The outcome stored with the client's snapshot of `as_of`; None without either."""
+    found = session.execute(
+        select(Snapshot.outcome).where(Snapshot.client == client, Snapshot.as_of == as_of)
+    ).scalar()
+    return dict(found) if found else None
+
+
+def earlier(session: Session, client: str, as_of: date) -> list[tuple[str, str]]:
+    """The status date and hash of each snapshot of a client before `as_of`, oldest first: what
+    a status of `as_of` reads of them, in a few bytes each."""
+    rows = session.execute(
+        select(Snapshot.as_of, Snapshot.status_hash)
+        .where(Snapshot.client == client, Snapshot.as_of < as_of)
+        .order_by(Snapshot.as_of)
+    )
+    return [(day.isoformat(), hashed) for day, hashed in rows]
 
 
 def load_snapshots(engine: Engine, client: str) -> list[Snapshot]:
