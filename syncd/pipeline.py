@@ -36,6 +36,7 @@ from syncd.store import jobs
 from syncd.store import snapshots as stored
 from syncd.store.base import digest
 from syncd.store.baselines import load_baseline, newest_version, save_baseline
+from syncd.store.health import SyncState, sync_state
 from syncd.store.items import item_hashes, link_items, load_items
 from syncd.store.problems import record_error
 from syncd.store.pushes import known_remote, pushed_digest, record_push
@@ -100,10 +101,16 @@ def recorded_progress(client: Client) -> Recorded | None:
 
 
 def reconcile_client(
-    engine: Engine, client: Client, *, as_of: date | None = None, clock: Clock = SYSTEM
+    engine: Engine,
+    client: Client,
+    *,
+    as_of: date | None = None,
+    clock: Clock = SYSTEM,
+    sync: SyncState | None = None,
 ) -> tuple[Reconciliation, StatusSnapshot, list[WorkItem]]:
     """Reconcile the stored items against the current baseline, as of `as_of` (else today on
-    `clock`); nothing is written."""
+    `clock`), with the store's view of the sync (`sync`, read when not given); nothing is
+    written."""
     version, plan = current_baseline(engine, client)
     items = load_items(engine, client.id)
     recorded = recorded_progress(client)
@@ -118,7 +125,8 @@ def reconcile_client(
         )
     except ConfigError as exc:  # a task reference in the client file names two tasks
         raise ConfigError([f"{client.path.name} › {p}" for p in exc.problems]) from None
-    rec = replace(rec, warnings=(*rec.warnings, *sync_warnings(engine, client, items)))
+    found = sync_warnings(engine, client, items, sync=sync)
+    rec = replace(rec, warnings=(*rec.warnings, *found))
     snapshot = StatusSnapshot(rec, baseline_version=version, baseline_label=plan.label)
     return rec, snapshot, with_links(items, rec)
 
@@ -132,15 +140,17 @@ def with_links(items: list[WorkItem], rec: Reconciliation) -> list[WorkItem]:
     ]
 
 
-def sync_warnings(engine: Engine, client: Client, items: list[WorkItem]) -> list[DataWarning]:
-    """What the store says about the data behind a reconciliation: quarantined items, failed
-    or stale pulls (stored with the snapshot, so every rendering shows them)."""
+def sync_warnings(
+    engine: Engine, client: Client, items: list[WorkItem], *, sync: SyncState | None = None
+) -> list[DataWarning]:
+    """What the store says about the data behind a reconciliation (`sync`, read when not
+    given): quarantined items, failed or stale pulls (stored with the snapshot, so every
+    rendering shows them)."""
     from syncd.reports.build import client_info
     from syncd.reports.freshness import sync_warnings as warnings_of
-    from syncd.store.health import health, quarantine_census
 
-    info = client_info(client)
-    return warnings_of(info, items, health(engine, client.id), quarantine_census(engine, client.id))
+    state = sync or sync_state(engine, client.id)
+    return warnings_of(client_info(client), items, state.health, state.quarantine)
 
 
 def status_push(
@@ -165,6 +175,7 @@ def client_status(
     items: list[WorkItem],
     *,
     public_url: str = "",
+    sync: SyncState | None = None,
 ) -> tuple[Status, StatusSnapshot | None]:
     """The report model of a snapshot not yet stored, and the snapshot before it."""
     from syncd.reports.build import build_status, client_info
@@ -174,9 +185,8 @@ def client_status(
     history = snapshots(engine, client.id, snapshot.as_of - timedelta(days=1))
     previous = history[-1] if history else None
     info = client_info(client, public_url=public_url)
-    status = build_status(
-        info, snapshot, previous, items, health(engine, client.id), history=history
-    )
+    state = sync.health if sync is not None else health(engine, client.id)
+    status = build_status(info, snapshot, previous, items, state, history=history)
     return status, previous
 
 
@@ -201,12 +211,15 @@ def reconcile_and_queue(
     as_of: date | None = None,
     public_url: str = "",
     inputs: str | None = None,
+    sync: SyncState | None = None,
 ) -> list[tuple[JobKind, int]]:
     """Reconcile, then store the snapshot and the pushes it decides (`store_and_queue`);
-    `inputs` is the digest of what it reads (`reconcile_inputs`), kept with the snapshot."""
-    rec, snapshot, items = reconcile_client(engine, client, as_of=as_of)
+    `inputs` is the digest of what it reads (`reconcile_inputs`), kept with the snapshot. The
+    store's view of the sync (`sync`) is read once for both."""
+    state = sync or sync_state(engine, client.id)
+    rec, snapshot, items = reconcile_client(engine, client, as_of=as_of, sync=state)
     return store_and_queue(
-        engine, client, rec, snapshot, items, public_url=public_url, inputs=inputs
+        engine, client, rec, snapshot, items, public_url=public_url, inputs=inputs, sync=state
     )
 
 
@@ -221,21 +234,29 @@ def reconcile_if_changed(
     Every pull asks for a reconcile, and most pulls find nothing new: a full reconcile per
     unchanged pull was most of what an unchanged cycle cost (bench/scale.py)."""
     day = today(client, clock=clock)
-    inputs = reconcile_inputs(engine, client, day, public_url=public_url)
+    sync = sync_state(engine, client.id)
+    inputs = reconcile_inputs(engine, client, day, public_url=public_url, sync=sync)
     if inputs is None and newest_version(engine, client.id) is None:
         import_plan(engine, client)  # what the reconcile would do first; then its inputs count
-        inputs = reconcile_inputs(engine, client, day, public_url=public_url)
+        inputs = reconcile_inputs(engine, client, day, public_url=public_url, sync=sync)
     if inputs is not None and _settled(engine, client, day, inputs):
         metrics.RECONCILES.labels(client.id, "unchanged").inc()
         log.debug("%s: nothing changed since its reconcile of %s", client.id, day)
         return None
-    queued = reconcile_and_queue(engine, client, as_of=day, public_url=public_url, inputs=inputs)
+    queued = reconcile_and_queue(
+        engine, client, as_of=day, public_url=public_url, inputs=inputs, sync=sync
+    )
     metrics.RECONCILES.labels(client.id, "stored").inc()
     return queued
 
 
 def reconcile_inputs(
-    engine: Engine, client: Client, day: date, *, public_url: str = ""
+    engine: Engine,
+    client: Client,
+    day: date,
+    *,
+    public_url: str = "",
+    sync: SyncState | None = None,
 ) -> str | None:
     """A digest of everything a reconcile of `day` reads: syncd's own code, the client file,
     the public URL (the dashboard link), the status date, the newest baseline, the plan file's
@@ -255,7 +276,7 @@ def reconcile_inputs(
     # The warnings read only which connectors hold items: one stand-in item for each.
     holders = sorted({source for source, _, _ in items})
     stand_ins = [WorkItem(source=s, external_id="", key="", title="") for s in holders]
-    warnings = [dump(w) for w in sync_warnings(engine, client, stand_ins)]
+    warnings = [dump(w) for w in sync_warnings(engine, client, stand_ins, sync=sync)]
     return digest(
         {
             "code": _code_digest(),
@@ -315,6 +336,7 @@ def store_and_queue(
     *,
     public_url: str = "",
     inputs: str | None = None,
+    sync: SyncState | None = None,
 ) -> list[tuple[JobKind, int]]:
     """Store a reconciliation's snapshot, the plan task of each item it linked and, in the same
     transaction, a push row per changed target and a delivery per communication trigger that
@@ -323,7 +345,9 @@ def store_and_queue(
     from syncd.comms.due import queue_triggered
     from syncd.reports.push import push_bodies
 
-    status, previous = client_status(engine, client, snapshot, items, public_url=public_url)
+    status, previous = client_status(
+        engine, client, snapshot, items, public_url=public_url, sync=sync
+    )
     push = push_bodies(status, dashboard_url=status.client.dashboard_url, formats=formats(client))
     pairs = targets(client, items)
     outcome = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -26,21 +26,23 @@ def save_snapshot(
     baseline_version: int,
     data: dict[str, Any],
     outcome: dict[str, Any] | None = None,
-) -> Snapshot:
+) -> None:
     """Store (or replace) the snapshot of one client and status date, with the `outcome` of the
     reconcile that made it (what it read and decided; None: not known)."""
-    row = (
-        session.execute(select(Snapshot).where(Snapshot.client == client, Snapshot.as_of == as_of))
-        .scalars()
-        .first()
-    )
-    status_hash = digest(data)
-    if row is None:
-        row = Snapshot(client=client, as_of=as_of)
-        session.add(row)
-    row.baseline_version, row.data, row.created = baseline_version, data, utcnow()
-    row.status_hash, row.outcome = status_hash, outcome
-    return row
+    found = session.execute(
+        select(Snapshot.id).where(Snapshot.client == client, Snapshot.as_of == as_of)
+    ).scalar()
+    values = {
+        "baseline_version": baseline_version,
+        "data": data,
+        "created": utcnow(),
+        "status_hash": digest(data),
+        "outcome": outcome,
+    }
+    if found is None:  # the old row's data is never read back: it is replaced whole
+        session.add(Snapshot(client=client, as_of=as_of, **values))
+    else:
+        session.execute(update(Snapshot).where(Snapshot.id == found).values(**values))
 
 
 def outcome(session: Session, client: str, as_of: date) -> dict[str, Any] | None:
