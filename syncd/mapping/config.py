@@ -190,9 +190,19 @@ class Registers(_Strict):
     impact_field: str | None = "Impact"
 
     def kind(self, type_: str, labels: tuple[str, ...], container: str | None) -> str:
-        """``risk``, ``issue``, ``decision``, ``action``, ``lesson``, or ``""`` for none."""
+        """``risk``, ``issue``, ``decision``, ``action``, ``lesson``, or ``""`` for none: the
+        first rule that `matches`, the item's words folded once for all five."""
+        low = str.casefold
+        folded_type = low(type_.strip()) if type_ else None
+        folded_labels = {low(x.strip()) for x in labels}
+        box = low(str(container).strip()) if container else None
         for name in REGISTERS:
-            if getattr(self, name).matches(type_, labels, container):
+            types, labelled, lists = getattr(self, name).folded
+            if (
+                (folded_type is not None and folded_type in types)
+                or not folded_labels.isdisjoint(labelled)
+                or (box is not None and box in lists)
+            ):
                 return name
         return ""
 

@@ -7,6 +7,7 @@ out. The caller reads them from the store (`syncd.status.load_status`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -139,10 +140,14 @@ def _page(public_url: str, client_id: str) -> str:
     return f"{public_url.rstrip('/')}/clients/{client_id}" if public_url else ""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def natural(key: str) -> tuple[tuple[int, str], ...]:
-    """A sort key that puts ACME-2 before ACME-10."""
-    parts = re.split(r"(\d+)", key)
+    """A sort key that puts ACME-2 before ACME-10 (kept: every status sorts the same keys)."""
+    parts = _DIGITS.split(key)
     return tuple((int(p), "") if p.isdigit() else (-1, p) for p in parts if p)
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 def safe_url(url: str) -> str:
