@@ -179,11 +179,13 @@ def client_status(
 ) -> tuple[Status, StatusSnapshot | None]:
     """The report model of a snapshot not yet stored, and the snapshot before it."""
     from syncd.reports.build import build_status, client_info
-    from syncd.status import snapshots
+    from syncd.status import curve_points, recent
     from syncd.store.health import health
 
-    history = snapshots(engine, client.id, snapshot.as_of - timedelta(days=1))
-    previous = history[-1] if history else None
+    before = snapshot.as_of - timedelta(days=1)
+    found = recent(engine, client.id, before)
+    previous = found[-1] if found else None
+    history = curve_points(engine, client.id, before)  # all the S-curve reads of each
     info = client_info(client, public_url=public_url)
     state = sync.health if sync is not None else health(engine, client.id)
     status = build_status(info, snapshot, previous, items, state, history=history)

@@ -84,3 +84,35 @@ def history(engine: Engine, client: str, as_of: date | None = None) -> list[dict
         if as_of is not None:
             query = query.where(Snapshot.as_of <= as_of)
         return [dict(d) for d in session.execute(query.order_by(Snapshot.as_of)).scalars()]
+
+
+def curve_parts(engine: Engine, client: str, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Of each snapshot of a client up to `as_of` (all when None), oldest first, the parts an
+    S-curve reads: `schema`, `as_of`, `project` (figures) and `unplanned` (counts), picked out
+    by the database, a few values each where a whole snapshot holds every task and link."""
+    rec = ("reconciliation",)
+    query = select(
+        Snapshot.data[("schema",)],
+        Snapshot.data[(*rec, "as_of")],
+        Snapshot.data[(*rec, "project")],
+        Snapshot.data[(*rec, "unplanned")],
+    ).where(Snapshot.client == client)
+    if as_of is not None:
+        query = query.where(Snapshot.as_of <= as_of)
+    with sessions(engine)() as session:
+        rows = session.execute(query.order_by(Snapshot.as_of))
+        keys = ("schema", "as_of", "project", "unplanned")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def newest(
+    engine: Engine, client: str, as_of: date | None = None, *, count: int = 1
+) -> list[dict[str, Any]]:
+    """The newest `count` snapshots of a client up to `as_of` (all dates when None), whole,
+    oldest first."""
+    query = select(Snapshot.data).where(Snapshot.client == client)
+    if as_of is not None:
+        query = query.where(Snapshot.as_of <= as_of)
+    with sessions(engine)() as session:
+        found = session.execute(query.order_by(Snapshot.as_of.desc()).limit(count)).scalars()
+        return [dict(d) for d in reversed(list(found))]
