@@ -30,7 +30,7 @@ from syncd.errors import (
     RateLimitedError,
 )
 from syncd.store import jobs
-from syncd.store.baselines import load_baseline
+from syncd.store.baselines import newest_version
 from syncd.store.pushes import pushed_remotes
 from syncd.store.work import DeliverJob, JobKind, PushJob, WebhookJob
 
@@ -193,14 +193,18 @@ def run_pull_job(rt: runtime.Runtime, job: jobs.Claimed) -> Coroutine[Any, Any, 
 
 
 def run_reconcile_job(rt: runtime.Runtime, job: jobs.Claimed) -> None:
-    """The reconcile actor's work: snapshot the client and queue the pushes that changed."""
-    from syncd.pipeline import reconcile_and_queue
+    """The reconcile actor's work: snapshot the client and queue the pushes that changed (none
+    of it when nothing it reads changed since its last reconcile of the day)."""
+    from syncd.pipeline import reconcile_if_changed
 
     client = rt.client(job.client)
-    if client.plan_path is None and load_baseline(rt.engine, client.id) is None:
+    if client.plan_path is None and newest_version(rt.engine, client.id) is None:
         log.info("%s has no plan: nothing to reconcile", client.id)
         return
-    for kind, job_id in reconcile_and_queue(rt.engine, client, public_url=rt.settings.public_url):
+    queued = reconcile_if_changed(
+        rt.engine, client, public_url=rt.settings.public_url, clock=rt.clock
+    )
+    for kind, job_id in queued or ():
         queue.dispatch(kind, job_id)
 
 

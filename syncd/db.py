@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -172,6 +173,9 @@ class Snapshot(Base):
     created: Mapped[datetime]
     status_hash: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
+    # What the reconcile that stored it read and decided (`pipeline.reconcile_if_changed`):
+    # the digest of its inputs, its push digest and targets. None: stored without them.
+    outcome: Mapped[dict[str, Any] | None]
 
 
 class Job(Base):
@@ -372,8 +376,17 @@ def private_sqlite(path: Path) -> None:
         log.warning("the database folder %s is open to other users: chmod 700 it", path.parent)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get WAL mode and a busy timeout, and are private."""
+PING_AFTER_IDLE = 5.0  # seconds a pooled connection may rest and still be used without a ping
+
+
+def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE) -> Engine:
+    """An engine for `url`; SQLite files get WAL mode and a busy timeout, and are private.
+
+    A pooled connection that rested longer than `ping_after_idle` seconds is pinged before use
+    and replaced when it is gone (a restarted server, an idle timeout on the way). SQLAlchemy's
+    `pool_pre_ping` pinged on every checkout: a round trip before each of the ~80 transactions a
+    client's cycle opens, 0.15 ms of CPU each on PostgreSQL, for connections used a moment ago.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -383,13 +396,36 @@ def make_engine(url: str) -> Engine:
         except OSError as exc:
             raise ConfigError(f"{path} › database file: cannot create it: {exc.strerror}") from exc
     try:
-        engine = create_engine(
-            url, pool_pre_ping=True, json_serializer=_json_dumps, json_deserializer=orjson.loads
-        )
+        engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(
             f"settings › database_url: {exc} (a postgresql:// or sqlite:/// URL)"
         ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    _ping_when_idle(engine, ping_after_idle)
     return engine
+
+
+def _ping_when_idle(engine: Engine, idle: float) -> None:
+    """Ping a connection on checkout when it rested more than `idle` seconds since its last
+    use (or its making); a failed ping makes the pool replace it (`DisconnectionError`)."""
+
+    def rested(_dbapi: Any, record: Any) -> None:
+        record.info[_RESTS_SINCE] = time.monotonic()
+
+    def checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_RESTS_SINCE)
+        if since is not None and time.monotonic() - since <= idle:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"a pooled connection is gone: {exc}") from exc
+
+    event.listen(engine, "connect", rested)
+    event.listen(engine, "checkin", rested)
+    event.listen(engine, "checkout", checkout)
+
+
+_RESTS_SINCE = "syncd_rests_since"

@@ -17,6 +17,12 @@ from prometheus_client import Counter, Histogram
 PULLS = Counter(
     "syncd_pulls", "Connector pulls finished, by outcome.", ["client", "source", "outcome"]
 )
+RECONCILES = Counter(
+    "syncd_reconciles",
+    "Reconciles the daemon ran, by outcome: stored (a snapshot), or unchanged (nothing it reads"
+    " changed since the last of the same day: nothing was done).",
+    ["client", "outcome"],
+)
 ITEMS = Counter("syncd_items_pulled", "Items stored by pulls.", ["client", "source"])
 QUARANTINED = Counter(
     "syncd_items_quarantined", "Payloads that could not be normalized.", ["client", "source"]

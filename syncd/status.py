@@ -12,9 +12,11 @@ from sqlalchemy.engine import Engine
 from syncd.mapping.history import items_as_of
 from syncd.plan.snapshot import StatusSnapshot
 from syncd.reports.build import build_status
-from syncd.reports.model import ClientInfo, SourceInfo, Status
+from syncd.reports.model import ClientInfo, CurvePoint, SourceInfo, Status
+from syncd.reports.snapshot import stored_curve_point
 from syncd.store import load_items
 from syncd.store.health import health
+from syncd.store.snapshots import curve_parts, newest
 from syncd.store.snapshots import history as stored
 
 
@@ -27,6 +29,19 @@ def snapshots(engine: Engine, client: str, as_of: date | None = None) -> list[St
     return [StatusSnapshot.from_dict(data) for data in stored(engine, client, as_of)]
 
 
+def recent(
+    engine: Engine, client: str, as_of: date | None = None, *, count: int = 1
+) -> list[StatusSnapshot]:
+    """The newest `count` snapshots of a client up to `as_of` (all when None), oldest first."""
+    return [StatusSnapshot.from_dict(data) for data in newest(engine, client, as_of, count=count)]
+
+
+def curve_points(engine: Engine, client: str, as_of: date | None = None) -> list[CurvePoint]:
+    """The S-curve point of every snapshot of a client up to `as_of` (all when None), oldest
+    first: a status reads these of its history, not each snapshot whole (a millisecond each)."""
+    return [stored_curve_point(parts) for parts in curve_parts(engine, client, as_of)]
+
+
 def load_status(engine: Engine, client: str | ClientInfo, as_of: date | None = None) -> Status:
     """The consolidated status of `client` on `as_of` (default: its newest snapshot).
 
@@ -34,7 +49,7 @@ def load_status(engine: Engine, client: str | ClientInfo, as_of: date | None = N
     are as they stood on that snapshot's date (their status history), not as they are today.
     """
     info = client if isinstance(client, ClientInfo) else ClientInfo(id=client, name=client)
-    history = snapshots(engine, info.id, as_of)
+    history = recent(engine, info.id, as_of, count=2)
     if not history:
         when = f" on or before {as_of}" if as_of else ""
         raise NoSnapshotError(f"client {info.id!r} has no status snapshot{when}")
@@ -47,4 +62,5 @@ def load_status(engine: Engine, client: str | ClientInfo, as_of: date | None = N
         end = datetime.combine(history[-1].as_of, time.max, tzinfo=ZoneInfo(info.timezone))
         items = items_as_of(items, end).items
     previous = history[-2] if len(history) > 1 else None
-    return build_status(info, history[-1], previous, items, state, history=history[:-1])
+    points = curve_points(engine, info.id, as_of)  # the current one's point is its own
+    return build_status(info, history[-1], previous, items, state, history=points)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -140,11 +141,22 @@ class RegisterRule(_Strict):
 
     def matches(self, type_: str, labels: tuple[str, ...], container: str | None) -> bool:
         low = str.casefold
-        if type_ and low(type_.strip()) in {low(t) for t in self.types}:
+        types, labelled, lists = self.folded
+        if type_ and low(type_.strip()) in types:
             return True
-        if {low(x.strip()) for x in labels} & {low(t) for t in self.labels}:
+        if any(low(x.strip()) in labelled for x in labels):
             return True
-        return bool(container) and low(str(container).strip()) in {low(t) for t in self.lists}
+        return bool(container) and low(str(container).strip()) in lists
+
+    @cached_property
+    def folded(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """The types, labels and lists casefolded, once per rule: a report asks every rule
+        about every item."""
+        return (
+            frozenset(t.casefold() for t in self.types),
+            frozenset(t.casefold() for t in self.labels),
+            frozenset(t.casefold() for t in self.lists),
+        )
 
 
 RISK_WORDS = ("risk", "risks")
@@ -178,9 +190,19 @@ class Registers(_Strict):
     impact_field: str | None = "Impact"
 
     def kind(self, type_: str, labels: tuple[str, ...], container: str | None) -> str:
-        """``risk``, ``issue``, ``decision``, ``action``, ``lesson``, or ``""`` for none."""
+        """``risk``, ``issue``, ``decision``, ``action``, ``lesson``, or ``""`` for none: the
+        first rule that `matches`, the item's words folded once for all five."""
+        low = str.casefold
+        folded_type = low(type_.strip()) if type_ else None
+        folded_labels = {low(x.strip()) for x in labels}
+        box = low(str(container).strip()) if container else None
         for name in REGISTERS:
-            if getattr(self, name).matches(type_, labels, container):
+            types, labelled, lists = getattr(self, name).folded
+            if (
+                (folded_type is not None and folded_type in types)
+                or not folded_labels.isdisjoint(labelled)
+                or (box is not None and box in lists)
+            ):
                 return name
         return ""
 

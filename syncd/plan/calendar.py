@@ -39,6 +39,9 @@ class WorkCalendar:
     holidays: frozenset[date] = frozenset()
     _off: tuple[date, ...] = field(init=False, repr=False, compare=False)
     _per_week: int = field(init=False, repr=False, compare=False)
+    # Working days among the first `rest` days of a week that starts on weekday `first`
+    # (_partial[first][rest]): offset() counts with it, no day by day walk.
+    _partial: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.weekends) >= 7:
@@ -46,6 +49,14 @@ class WorkCalendar:
         off = sorted(d for d in self.holidays if d.weekday() not in self.weekends)
         object.__setattr__(self, "_off", tuple(off))
         object.__setattr__(self, "_per_week", 7 - len(self.weekends))
+        partial = tuple(
+            tuple(
+                sum(1 for i in range(rest) if (first + i) % 7 not in self.weekends)
+                for rest in range(7)
+            )
+            for first in range(7)
+        )
+        object.__setattr__(self, "_partial", partial)
 
     def merged(self, holidays: Iterable[date]) -> WorkCalendar:
         """The same weekends with more holidays."""
@@ -63,9 +74,7 @@ class WorkCalendar:
         if day < origin:
             return -self.offset(day, origin)
         weeks, rest = divmod((day - origin).days, 7)
-        count = weeks * self._per_week
-        first = origin.weekday()
-        count += sum(1 for i in range(rest) if (first + i) % 7 not in self.weekends)
+        count = weeks * self._per_week + self._partial[origin.weekday()][rest]
         return count - (bisect_left(self._off, day) - bisect_left(self._off, origin))
 
     def day_at(self, origin: date, index: int) -> date:

@@ -20,8 +20,12 @@ T = TypeVar("T")
 
 def dump(value: Any) -> Any:
     """JSON-ready data (dates as ISO strings, tuples as lists, enums as values)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    kind = type(value)
+    if kind in _PLAIN:  # most values of a snapshot: answered before any other test
+        return value
+    names = _field_names(kind)
+    if names is not None:
+        return {name: dump(getattr(value, name)) for name in names}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date):  # datetime too
@@ -31,6 +35,25 @@ def dump(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): dump(v) for k, v in value.items()}
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # exactly these: a str enum is no str
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass, in order (None for any other type), looked up once per
+    type: asking `dataclasses` for them on every value cost a third of storing a snapshot."""
+    try:
+        return _FIELDS[kind]
+    except KeyError:
+        names = None
+        if dataclasses.is_dataclass(kind):
+            names = tuple(f.name for f in dataclasses.fields(kind))
+        _FIELDS[kind] = names
+        return names
+
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
 
 
 def load(cls: type[T], data: Any) -> T:

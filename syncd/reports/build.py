@@ -7,6 +7,7 @@ out. The caller reads them from the store (`syncd.status.load_status`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -49,12 +50,12 @@ def build_status(
     items: Sequence[WorkItem],
     health: Health,
     *,
-    history: Sequence[StatusSnapshot] = (),
+    history: Sequence[StatusSnapshot | CurvePoint] = (),
 ) -> Status:
     """The consolidated status of `client` from its snapshot of the status date.
 
     `previous` is the snapshot of the report before (for "completed since"); `history` is every
-    snapshot up to this one, oldest first, for the S-curve.
+    snapshot up to this one, oldest first, for the S-curve: the snapshots or their points.
     """
     rec, as_of = current.reconciliation, current.as_of
     rows = snap.tasks(rec)
@@ -139,10 +140,14 @@ def _page(public_url: str, client_id: str) -> str:
     return f"{public_url.rstrip('/')}/clients/{client_id}" if public_url else ""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def natural(key: str) -> tuple[tuple[int, str], ...]:
-    """A sort key that puts ACME-2 before ACME-10."""
-    parts = re.split(r"(\d+)", key)
+    """A sort key that puts ACME-2 before ACME-10 (kept: every status sorts the same keys)."""
+    parts = _DIGITS.split(key)
     return tuple((int(p), "") if p.isdigit() else (-1, p) for p in parts if p)
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 def safe_url(url: str) -> str:
@@ -278,7 +283,14 @@ def change(
     )
 
 
-def curve(history: Sequence[StatusSnapshot], current: StatusSnapshot) -> tuple[CurvePoint, ...]:
-    """The S-curve: one point per stored status date up to the current one."""
-    points = {p.as_of: p for p in map(snap.curve_point, [*history, current])}
+def curve(
+    history: Sequence[StatusSnapshot | CurvePoint], current: StatusSnapshot
+) -> tuple[CurvePoint, ...]:
+    """The S-curve: one point per stored status date up to the current one (whose own point
+    wins its date); `history` gives the earlier ones as snapshots or as their points."""
+    points = {
+        p.as_of: p
+        for p in (h if isinstance(h, CurvePoint) else snap.curve_point(h) for h in history)
+    }
+    points[current.as_of] = snap.curve_point(current)
     return tuple(points[d] for d in sorted(points) if d <= current.as_of)

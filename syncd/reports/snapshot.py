@@ -10,10 +10,13 @@ stored before it was recorded is IEAC(t) minus the planned duration.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
+from typing import Any
 
+from syncd.plan.evm import Performance
 from syncd.plan.forecast import Driver as ForecastDriver
-from syncd.plan.result import MilestoneStatus, Reconciliation, TaskStatus
-from syncd.plan.snapshot import StatusSnapshot
+from syncd.plan.result import MilestoneStatus, Reconciliation, TaskStatus, Unplanned
+from syncd.plan.snapshot import StatusSnapshot, curve_parts
 from syncd.reports import text
 from syncd.reports.model import CurvePoint, Driver, Figures, Forecast, Milestone, TaskRow
 
@@ -147,11 +150,21 @@ def links(rec: Reconciliation) -> dict[tuple[str, str], str | None]:
 def curve_point(snapshot: StatusSnapshot) -> CurvePoint:
     """One S-curve point from a stored snapshot."""
     rec = snapshot.reconciliation
+    return _point(rec.as_of, rec.project, rec.unplanned)
+
+
+def stored_curve_point(parts: Mapping[str, Any]) -> CurvePoint:
+    """The S-curve point of a stored snapshot from the parts of it the store read
+    (`store.snapshots.curve_parts`): the point `curve_point` gives of it read back whole."""
+    return _point(*curve_parts(parts))
+
+
+def _point(as_of: date, project: Performance, unplanned: Unplanned) -> CurvePoint:
     return CurvePoint(
-        as_of=rec.as_of,
-        pv=rec.project.pv,
-        ev=rec.project.ev,
-        spi=rec.project.spi,
-        planned_items=rec.unplanned.planned_items,
-        unplanned_items=rec.unplanned.items,
+        as_of=as_of,
+        pv=project.pv,
+        ev=project.ev,
+        spi=project.spi,
+        planned_items=unplanned.planned_items,
+        unplanned_items=unplanned.items,
     )

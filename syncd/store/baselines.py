@@ -53,6 +53,19 @@ def load_baseline(engine: Engine, client: str, version: int | None = None) -> Ba
         return session.execute(query.order_by(BaselineRow.version.desc())).scalars().first()
 
 
+def newest_version(engine: Engine, client: str) -> tuple[int, str, str] | None:
+    """The version, digest and label of a client's newest baseline, without its plan; None
+    when it has none."""
+    with sessions(engine)() as session:
+        row = session.execute(
+            select(BaselineRow.version, BaselineRow.digest, BaselineRow.label)
+            .where(BaselineRow.client == client)
+            .order_by(BaselineRow.version.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else (int(row[0]), str(row[1]), str(row[2]))
+
+
 def list_baselines(engine: Engine, client: str) -> list[BaselineRow]:
     with sessions(engine)() as session:
         query = (

@@ -8,15 +8,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import String, Table, and_, any_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from syncd.db import Item, StatusHistory, WorklogRow
 from syncd.model import WorkItem, Worklog, item_from_dict, utcnow
 from syncd.store.base import CHUNK, sessions
-from syncd.store.bulk import Bulk
+from syncd.store.bulk import Bulk, insert_many
 
 ITEM_COLUMNS = (
     "client", "source", "external_id", "key", "title", "category", "updated", "plan_task",
@@ -95,7 +96,7 @@ def _replace_worklogs(session: Session, client: str, items: list[WorkItem], inse
                 delete(WorklogRow).where(
                     WorklogRow.client == client,
                     WorklogRow.source == source,
-                    WorklogRow.external_id.in_(ids[start : start + CHUNK]),
+                    _among(session, WorklogRow.external_id, ids[start : start + CHUNK]),
                 )
             )
     rows = [
@@ -123,11 +124,19 @@ def _holding(session: Session, client: str, items: list[WorkItem]) -> list[WorkI
                 select(Item.external_id, Item.content_hash).where(
                     Item.client == client,
                     Item.source == source,
-                    Item.external_id.in_(ids[start : start + CHUNK]),
+                    _among(session, Item.external_id, ids[start : start + CHUNK]),
                 )
             )
             stored.update(((source, ext), digest) for ext, digest in rows)
     return [i for i in items if stored.get(i.ident) == (i.content_hash or "")]
+
+
+def _among(session: Session, column: Any, values: Sequence[str]) -> Any:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`: one statement text however
+    many values, where each count of an IN list was a new text to compile and convert."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("among", list(values), type_=ARRAY(String)))
+    return column.in_(values)
 
 
 @functools.cache
@@ -137,7 +146,7 @@ def _statements(dialect: Any) -> tuple[Bulk, Bulk, Bulk]:
     insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     table = cast(Table, Item.__table__)
     keys = ("client", "source", "external_id")
-    upsert = insert(table).values({name: bindparam(name) for name in ITEM_COLUMNS})
+    upsert = insert_many(insert, table, ITEM_COLUMNS, dialect)
     new = upsert.excluded
     upsert = upsert.on_conflict_do_update(
         index_elements=list(keys),
@@ -153,17 +162,9 @@ def _statements(dialect: Any) -> tuple[Bulk, Bulk, Bulk]:
         ),
     )
     history_table = cast(Table, StatusHistory.__table__)
-    history = (
-        insert(history_table)
-        .values({name: bindparam(name) for name in HISTORY_COLUMNS})
-        .on_conflict_do_nothing()
-    )
+    history = insert_many(insert, history_table, HISTORY_COLUMNS, dialect).on_conflict_do_nothing()
     worklog_table = cast(Table, WorklogRow.__table__)
-    worklogs = (
-        insert(worklog_table)
-        .values({name: bindparam(name) for name in WORKLOG_COLUMNS})
-        .on_conflict_do_nothing()
-    )
+    worklogs = insert_many(insert, worklog_table, WORKLOG_COLUMNS, dialect).on_conflict_do_nothing()
     return (
         Bulk(upsert, table, ITEM_COLUMNS, dialect),
         Bulk(history, history_table, HISTORY_COLUMNS, dialect),
@@ -210,6 +211,18 @@ def load_items(engine: Engine, client: str, *, include_deleted: bool = False) ->
             item = item_from_dict(data)
             out.append(item if not deleted else _flag_deleted(item))
         return out
+
+
+def item_hashes(session: Session, client: str) -> list[tuple[str, str, str]]:
+    """(source, external id, content hash) of each stored item of a client that is not deleted,
+    in that order: what `load_items` gives a reconciliation, in a few bytes each (the hash
+    covers every pulled field; the plan task is reconciliation's own output)."""
+    rows = session.execute(
+        select(Item.source, Item.external_id, Item.content_hash).where(
+            Item.client == client, Item.deleted.is_(False)
+        )
+    )
+    return sorted((source, ext, digest) for source, ext, digest in rows)
 
 
 def load_worklogs(engine: Engine, client: str) -> dict[tuple[str, str], list[Worklog]]:
@@ -291,7 +304,7 @@ def item_versions(
                 select(Item.external_id, Item.updated).where(
                     Item.client == client,
                     Item.source == source,
-                    Item.external_id.in_(external_ids[start : start + CHUNK]),
+                    _among(session, Item.external_id, external_ids[start : start + CHUNK]),
                 )
             )
             found.update((ext, updated) for ext, updated in rows if updated is not None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import extract, func, select, update
+from sqlalchemy import bindparam, extract, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
@@ -29,8 +29,7 @@ def take(engine: Engine, keys: list[str], decide: Decide) -> float:
         with engine.begin() as conn:
             now, windows = _locked(conn, sorted(keys))
             wait, windows = decide(now, windows)
-            for key, window in windows.items():
-                conn.execute(update(RateWindow).where(RateWindow.key == key).values(stamps=window))
+            conn.execute(_WRITE, [{"k": key, "s": window} for key, window in windows.items()])
             return wait
     except OperationalError as exc:
         raise TransientError(f"rate budget in PostgreSQL: {type(exc).__name__}") from exc
@@ -39,16 +38,20 @@ def take(engine: Engine, keys: list[str], decide: Decide) -> float:
 def _locked(conn: Connection, keys: list[str]) -> tuple[float, Windows]:
     """The server's time and the windows of `keys`, each row locked until the transaction ends
     (made first when missing)."""
-    query = (
-        select(RateWindow.key, RateWindow.stamps, extract("epoch", func.clock_timestamp()))
-        .where(RateWindow.key.in_(keys))
-        .order_by(RateWindow.key)
-        .with_for_update()
-    )
-    rows = conn.execute(query).all()
+    rows = conn.execute(_LOCK, {"keys": keys}).all()
     if len(rows) < len(keys):
         fresh = [{"key": key, "stamps": []} for key in keys]
         conn.execute(insert(RateWindow).values(fresh).on_conflict_do_nothing())
-        rows = conn.execute(query).all()
+        rows = conn.execute(_LOCK, {"keys": keys}).all()
     now = float(rows[0][2])
     return now, {key: [float(s) for s in stamps or ()] for key, stamps, _ in rows}
+
+
+# Built once: a request's budget runs these two for every request syncd sends.
+_LOCK = (
+    select(RateWindow.key, RateWindow.stamps, extract("epoch", func.clock_timestamp()))
+    .where(RateWindow.key.in_(bindparam("keys", expanding=True)))
+    .order_by(RateWindow.key)
+    .with_for_update()
+)
+_WRITE = update(RateWindow).where(RateWindow.key == bindparam("k")).values(stamps=bindparam("s"))

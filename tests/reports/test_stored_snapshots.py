@@ -5,7 +5,7 @@ those versions reported; new ones carry their schema version."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ from syncd.plan.rag import Rag
 from syncd.plan.snapshot import SCHEMA, SnapshotSchemaError, StatusSnapshot
 from syncd.reports import build_status, render_markdown
 from syncd.reports.model import ClientInfo, Status
-from syncd.status import load_status
+from syncd.reports.snapshot import curve_point
+from syncd.status import curve_points, load_status, snapshots
 from tests.plan.conftest import worked_items
 from tests.reports.test_data_warnings import DAY_8, client_of, pull
 
@@ -126,3 +127,42 @@ def test_the_pipeline_stores_the_schema_and_reads_old_and_new_alike(
     status = load_status(sqlite_engine, "acme")
     assert status.as_of == DAY_8 and status.change.previous_as_of == date(2026, 3, 10)
     assert [p.as_of for p in status.curve] == [date(2026, 3, 10), DAY_8]
+
+
+def store_days(engine: Engine, names: list[str]) -> list[date]:
+    """Each fixture snapshot stored as the status of a day of its own, in order."""
+    days = [date(2026, 11, 18) + timedelta(days=n) for n in range(len(names))]
+    with store.sessions(engine).begin() as session:
+        for day, name in zip(days, names, strict=True):
+            data = stored(name)
+            data["reconciliation"]["as_of"] = day.isoformat()
+            store.save_snapshot(session, "acme", day, baseline_version=1, data=data)
+    return days
+
+
+def test_the_s_curve_reads_each_earlier_snapshot_in_part_and_gets_the_same_points(
+    engine: Engine,
+) -> None:
+    """A status draws its S-curve from every snapshot before it; the store picks out the parts
+    a point needs (any schema), and the points equal those of the snapshots read whole."""
+    names = ["syncd-8c7db01.json", "syncd-775719a.json", "syncd-8c7db01.json"]
+    days = store_days(engine, names)
+    whole = [curve_point(s) for s in snapshots(engine, "acme")]
+    assert curve_points(engine, "acme") == whole and [p.as_of for p in whole] == days
+    assert curve_points(engine, "acme", days[1]) == whole[:2]
+    status = load_status(engine, "acme")
+    assert status.curve == tuple(whole)
+    assert status.change.previous_as_of == days[1]
+    earlier = load_status(engine, "acme", days[1])
+    assert earlier.curve == tuple(whole[:2]) and earlier.as_of == days[1]
+
+
+def test_an_earlier_snapshot_of_a_newer_schema_is_refused_for_the_curve_too(
+    sqlite_engine: Engine,
+) -> None:
+    store_days(sqlite_engine, ["syncd-775719a.json"])
+    with store.sessions(sqlite_engine).begin() as session:
+        data = {**stored("syncd-775719a.json"), "schema": SCHEMA + 1}
+        store.save_snapshot(session, "acme", date(2026, 11, 1), baseline_version=1, data=data)
+    with pytest.raises(SnapshotSchemaError, match="newer than this syncd"):
+        curve_points(sqlite_engine, "acme")
