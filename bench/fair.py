@@ -45,7 +45,13 @@ TIMEOUT_S = 1800.0
 
 def write_client(dep: h.Deployment, cid: str, sb: Sandbox, project: str, poll: float) -> None:
     body = h.CLIENT.format(
-        name=cid.title(), cid=cid, project=project, board=sb.board_ids[0], poll=poll, sandbox=sb.url
+        name=cid.title(),
+        cid=cid,
+        project=project,
+        board=sb.board_ids[0],
+        poll=poll,
+        sandbox=sb.url,
+        account="",  # the sandbox's one Trello account
     )
     (dep.root / "config" / "clients" / f"{cid}.toml").write_text(body)
 

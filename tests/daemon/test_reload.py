@@ -31,7 +31,13 @@ def dep(tmp_path: Path) -> Iterator[h.Deployment]:
 
 def client_file(dep: h.Deployment, cid: str, project: str, board: str) -> str:
     return h.CLIENT.format(
-        name=cid.title(), cid=cid, project=project, board=board, poll=60, sandbox=dep.sandbox.url
+        name=cid.title(),
+        cid=cid,
+        project=project,
+        board=board,
+        poll=60,
+        sandbox=dep.sandbox.url,
+        account="",
     )
 
 
