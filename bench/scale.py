@@ -9,7 +9,11 @@ on a fresh database (`syncd_bench_<pid>`, made and dropped here) and a fresh san
    a status and no job is open (time, items/s, clients/min);
 2. a no-change cycle: every client made due at once (their schedule rows), nothing changed in
    the sandbox, until every connector has pulled again and no job is open: requests per Jira
-   connector and per Trello board, CPU seconds of the syncd processes per client.
+   connector and per Trello board, CPU seconds of the syncd processes per client. Its Jira
+   pulls still find the status issue changed, by the comment syncd pushed in the first cycle:
+   each client reconciles once more;
+3. a steady cycle, the same again: now nothing changed since the last reconcile, not even
+   syncd's own writes (requests per connector, CPU per client).
 
 Sampled every `--every` seconds throughout: each process's resident memory (its peak is kept),
 the jobs waiting and running in the store, and the broker's queue depth. At the end: the
@@ -223,12 +227,37 @@ def cycle_done(engine: sa.Engine, want: dict[str, int], targets: int) -> bool:
     )
 
 
-def pulled_twice(engine: sa.Engine, connectors: int) -> bool:
+def pulled(engine: sa.Engine, connectors: int, times: int) -> bool:
+    """Whether every connector has pulled `times` times and no job is open."""
     with store.sessions(engine)() as session:
         again = session.execute(
-            select(func.count()).select_from(Cursor).where(Cursor.pulls >= 2)
+            select(func.count()).select_from(Cursor).where(Cursor.pulls >= times)
         ).scalar_one()
     return int(again) == connectors and h.open_jobs(engine) == 0
+
+
+def make_due(engine: sa.Engine) -> None:
+    """Every client due at once, as if an hour had passed."""
+    with store.sessions(engine).begin() as session:
+        session.execute(update(Schedule).where(Schedule.name.like("client:%")).values(due_at=None))
+
+
+def steady_cycle(
+    engine: sa.Engine, sb: Sandbox, sampler: Sampler, clients: int, every: float
+) -> dict[str, Any]:
+    """One more unchanged cycle (the third pull of every connector): what a cycle costs once
+    nothing changed since the last reconcile, syncd's own pushes included."""
+    jira0, trello0 = requests(sb)
+    cpu0, started = sampler.cpu(), time.monotonic()
+    make_due(engine)
+    wait(lambda: pulled(engine, 2 * clients, 3), sampler, engine, "steady", every)
+    jira1, trello1 = requests(sb)
+    return {
+        "steady_cycle_s": round(time.monotonic() - started, 1),
+        "steady_requests_per_jira": round((jira1 - jira0) / clients, 3),
+        "steady_requests_per_board": round((trello1 - trello0) / clients, 3),
+        "steady_cpu_ms_per_client": round((sampler.cpu() - cpu0) / clients * 1000, 1),
+    }
 
 
 def wait(check: Any, sampler: Sampler, engine: sa.Engine, phase: str, every: float) -> None:
@@ -303,16 +332,14 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
             routes0 = Counter(sb.stats()["requests"])
             first_routes = dict(routes0)
             cpu0, quiet = sampler.cpu(), time.monotonic()
-            with store.sessions(engine).begin() as session:  # as if an hour had passed
-                session.execute(
-                    update(Schedule).where(Schedule.name.like("client:%")).values(due_at=None)
-                )
-            wait(lambda: pulled_twice(engine, 2 * len(rows)), sampler, engine, "no-change", every)
+            make_due(engine)
+            wait(lambda: pulled(engine, 2 * len(rows), 2), sampler, engine, "no-change", every)
             jira1, trello1 = requests(sb)
             worklogs1 = worklog_requests(sb)
             routes = Counter(sb.stats()["requests"])
             routes.subtract(routes0)
             nochange_s, cpu = time.monotonic() - quiet, sampler.cpu() - cpu0
+            steady = steady_cycle(engine, sb, sampler, len(rows), every)
             db_after = database_mib(engine)
         finally:
             dep.kill_all()
@@ -348,6 +375,7 @@ def run_workers(load: Load, workers: int, every: float) -> dict[str, Any]:
             "nochange_requests_per_jira": round((jira1 - jira0) / len(rows), 3),
             "nochange_requests_per_board": round((trello1 - trello0) / len(rows), 3),
             "nochange_cpu_ms_per_client": round(cpu / len(rows) * 1000, 1),
+            **steady,
             "peak_rss_mib": {k: round(v / 2**20) for k, v in sampler.peaks.items()},
             "database_mib": {"first": db_first, "after_nochange": db_after},
             "load_before": before,
@@ -390,7 +418,7 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
 
 COLUMNS = ("workers", "clients", "items", "first_cycle_s", "items_per_s", "clients_per_min",
            "nochange_cycle_s", "nochange_requests_per_jira", "nochange_requests_per_board",
-           "nochange_cpu_ms_per_client")  # fmt: skip
+           "nochange_cpu_ms_per_client", "steady_cpu_ms_per_client")  # fmt: skip
 
 
 def render(results: list[dict[str, Any]]) -> str:

@@ -25,9 +25,9 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, literal, or_, select, text, true, update
+from sqlalchemy import Table, bindparam, case, func, literal, or_, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -164,42 +164,57 @@ def claim(
     """
     now = clock.now()
     with sessions(engine).begin() as session:
-        if per_client and session.get_bind().dialect.name == "postgresql":
+        conn = session.connection()
+        if per_client and conn.dialect.name == "postgresql":
             # two claims of one client at once must not both count the other's lease as absent
-            owner = session.execute(select(Job.client).where(Job.id == job_id)).scalar()
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(:cls, hashtext(:client))"),
-                {"cls": CLIENT_LOCK, "client": owner or ""},
-            )
-        result = session.execute(
-            update(Job)
-            .where(
-                Job.id == job_id,
-                Job.kind == kind if kind is not None else true(),
-                Job.due_at <= now,
-                or_(
-                    Job.state == JobState.PENDING,
-                    (Job.state == JobState.LEASED) & (Job.lease_until < now),
-                ),
-            )
-            .values(
-                state=JobState.LEASED,
-                lease_until=now + lease,
-                attempts=Job.attempts + 1,
-                updated=now,
-            )
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+            owner = conn.execute(_OWNER, {"job": job_id}).scalar()
+            conn.execute(_CLIENT_LOCK, {"cls": CLIENT_LOCK, "client": owner or ""})
+        params = {"job": job_id, "of_kind": kind, "now": now, "until": now + lease}
+        row = conn.execute(_TAKE[kind is not None], params).first()
+        if row is None:
             return None
-        job = session.get(Job, job_id)
-        assert job is not None
-        if per_client and running(session, job.client, now, besides=job_id) >= per_client:
-            raise ClientBusy(job.client)  # the transaction rolls back: the row is untouched
-        if BUSY in job.payload:  # it runs: no longer waiting for a place (a retry must not wake)
-            job.payload = {k: v for k, v in job.payload.items() if k != BUSY}
-        return Claimed(
-            job.id, JobKind(job.kind), job.client, job.target, dict(job.payload), job.attempts
+        kind_, client, target, payload, attempts = row
+        if per_client and running(session, client, now, besides=job_id) >= per_client:
+            raise ClientBusy(client)  # the transaction rolls back: the row is untouched
+        payload = dict(payload or {})
+        if BUSY in payload:  # it runs: no longer waiting for a place (a retry must not wake)
+            payload = {k: v for k, v in payload.items() if k != BUSY}
+            conn.execute(_PAYLOAD, {"job": job_id, "new_payload": payload})
+        return Claimed(job_id, JobKind(kind_), client, target, payload, attempts)
+
+
+def _take(by_kind: bool) -> Any:
+    """The claim's one statement: the row leased if it is due and free (of `kind` when
+    `by_kind`), and what the worker needs of it. Built once: a claim runs for every job."""
+    table = _JOBS
+    c = table.c
+    due = [c.id == bindparam("job"), c.due_at <= bindparam("now")]
+    if by_kind:
+        due.append(c.kind == bindparam("of_kind"))
+    free = or_(
+        c.state == JobState.PENDING,
+        (c.state == JobState.LEASED) & (c.lease_until < bindparam("now")),
+    )
+    return (
+        update(table)
+        .where(*due, free)
+        .values(
+            state=JobState.LEASED,
+            lease_until=bindparam("until"),
+            attempts=c.attempts + 1,
+            updated=bindparam("now"),
         )
+        .returning(c.kind, c.client, c.target, c.payload, c.attempts)
+    )
+
+
+_JOBS = cast(Table, Job.__table__)
+_TAKE = {False: _take(False), True: _take(True)}
+_OWNER = select(_JOBS.c.client).where(_JOBS.c.id == bindparam("job"))
+_CLIENT_LOCK = text("SELECT pg_advisory_xact_lock(:cls, hashtext(:client))")
+_PAYLOAD = (
+    update(_JOBS).where(_JOBS.c.id == bindparam("job")).values(payload=bindparam("new_payload"))
+)
 
 
 def running(session: Session, client: str, now: datetime, *, besides: int | None = None) -> int:

@@ -41,6 +41,9 @@ def test_scale_benchmark_runs_and_reports_sane_figures(tmp_path: Path) -> None:
         assert run["nochange_jira_worklog_requests"] == 0
         assert run["nochange_jira_requests"] == 5, run["nochange_routes"]
         assert run["nochange_trello_requests"] == 5
+        # and once more, now that nothing changed since the last reconcile: the same requests
+        assert run["steady_requests_per_jira"] == run["steady_requests_per_board"] == 1.0
+        assert run["steady_cpu_ms_per_client"] > 0
         assert set(run["peak_rss_mib"]) == {
             "run",
             *(f"worker{n + 1}" for n in range(run["workers"])),
