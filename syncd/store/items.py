@@ -4,7 +4,7 @@ reconciliation linked each to."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -115,19 +115,27 @@ def _by_source(items: Iterable[WorkItem]) -> dict[str, list[str]]:
     return found
 
 
+def _stored(
+    session: Session, client: str, source: str, ids: Sequence[str], column: Any
+) -> Iterator[tuple[str, Any]]:
+    """(external id, `column`) of each of `ids` the store holds for one connector, read
+    `CHUNK` ids a statement."""
+    for start in range(0, len(ids), CHUNK):
+        yield from session.execute(
+            select(Item.external_id, column).where(
+                Item.client == client,
+                Item.source == source,
+                _among(session, Item.external_id, ids[start : start + CHUNK]),
+            )
+        ).tuples()
+
+
 def _holding(session: Session, client: str, items: list[WorkItem]) -> list[WorkItem]:
     """The items whose stored row carries their content hash: the version that was kept."""
     stored: dict[tuple[str, str], str] = {}
     for source, ids in _by_source(items).items():
-        for start in range(0, len(ids), CHUNK):
-            rows = session.execute(
-                select(Item.external_id, Item.content_hash).where(
-                    Item.client == client,
-                    Item.source == source,
-                    _among(session, Item.external_id, ids[start : start + CHUNK]),
-                )
-            )
-            stored.update(((source, ext), digest) for ext, digest in rows)
+        rows = _stored(session, client, source, ids, Item.content_hash)
+        stored.update(((source, ext), digest) for ext, digest in rows)
     return [i for i in items if stored.get(i.ident) == (i.content_hash or "")]
 
 
@@ -297,15 +305,7 @@ def item_versions(
     engine: Engine, client: str, source: str, external_ids: Sequence[str]
 ) -> dict[str, datetime]:
     """The `updated` stored for each of `external_ids` that the store holds with one."""
-    found: dict[str, datetime] = {}
     with sessions(engine)() as session:
-        for start in range(0, len(external_ids), CHUNK):
-            rows = session.execute(
-                select(Item.external_id, Item.updated).where(
-                    Item.client == client,
-                    Item.source == source,
-                    _among(session, Item.external_id, external_ids[start : start + CHUNK]),
-                )
-            )
-            found.update((ext, updated) for ext, updated in rows if updated is not None)
+        rows = _stored(session, client, source, external_ids, Item.updated)
+        found = {ext: updated for ext, updated in rows if updated is not None}
     return found

@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,9 +22,11 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from syncd import store
+from syncd import runtime, store
 from syncd.db import Cursor, Item, Job, PushState, make_engine
-from syncd.sandbox import Sandbox
+from syncd.migrate import upgrade
+from syncd.sandbox import Sandbox, SandboxConfig
+from syncd.settings import Settings
 from tests.ports import free_port as free_port  # the one source of ports for servers in tests
 
 PLAN = Path(__file__).resolve().parents[2] / "syncd" / "plan" / "demo_plan.toml"
@@ -306,3 +309,21 @@ def trello_count(sandbox: Sandbox, board: str) -> int:
     """Cards on a board, syncd's own status card excepted."""
     own = {c.id for c in status_cards(sandbox, board)}
     return sum(1 for c in sandbox.state.cards.values() if c.id_board == board and c.id not in own)
+
+
+@contextmanager
+def demo_runtime(root: Path, env: Any) -> Iterator[tuple[Sandbox, runtime.Runtime]]:
+    """The demo sandbox, client acme's file under `root`, and this process's runtime on a
+    migrated store for it: a pipeline driven in-process, no daemon. `env` is the test's
+    `monkeypatch`, which sets the client file's secrets."""
+    for name, value in SECRETS.items():
+        env.setenv(name, value)
+    with Sandbox(SandboxConfig(demo=True, seed=7)) as sb:
+        Deployment(root, sb).write_clients([("acme", "ACME", sb.board_ids[0])])
+        settings = Settings(config_dir=root / "config", data_dir=root / "data")
+        rt = runtime.install(runtime.load(settings))
+        upgrade(rt.engine)
+        try:
+            yield sb, rt
+        finally:
+            rt.engine.dispose()

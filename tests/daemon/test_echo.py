@@ -30,19 +30,11 @@ BASE = "http://syncd.test"
 def world(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Sandbox, runtime.Runtime]]:
-    for name, value in h.SECRETS.items():
-        monkeypatch.setenv(name, value)
-    with Sandbox(SandboxConfig(demo=True, seed=7)) as sb:
-        dep = h.Deployment(tmp_path, sb)
-        dep.write_clients([("acme", "ACME", sb.board_ids[0])])
-        settings = Settings(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
-        rt = runtime.install(runtime.load(settings))
-        upgrade(rt.engine)
+    with h.demo_runtime(tmp_path, monkeypatch) as (sb, rt):
         sb.register_jira_webhook(
             f"{BASE}/webhooks/jira/acme/acme-jira", secret=h.SECRETS["H_JIRA_HOOK"]
         )
         yield sb, rt
-        rt.engine.dispose()
 
 
 def cycle(rt: runtime.Runtime) -> list[tuple[str, int]]:

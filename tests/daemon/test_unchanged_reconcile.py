@@ -17,9 +17,7 @@ from syncd import actors, pipeline, runtime, store
 from syncd.clients import Client, load_client
 from syncd.clock import SYSTEM, Clock, FakeClock
 from syncd.db import Snapshot
-from syncd.migrate import upgrade
-from syncd.sandbox import Sandbox, SandboxConfig
-from syncd.settings import Settings
+from syncd.sandbox import Sandbox
 from syncd.store.problems import record_error
 from syncd.store.pushes import known_remote, record_push
 from syncd.sync import pull
@@ -30,16 +28,8 @@ World = tuple[Sandbox, runtime.Runtime, Path]
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    for name, value in h.SECRETS.items():
-        monkeypatch.setenv(name, value)
-    with Sandbox(SandboxConfig(demo=True, seed=7)) as sb:
-        dep = h.Deployment(tmp_path, sb)
-        dep.write_clients([("acme", "ACME", sb.board_ids[0])])
-        settings = Settings(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
-        rt = runtime.install(runtime.load(settings))
-        upgrade(rt.engine)
+    with h.demo_runtime(tmp_path, monkeypatch) as (sb, rt):
         yield sb, rt, tmp_path / "config"
-        rt.engine.dispose()
 
 
 def client_of(world: World) -> Client:
